@@ -1,0 +1,124 @@
+//! `daxlab explore`.
+
+use super::{StrategyArg, VariantArg, output, witness};
+use daxlab::explore::{ExploreConfig, ExploreReport, Strategy, explore};
+use daxlab::{Scenario, Variant};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+#[derive(clap::Args)]
+pub struct ExploreArgs {
+    /// A built-in scenario name (see `daxlab scenarios`) or a path to a .toml file.
+    scenario: String,
+    /// Which grab_mapping_entry() to run: v4.11-rc5, v4.11 with the fix, or both.
+    #[arg(long, value_enum, default_value = "both")]
+    variant: VariantArg,
+    /// Preemption bound for exhaustive search.
+    #[arg(long, default_value_t = 2)]
+    preemptions: u32,
+    #[arg(long, value_enum, default_value = "exhaustive")]
+    strategy: StrategyArg,
+    /// Executions for the random strategy.
+    #[arg(long, default_value_t = 10_000)]
+    runs: u64,
+    /// Seed for the random strategy.
+    #[arg(long, default_value_t = 0xdac5)]
+    seed: u64,
+    /// Stop after this many executions per variant.
+    #[arg(long)]
+    max_executions: Option<u64>,
+    /// Print the outcome tables as JSON instead of text.
+    #[arg(long)]
+    json: bool,
+    /// Write the failure witnesses (schedule and events) to this JSON file.
+    #[arg(long)]
+    witness_out: Option<PathBuf>,
+}
+
+fn progress_bar(label: String) -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+    bar.set_style(ProgressStyle::with_template("{spinner} {msg} {pos} executions ({per_sec})").expect("valid template"));
+    bar.set_message(label);
+    bar.enable_steady_tick(Duration::from_millis(120));
+    bar
+}
+
+pub fn run(args: ExploreArgs) -> Result<ExitCode, String> {
+    let sc = Scenario::load(&args.scenario).map_err(|e| e.to_string())?;
+    let variants: &[Variant] = match args.variant {
+        VariantArg::Unfixed => &[Variant::Unfixed],
+        VariantArg::Fixed => &[Variant::Fixed],
+        VariantArg::Both => &Variant::ALL,
+    };
+    let strategy = match args.strategy {
+        StrategyArg::Exhaustive => Strategy::Exhaustive { preemptions: args.preemptions },
+        StrategyArg::Random => Strategy::Random { runs: args.runs, seed: args.seed },
+    };
+    let mut reports: Vec<ExploreReport> = Vec::new();
+    for &variant in variants {
+        let cfg = ExploreConfig { variant, strategy: strategy.clone(), max_executions: args.max_executions };
+        let bar = progress_bar(format!("{} ({variant})", sc.name));
+        let report = explore(&sc, &cfg, &mut |n| bar.set_position(n));
+        bar.finish_and_clear();
+        reports.push(report);
+    }
+
+    if args.json {
+        let json = serde_json::to_string_pretty(&reports).map_err(|e| e.to_string())?;
+        println!("{json}");
+    } else {
+        println!("{} — {}", sc.name, sc.description);
+        for r in &reports {
+            let how = match r.bound {
+                Some(b) => format!("exhaustive, preemption bound {b}"),
+                None => format!("random, {} runs, seed {:#x}", r.executions, args.seed),
+            };
+            println!("\nvariant {} ({}) · {how}\n", r.variant, r.variant.kernel());
+            output::print_report(r);
+            for row in r.failures() {
+                witness::print_witness(&sc, r.variant, row);
+            }
+        }
+        print_expectation(&sc, &reports, args.preemptions, &strategy);
+    }
+
+    if let Some(path) = &args.witness_out {
+        let n = witness::write_witnesses(path, &sc, &reports).map_err(|e| format!("{}: {e}", path.display()))?;
+        if !args.json {
+            println!("\n{n} witness(es) written to {}", path.display());
+        }
+    }
+
+    let failed = reports.iter().any(|r| r.failures().next().is_some());
+    if !args.json {
+        let total: u64 = reports.iter().map(|r| r.executions).sum();
+        if failed {
+            println!("\nresult: failure found (exit 1)");
+        } else {
+            println!("\nresult: no failure in {total} executions (exit 0)");
+        }
+    }
+    Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+/// If the scenario states what exhaustive search must find, say whether it did.
+fn print_expectation(sc: &Scenario, reports: &[ExploreReport], bound: u32, strategy: &Strategy) {
+    let Some(expect) = &sc.expect else { return };
+    if !matches!(strategy, Strategy::Exhaustive { .. }) || bound != expect.preemptions {
+        return;
+    }
+    for r in reports {
+        let want: std::collections::BTreeSet<String> = match r.variant {
+            Variant::Unfixed => expect.unfixed.iter().cloned().collect(),
+            Variant::Fixed => expect.fixed.iter().cloned().collect(),
+        };
+        let got = r.failure_classes();
+        let verdict = if got == want { "as expected" } else { "DIFFERS from the scenario's [expect]" };
+        let show = |s: &std::collections::BTreeSet<String>| {
+            if s.is_empty() { "no failure".to_string() } else { s.iter().cloned().collect::<Vec<_>>().join(", ") }
+        };
+        println!("\nexpected for {}: {} — found: {} ({verdict})", r.variant, show(&want), show(&got));
+    }
+}

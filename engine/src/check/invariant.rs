@@ -1,0 +1,135 @@
+use crate::dax::FallbackReason;
+use crate::mm::PmdKind;
+use crate::radix::Item;
+use crate::trace::RestartReason;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A kernel-visible failure, detected at the moment it happens.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "kind")]
+pub enum Invariant {
+    /// A 4 KiB PTE was written through a PMD slot holding a huge mapping (the seed's "die
+    /// horribly": pte_offset_map_lock treats the huge PMD's pmem as a PTE page).
+    PteUnderHugePmd { addr: u64, pmd: PmdKind },
+    /// pte_offset_map_lock() through an empty PMD slot (a NULL PTE page).
+    PteWalkOnNonePmd { addr: u64 },
+    /// vmf_insert_pfn_pmd() overwrote a PTE table (orphaning it: "non-zero nr_ptes").
+    HugePmdOverPteTable { addr: u64 },
+    /// dax_unlock_mapping_entry(): WARN_ON_ONCE, no entry or not locked.
+    UnlockNotLocked { index: u64, found: Option<Item> },
+    /// dax_insert_mapping_entry(): WARN_ON_ONCE(ret != entry) at replace time.
+    ReplaceMismatch { index: u64, expected: Item, found: Option<Item> },
+    /// page_cache_tree_insert(): WARN unless the slot held the locked empty 4 KiB entry.
+    HolePageOverWrongEntry { index: u64, found: Option<Item> },
+    /// check_mm() at exit: "BUG: non-zero nr_ptes on freeing mm".
+    NrPtesLeak { mm: u8, nr_ptes: i64 },
+    /// check_mm() at exit: "BUG: Bad rss-counter state".
+    RssCounter { mm: u8, idx: u8, val: i64 },
+    /// "BUG: sleeping function called from invalid context" / scheduling while atomic.
+    SleepInAtomic { preempt_count: u32 },
+    /// A spin lock released by a thread that does not hold it.
+    LockMisuse { what: String },
+    /// Another WARN_ON_ONCE in fs/dax.c (write fault on a hole, short extent, ...).
+    Warn { what: String },
+}
+
+impl Invariant {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Invariant::PteUnderHugePmd { .. } => "pte-under-huge-pmd",
+            Invariant::PteWalkOnNonePmd { .. } => "pte-walk-on-none-pmd",
+            Invariant::HugePmdOverPteTable { .. } => "huge-pmd-over-pte-table",
+            Invariant::UnlockNotLocked { .. } => "unlock-not-locked",
+            Invariant::ReplaceMismatch { .. } => "replace-mismatch",
+            Invariant::HolePageOverWrongEntry { .. } => "hole-page-over-wrong-entry",
+            Invariant::NrPtesLeak { .. } => "nr-ptes-leak",
+            Invariant::RssCounter { .. } => "rss-counter",
+            Invariant::SleepInAtomic { .. } => "sleep-in-atomic",
+            Invariant::LockMisuse { .. } => "lock-misuse",
+            Invariant::Warn { .. } => "warn",
+        }
+    }
+}
+
+fn item(i: &Option<Item>) -> String {
+    i.map_or("nothing".into(), |i| i.to_string())
+}
+
+impl fmt::Display for Invariant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Invariant::PteUnderHugePmd { addr, pmd } => write!(
+                f,
+                "4 KiB PTE for {addr:#x} installed through a {pmd}: pte_offset_map_lock() walked into the huge mapping's memory"
+            ),
+            Invariant::PteWalkOnNonePmd { addr } => {
+                write!(f, "pte_offset_map_lock() for {addr:#x} through an empty PMD slot")
+            }
+            Invariant::HugePmdOverPteTable { addr } => write!(
+                f,
+                "huge PMD installed over the PTE table at {addr:#x}; the table is orphaned (BUG: non-zero nr_ptes on freeing mm)"
+            ),
+            Invariant::UnlockNotLocked { index, found } => write!(
+                f,
+                "WARNING in dax_unlock_mapping_entry: index {index:#x} holds {} which is not a locked entry",
+                item(found)
+            ),
+            Invariant::ReplaceMismatch { index, expected, found } => write!(
+                f,
+                "WARNING in dax_insert_mapping_entry: index {index:#x} holds {} but the fault locked {expected}",
+                item(found)
+            ),
+            Invariant::HolePageOverWrongEntry { index, found } => write!(
+                f,
+                "WARNING in page_cache_tree_insert: index {index:#x} holds {}, not the locked empty entry 0x26",
+                item(found)
+            ),
+            Invariant::NrPtesLeak { mm, nr_ptes } => {
+                write!(f, "BUG: non-zero nr_ptes on freeing mm {mm}: {nr_ptes}")
+            }
+            Invariant::RssCounter { mm, idx, val } => {
+                write!(f, "BUG: Bad rss-counter state mm {mm} idx:{idx} val:{val}")
+            }
+            Invariant::SleepInAtomic { preempt_count } => {
+                write!(f, "BUG: scheduling while atomic (preempt_count {preempt_count})")
+            }
+            Invariant::LockMisuse { what } => write!(f, "lock misuse: {what}"),
+            Invariant::Warn { what } => write!(f, "WARNING: {what}"),
+        }
+    }
+}
+
+/// Benign things worth annotating in an outcome: they are not failures, but two otherwise
+/// identical outcomes that differ in them took visibly different paths.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "note")]
+pub enum Note {
+    /// dax_iomap_pmd_fault() fell back to 4 KiB.
+    Fallback { reason: FallbackReason },
+    /// The fallback's split_huge_pmd() cleared a huge PMD (another thread's, in the seed race).
+    FallbackSplitClearedPmd,
+    /// A 4 KiB fault met a DAX huge PMD: "bad pmd", the slot cleared, the fault retried.
+    BadPmdCleared,
+    /// grab_mapping_entry() restarted.
+    Restart { reason: RestartReason },
+}
+
+impl fmt::Display for Note {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Note::Fallback { reason } => write!(f, "fallback({})", reason.name()),
+            Note::FallbackSplitClearedPmd => f.write_str("split-cleared-pmd"),
+            Note::BadPmdCleared => f.write_str("bad-pmd"),
+            Note::Restart { reason } => write!(
+                f,
+                "restart({})",
+                match reason {
+                    RestartReason::RelookupFound => "relookup",
+                    RestartReason::PteInsertEexist => "pte-eexist",
+                    RestartReason::PageTruncated => "page-truncated",
+                }
+            ),
+        }
+    }
+}

@@ -1,0 +1,86 @@
+//! Read faults on holes: a 4 KiB hole page in the page cache (dax_load_hole), and the page
+//! cache side of replacing it later.
+
+use super::entry::*;
+use crate::check::Invariant;
+use crate::fs::AddressSpace;
+use crate::kernel::Errno;
+use crate::mm::{VmFault, Vmf, finish_fault};
+use crate::radix::Item;
+use crate::sim::Cx;
+use crate::trace::EventKind;
+use std::panic::Location;
+
+/// dax_load_hole(): map a zeroed page-cache page read-only for a read of a hole. The page
+/// replaces the locked empty entry we hold; from then on faults at this index lock the
+/// page instead, so `*entry` becomes the page and the caller's unlock is unlock_page().
+pub async fn dax_load_hole(cx: &Cx<'_>, mapping: &AddressSpace, entry: &mut Item, vmf: &Vmf<'_>) -> VmFault {
+    let page = match *entry {
+        Item::Page(page) => page,
+        Item::Exceptional(_) => match find_or_create_page(cx, mapping, vmf.pgoff).await {
+            Ok(page) => page,
+            Err(_) => return VmFault::OOM,
+        },
+    };
+    let ret = finish_fault(cx, vmf, page).await;
+    *entry = Item::Page(page);
+    if ret == VmFault::NONE {
+        // A reference for the PTE that now maps the page.
+        cx.get_page(page);
+        return VmFault::NOPAGE;
+    }
+    ret
+}
+
+/// find_or_create_page(mapping, index, gfp | __GFP_ZERO): the lookup sees our exceptional
+/// entry, which is not a page, so a new locked zeroed page is added:
+/// add_to_page_cache_lru() → page_cache_tree_insert().
+async fn find_or_create_page(cx: &Cx<'_>, mapping: &AddressSpace, index: u64) -> Result<u32, Errno> {
+    let page = cx.k.pages.alloc(false, Some(cx.tid));
+    cx.radix_tree_preload().await?;
+    cx.spin_lock_irq(&mapping.tree_lock).await;
+    let r = page_cache_tree_insert(cx, mapping, index, page).await;
+    cx.spin_unlock_irq(&mapping.tree_lock).await;
+    cx.radix_tree_preload_end();
+    r.map(|()| page)
+}
+
+/// page_cache_tree_insert() for a DAX mapping: the slot must hold exactly the locked empty
+/// 4 KiB entry, whose waiters are all woken — from now on they must take the page lock,
+/// and a page unlock never touches the DAX wait table (the v4.10 "4k holes" deadlock fix).
+async fn page_cache_tree_insert(cx: &Cx<'_>, mapping: &AddressSpace, index: u64, page: u32) -> Result<(), Errno> {
+    let at = Location::caller();
+    cx.sched(at).await;
+    let old = mapping.page_tree.with(|t| t.lookup(index).map(|f| f.item));
+    match old {
+        Some(Item::Page(_)) => return Err(Errno::Eexist),
+        Some(Item::Exceptional(v)) => {
+            mapping.add_nrexceptional(-1);
+            if v != dax_radix_locked_entry(0, RADIX_DAX_EMPTY) {
+                cx.bug(at, Invariant::HolePageOverWrongEntry { index, found: old });
+            }
+            super::dax_wake_mapping_entry_waiter(cx, mapping, index, v, true).await;
+            mapping.page_tree.with(|t| t.replace(index, Item::Page(page)));
+        }
+        None => {
+            mapping.page_tree.with(|t| t.insert(index, 0, Item::Page(page)))?;
+        }
+    }
+    cx.k.pages.with(page, |p| {
+        p.mapping = Some(mapping.addr);
+        p.index = index;
+    });
+    mapping.add_nrpages(1);
+    cx.emit(at, || EventKind::PageCacheInsert { index, page, replaced: old });
+    Ok(())
+}
+
+/// __delete_from_page_cache() of a hole page (tree_lock held).
+pub async fn delete_from_page_cache(cx: &Cx<'_>, mapping: &AddressSpace, index: u64, page: u32) {
+    let at = Location::caller();
+    cx.sched(at).await;
+    mapping.page_tree.with(|t| t.delete(index));
+    mapping.add_nrpages(-1);
+    cx.k.pages.with(page, |p| p.mapping = None);
+    cx.emit(at, || EventKind::PageCacheDelete { index, page });
+}

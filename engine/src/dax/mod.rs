@@ -1,0 +1,55 @@
+//! fs/dax.c, v4.11: the DAX mapping-entry locking protocol and the PTE and PMD fault
+//! paths. `grab_mapping_entry` is where the seed race lives; [`Variant`](crate::Variant)
+//! chooses the v4.11-rc5 body or the one with "dax: fix radix tree insertion race".
+
+mod entry;
+mod grab;
+mod hole;
+mod insert;
+mod locking;
+mod mkwrite;
+mod pmd_fault;
+mod pte_fault;
+
+pub use entry::*;
+pub use grab::grab_mapping_entry;
+pub use locking::{dax_entry_waitqueue, dax_wake_mapping_entry_waiter};
+pub use mkwrite::dax_pfn_mkwrite;
+pub use pmd_fault::{FallbackReason, dax_iomap_pmd_fault};
+pub use pte_fault::dax_iomap_pte_fault;
+
+use crate::kernel::Errno;
+use crate::mm::{PeSize, VmFault, Vmf};
+use crate::sim::Cx;
+use crate::trace::EventKind;
+use std::panic::Location;
+
+/// dax_iomap_fault(): dispatch on the entry size the core mm asked for.
+pub async fn dax_iomap_fault(cx: &Cx<'_>, vmf: &Vmf<'_>, pe_size: PeSize) -> VmFault {
+    match pe_size {
+        PeSize::Pte => dax_iomap_pte_fault(cx, vmf).await,
+        PeSize::Pmd => dax_iomap_pmd_fault(cx, vmf).await,
+    }
+}
+
+/// dax_fault_return(): 0 → NOPAGE, -ENOMEM → OOM, anything else → SIGBUS.
+pub fn dax_fault_return(error: Result<(), Errno>) -> VmFault {
+    match error {
+        Ok(()) => VmFault::NOPAGE,
+        Err(Errno::Enomem) => VmFault::OOM,
+        Err(_) => VmFault::SIGBUS,
+    }
+}
+
+impl Cx<'_> {
+    /// Fault entry: the dax_pmd_fault tracepoint for PMD faults (4.11 has none for PTEs).
+    pub(crate) fn fault_begin(&self, at: &'static Location<'static>, vmf: &Vmf<'_>, size: PeSize) {
+        self.emit(at, || EventKind::FaultBegin { addr: vmf.address, pgoff: vmf.pgoff, size, write: vmf.write });
+    }
+
+    /// Fault exit (dax_pmd_fault_done); returns `result` for the caller to pass on.
+    pub(crate) fn fault_done(&self, at: &'static Location<'static>, vmf: &Vmf<'_>, size: PeSize, result: VmFault) -> VmFault {
+        self.emit(at, || EventKind::FaultDone { addr: vmf.address, size, result });
+        result
+    }
+}

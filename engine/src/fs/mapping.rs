@@ -1,0 +1,126 @@
+//! struct inode and struct address_space, as much of them as DAX touches.
+
+use super::iomap::describe;
+use super::{Allocator, BLOCK_SHIFT, BLOCK_SIZE, Extent, ExtentMap, ExtentState, IomapDesc};
+use crate::kernel::{Errno, LockId, RwSem, Shared, SpinLock};
+use crate::pmem::Pmem;
+use crate::radix::{RadixTree, TreeRoot};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+
+/// The emulated `struct address_space *` of the file: its value feeds the wait-table hash,
+/// exactly as the kernel hashes the pointer.
+pub const MAPPING_ADDR: u64 = 0xffff_8800_7a3c_2e10;
+
+/// The page cache side of the file: the radix tree of DAX entries and hole pages, the
+/// lock that protects it, and its counters.
+#[derive(Debug)]
+pub struct AddressSpace {
+    pub addr: u64,
+    pub page_tree: TreeRoot,
+    pub tree_lock: SpinLock,
+    pub nrexceptional: AtomicI64,
+    pub nrpages: AtomicI64,
+}
+
+impl AddressSpace {
+    pub fn new() -> Self {
+        AddressSpace {
+            addr: MAPPING_ADDR,
+            page_tree: Shared::new(RadixTree::new()),
+            tree_lock: SpinLock::new(LockId::TreeLock),
+            nrexceptional: AtomicI64::new(0),
+            nrpages: AtomicI64::new(0),
+        }
+    }
+
+    pub fn nrexceptional(&self) -> i64 {
+        self.nrexceptional.load(Ordering::Relaxed)
+    }
+    pub fn nrpages(&self) -> i64 {
+        self.nrpages.load(Ordering::Relaxed)
+    }
+    pub fn add_nrexceptional(&self, d: i64) {
+        self.nrexceptional.fetch_add(d, Ordering::Relaxed);
+    }
+    pub fn add_nrpages(&self, d: i64) {
+        self.nrpages.fetch_add(d, Ordering::Relaxed);
+    }
+}
+
+impl Default for AddressSpace {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[derive(Debug)]
+pub struct Inode {
+    pub ino: u64,
+    pub i_size: AtomicU64,
+    pub extents: Shared<ExtentMap>,
+    pub alloc: Shared<Allocator>,
+    /// ext4's i_mmap_sem / xfs's MMAPLOCK: faults shared, truncate and punch hole exclusive.
+    pub mmap_sem: RwSem,
+    pub i_rwsem: RwSem,
+}
+
+impl Inode {
+    pub fn new(ino: u64, size: u64, alloc: Allocator) -> Self {
+        Inode {
+            ino,
+            i_size: AtomicU64::new(size),
+            extents: Shared::new(ExtentMap::default()),
+            alloc: Shared::new(alloc),
+            mmap_sem: RwSem::new(LockId::MmapSem),
+            i_rwsem: RwSem::new(LockId::IRwsem),
+        }
+    }
+
+    pub fn i_size(&self) -> u64 {
+        self.i_size.load(Ordering::Acquire)
+    }
+
+    /// The body of iomap_begin: allocate/convert for writes, then report the extent (or
+    /// hole) at `pos`.
+    pub fn map_blocks(&self, pmem: &dyn Pmem, pos: u64, length: u64, write: bool) -> Result<IomapDesc, Errno> {
+        let fblk = pos >> BLOCK_SHIFT;
+        let nblk = length.div_ceil(BLOCK_SIZE);
+        let mut ext = self.extents.guard();
+        let mut new = false;
+        if write {
+            new = self.allocate_range(&mut ext, pmem, fblk, nblk)?;
+        }
+        let found = ext.find(fblk);
+        let next = ext.next_start(fblk);
+        Ok(describe(found, fblk, nblk, next, new))
+    }
+
+    fn allocate_range(&self, ext: &mut ExtentMap, pmem: &dyn Pmem, fblk: u64, nblk: u64) -> Result<bool, Errno> {
+        let mut new = false;
+        let mut b = fblk;
+        let end = fblk + nblk;
+        while b < end {
+            match ext.find(b) {
+                Some(e) => {
+                    let to = e.end().min(end);
+                    if e.state == ExtentState::Unwritten {
+                        let pblk = e.pblk + (b - e.fblk);
+                        pmem.zero(pblk << BLOCK_SHIFT, (to - b) << BLOCK_SHIFT);
+                        ext.mark_written(b, to - b);
+                        new = true;
+                    }
+                    b = to;
+                }
+                None => {
+                    let to = ext.next_start(b).map_or(end, |n| n.min(end));
+                    let pblk = self.alloc.with(|a| a.alloc(b, to - b))?;
+                    pmem.zero(pblk << BLOCK_SHIFT, (to - b) << BLOCK_SHIFT);
+                    ext.insert(Extent { fblk: b, len: to - b, pblk, state: ExtentState::Written });
+                    new = true;
+                    b = to;
+                }
+            }
+        }
+        Ok(new)
+    }
+}

@@ -1,0 +1,42 @@
+//! Per-task state: preemption count, the per-CPU radix-tree preload pool, and the task
+//! state that sleeping and waking move between. Each emulated thread runs on its own CPU,
+//! so per-CPU and per-task state coincide.
+
+use super::Shared;
+use crate::sim::Tid;
+use serde::{Deserialize, Serialize};
+
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskState {
+    #[default]
+    Running,
+    /// TASK_UNINTERRUPTIBLE, set by prepare_to_wait; a wake-up sets it back to running.
+    Uninterruptible,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Task {
+    pub preempt_count: u32,
+    /// Nodes in this CPU's radix_tree_preloads pool.
+    pub preload_nr: u32,
+    pub state: TaskState,
+}
+
+#[derive(Debug)]
+pub struct Tasks(Shared<Vec<Task>>);
+
+impl Tasks {
+    pub fn new(n: usize) -> Self {
+        Tasks(Shared::new(vec![Task::default(); n]))
+    }
+    pub fn with<R>(&self, tid: Tid, f: impl FnOnce(&mut Task) -> R) -> R {
+        self.0.with(|t| f(&mut t[tid.index()]))
+    }
+    pub fn get(&self, tid: Tid) -> Task {
+        self.with(tid, |t| t.clone())
+    }
+    pub fn snapshot(&self) -> Vec<Task> {
+        self.0.snapshot()
+    }
+}

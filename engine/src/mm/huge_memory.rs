@@ -1,0 +1,69 @@
+//! Huge PMD installers and split (mm/huge_memory.c) as they behave on a DAX vma.
+
+use super::{PmdKind, PmdSlot, VmFault, Vmf};
+use crate::check::{Invariant, Note};
+use crate::sim::Cx;
+use crate::trace::EventKind;
+use std::panic::Location;
+
+/// vmf_insert_pfn_pmd() → insert_pfn_pmd(): under the PMD lock, write a huge devmap PMD
+/// unconditionally. Whatever the slot held is overwritten, a PTE table included.
+pub async fn vmf_insert_pfn_pmd(cx: &Cx<'_>, vmf: &Vmf<'_>, pfn: u64, write: bool) -> VmFault {
+    let at = Location::caller();
+    cx.sched(at).await;
+    let addr = vmf.address & super::PMD_MASK;
+    let old = vmf.mm.pt.with(|pt| {
+        let old = pt.kind(addr);
+        pt.set(addr, PmdSlot::HugeDevmap { pfn, write, dirty: write, by: cx.tid });
+        old
+    });
+    cx.emit(at, || EventKind::PmdInstall { addr, old, new: PmdKind::HugeDevmap, pfn });
+    if old == PmdKind::Table {
+        cx.bug(at, Invariant::HugePmdOverPteTable { addr });
+    }
+    VmFault::NOPAGE
+}
+
+/// split_huge_pmd() on a DAX vma: a huge PMD (devmap or zero) is simply cleared, whoever
+/// installed it; an empty slot or a PTE table is left alone.
+pub async fn split_huge_pmd(cx: &Cx<'_>, vmf: &Vmf<'_>) {
+    let at = Location::caller();
+    cx.sched(at).await;
+    let addr = vmf.address & super::PMD_MASK;
+    let cleared = vmf.mm.pt.with(|pt| {
+        let kind = pt.kind(addr);
+        kind.is_huge().then(|| {
+            pt.clear(addr);
+            kind
+        })
+    });
+    if let Some(old) = cleared {
+        cx.emit(at, || EventKind::PmdSplit { addr, old });
+        cx.note(Note::FallbackSplitClearedPmd);
+    }
+}
+
+/// mm_get_huge_zero_page(): the global huge zero page always exists in the model; the mm
+/// just takes its reference once.
+pub(crate) fn mm_get_huge_zero_page(vmf: &Vmf<'_>) {
+    vmf.mm.pt.with(|pt| pt.huge_zero_ref = true);
+}
+
+/// dax_pmd_load_hole()'s install: under the PMD lock, only into an empty slot.
+pub(crate) async fn set_huge_zero_pmd(cx: &Cx<'_>, vmf: &Vmf<'_>) -> bool {
+    let at = Location::caller();
+    cx.sched(at).await;
+    let addr = vmf.address & super::PMD_MASK;
+    let old = vmf.mm.pt.with(|pt| {
+        let old = pt.kind(addr);
+        if old == PmdKind::None {
+            pt.set(addr, PmdSlot::HugeZero { by: cx.tid });
+        }
+        old
+    });
+    if old != PmdKind::None {
+        return false;
+    }
+    cx.emit(at, || EventKind::PmdInstall { addr, old, new: PmdKind::HugeZero, pfn: 0 });
+    true
+}

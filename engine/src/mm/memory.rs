@@ -1,0 +1,310 @@
+//! PTE-level installers and walks (mm/memory.c). Which of them look at the PMD slot again
+//! under a lock decides whether a racing fault ends in a harmless retry or a PTE written
+//! through a huge PMD.
+
+use super::pagetable::pte_index;
+use super::{Mm, PMD_SIZE, PageTables, Pages, PmdKind, PmdSlot, Pte, PteKind, VmFault, Vmf};
+use crate::check::{Invariant, Note};
+use crate::kernel::Errno;
+use crate::pmem::{is_pmem_pfn, pmem_offset};
+use crate::sim::Cx;
+use crate::trace::EventKind;
+use std::panic::Location;
+
+/// What an unlocked read of a PMD slot saw.
+#[derive(Copy, Clone, Debug)]
+pub(super) struct PmdSnap {
+    pub kind: PmdKind,
+    /// For a huge mapping: is it writable?
+    pub write: bool,
+}
+
+/// `pmd_none(*pmd)` and friends: an unlocked read of the slot.
+pub(super) async fn pmd_read(cx: &Cx<'_>, mm: &Mm, addr: u64) -> PmdSnap {
+    let at = Location::caller();
+    cx.sched(at).await;
+    let snap = mm.pt.with(|pt| match pt.slot(addr) {
+        Some(PmdSlot::HugeDevmap { write, .. }) => PmdSnap { kind: PmdKind::HugeDevmap, write: *write },
+        other => PmdSnap { kind: PmdKind::of(other), write: false },
+    });
+    cx.emit(at, || EventKind::PmdCheck { addr, slot: snap.kind });
+    snap
+}
+
+pub(super) enum PteGuard {
+    /// The fault is retried (the slot was huge).
+    Retry,
+    /// No PTE table, or an empty PTE: ->fault will install one.
+    NoPte,
+    Present(Pte),
+}
+
+/// pmd_none_or_trans_huge_or_clear_bad() as 4.11 applies it, pmd_trans_unstable() before
+/// pmd_devmap(). A DAX huge PMD is not pmd_trans_huge on x86 (the devmap bit excludes it),
+/// so it falls to pmd_bad(): "bad pmd" is printed and the slot is cleared.
+async fn pmd_guard(cx: &Cx<'_>, mm: &Mm, addr: u64, at: &'static Location<'static>) -> Option<PmdKind> {
+    let old = mm.pt.with(|pt| {
+        let kind = pt.kind(addr);
+        if kind == PmdKind::HugeDevmap {
+            pt.clear(addr);
+        }
+        kind
+    });
+    match old {
+        PmdKind::HugeDevmap => {
+            cx.emit(at, || EventKind::BadPmd { addr, old });
+            cx.note(Note::BadPmdCleared);
+            None
+        }
+        PmdKind::HugeZero => None,
+        k => Some(k),
+    }
+}
+
+/// handle_pte_fault()'s look at the slot and the PTE under it.
+pub(super) async fn pte_fault_guard(cx: &Cx<'_>, vmf: &Vmf<'_>) -> PteGuard {
+    let at = Location::caller();
+    cx.sched(at).await;
+    cx.emit(at, || EventKind::PmdCheck { addr: vmf.address, slot: vmf.mm.pt.with(|pt| pt.kind(vmf.address)) });
+    match pmd_guard(cx, vmf.mm, vmf.address, at).await {
+        None => PteGuard::Retry,
+        Some(PmdKind::None) => PteGuard::NoPte,
+        Some(_) => match vmf.mm.pt.with(|pt| pt.pte(vmf.address)) {
+            Some(pte) => PteGuard::Present(pte),
+            None => PteGuard::NoPte,
+        },
+    }
+}
+
+/// pte_alloc(): `pmd_none(*pmd) && __pte_alloc()`. The PTE page is allocated outside any
+/// lock; the PMD lock is then taken and the slot populated only if it is still empty.
+/// __pte_alloc() reports success even when the slot turned into something else meanwhile.
+async fn pte_alloc(cx: &Cx<'_>, mm: &Mm, addr: u64) {
+    let at = Location::caller();
+    cx.sched(at).await;
+    if mm.pt.with(|pt| pt.kind(addr)) != PmdKind::None {
+        return;
+    }
+    cx.sched(at).await;
+    let populated = mm.pt.with(|pt| {
+        if pt.kind(addr) != PmdKind::None {
+            return false;
+        }
+        let table = pt.new_table();
+        pt.set(addr, table);
+        pt.nr_ptes += 1;
+        true
+    });
+    cx.emit(at, || EventKind::PteTableAlloc { addr, populated });
+}
+
+/// The PTE step of insert_pfn(): pte_offset_map_lock() on whatever the slot holds now,
+/// with no check that it is still a PTE table. Through a huge PMD the "PTE page" is the
+/// first 4 KiB of the huge mapping's pmem: that is the seed race's "die horribly".
+async fn insert_pfn_locked(cx: &Cx<'_>, vmf: &Vmf<'_>, addr: u64, pfn: u64) -> Result<(), Errno> {
+    let at = Location::caller();
+    cx.sched(at).await;
+    let kind = vmf.mm.pt.with(|pt| pt.kind(addr));
+    match kind {
+        PmdKind::HugeDevmap | PmdKind::HugeZero => {
+            cx.bug(at, Invariant::PteUnderHugePmd { addr, pmd: kind });
+            return Err(Errno::Efault);
+        }
+        PmdKind::None => {
+            cx.bug(at, Invariant::PteWalkOnNonePmd { addr });
+            return Err(Errno::Efault);
+        }
+        PmdKind::Table => {}
+    }
+    let installed = vmf.mm.pt.with(|pt| {
+        let Some(PmdSlot::Table { ptes, .. }) = pt.slot_mut(addr) else { return false };
+        if ptes.contains_key(&pte_index(addr)) {
+            return false;
+        }
+        // vm_page_prot of a shared DAX vma lacks write (it wants write notification), so
+        // the PTE starts read-only and the first store takes a pfn_mkwrite fault.
+        ptes.insert(pte_index(addr), Pte { pfn, write: false, dirty: false, kind: PteKind::Devmap });
+        true
+    });
+    if installed {
+        cx.emit(at, || EventKind::PteInstall { addr, pfn, write: false });
+        Ok(())
+    } else {
+        cx.emit(at, || EventKind::PteBusy { addr });
+        Err(Errno::Ebusy)
+    }
+}
+
+/// vm_insert_mixed() → insert_pfn() → __get_locked_pte(): -EBUSY if a PTE is present.
+pub async fn vm_insert_mixed(cx: &Cx<'_>, vmf: &Vmf<'_>, addr: u64, pfn: u64) -> Result<(), Errno> {
+    pte_alloc(cx, vmf.mm, addr).await;
+    insert_pfn_locked(cx, vmf, addr, pfn).await
+}
+
+/// finish_fault() → alloc_set_pte() for a page (a hole page, or the COW copy of a private
+/// write): pte_alloc_one_map() checks the slot again after allocating, so a huge PMD that
+/// appeared meanwhile sends the fault back to retry instead of into the PMD's memory.
+pub async fn finish_fault(cx: &Cx<'_>, vmf: &Vmf<'_>, page: u32) -> VmFault {
+    let at = Location::caller();
+    pte_alloc(cx, vmf.mm, vmf.address).await;
+    cx.sched(at).await;
+    match pmd_guard(cx, vmf.mm, vmf.address, at).await {
+        Some(PmdKind::Table) => {}
+        _ => return VmFault::NOPAGE,
+    }
+    let anon = cx.k.pages.with(page, |p| p.anon);
+    let pte = Pte {
+        pfn: Pages::pfn(page),
+        write: vmf.cow(),
+        dirty: vmf.cow(),
+        kind: if anon { PteKind::Anon { page } } else { PteKind::File { page } },
+    };
+    let addr = vmf.address;
+    let set = vmf.mm.pt.with(|pt| {
+        let Some(PmdSlot::Table { ptes, .. }) = pt.slot_mut(addr) else { return false };
+        if ptes.contains_key(&pte_index(addr)) {
+            return false;
+        }
+        ptes.insert(pte_index(addr), pte);
+        pt.rss[usize::from(anon)] += 1;
+        true
+    });
+    if !set {
+        return VmFault::NOPAGE;
+    }
+    cx.emit(at, || EventKind::PteInstall { addr, pfn: pte.pfn, write: pte.write });
+    VmFault::NONE
+}
+
+/// finish_mkwrite_fault() → wp_page_reuse(): make the PTE writable if it is still the one
+/// the fault started from.
+pub(crate) async fn finish_mkwrite_fault(cx: &Cx<'_>, vmf: &Vmf<'_>, orig: Pte) -> VmFault {
+    let at = Location::caller();
+    cx.sched(at).await;
+    let addr = vmf.address;
+    let reused = vmf.mm.pt.with(|pt| match pt.slot_mut(addr) {
+        Some(PmdSlot::Table { ptes, .. }) => match ptes.get_mut(&pte_index(addr)) {
+            Some(p) if *p == orig => {
+                p.write = true;
+                p.dirty = true;
+                true
+            }
+            _ => false,
+        },
+        _ => false,
+    });
+    if !reused {
+        return VmFault::NOPAGE;
+    }
+    cx.emit(at, || EventKind::PteInstall { addr, pfn: orig.pfn, write: true });
+    VmFault::NONE
+}
+
+/// wp_page_copy(): a write to a read-only PTE of a private mapping gets its own copy of
+/// the page's current contents.
+pub(super) async fn wp_page_copy(cx: &Cx<'_>, vmf: &Vmf<'_>, orig: Pte) -> VmFault {
+    let at = Location::caller();
+    let copy = cx.k.pages.alloc(true, None);
+    let mut buf = [0u8; 4096];
+    read_phys(cx, orig.pfn << 12, &mut buf);
+    cx.k.pages.write(copy, 0, &buf);
+    cx.sched(at).await;
+    let addr = vmf.address;
+    let pte = Pte { pfn: Pages::pfn(copy), write: true, dirty: true, kind: PteKind::Anon { page: copy } };
+    let replaced = vmf.mm.pt.with(|pt| {
+        let Some(PmdSlot::Table { ptes, .. }) = pt.slot_mut(addr) else { return false };
+        match ptes.get_mut(&pte_index(addr)) {
+            Some(p) if *p == orig => {
+                *p = pte;
+                if let PteKind::File { .. } = orig.kind {
+                    pt.rss[0] -= 1;
+                }
+                pt.rss[1] += 1;
+                true
+            }
+            _ => false,
+        }
+    });
+    if replaced {
+        cx.emit(at, || EventKind::PteInstall { addr, pfn: pte.pfn, write: true });
+    }
+    VmFault::NONE
+}
+
+/// Reads memory at a physical address: pmem or a DRAM page.
+pub(crate) fn read_phys(cx: &Cx<'_>, phys: u64, buf: &mut [u8]) {
+    let pfn = phys >> 12;
+    if is_pmem_pfn(pfn) {
+        cx.k.pmem.read(pmem_offset(phys), buf);
+    } else if let Some(page) = Pages::page_of_pfn(pfn) {
+        cx.k.pages.read(page, (phys & 0xfff) as usize, buf);
+    }
+}
+
+pub(crate) fn write_phys(cx: &Cx<'_>, phys: u64, data: &[u8]) {
+    let pfn = phys >> 12;
+    if is_pmem_pfn(pfn) {
+        cx.k.pmem.write(pmem_offset(phys), data);
+    } else if let Some(page) = Pages::page_of_pfn(pfn) {
+        cx.k.pages.write(page, (phys & 0xfff) as usize, data);
+    }
+}
+
+/// unmap_mapping_range(mapping, start, len, even_cows = 0): under i_mmap_rwsem (taken for
+/// write, may sleep), zap the file's pages in [start, start+len) from every process. A huge
+/// PMD that intersects the range is cleared whole; PTE pages stay (only munmap frees
+/// them); private COW copies are left alone.
+pub async fn unmap_mapping_range(cx: &Cx<'_>, start: u64, len: u64) {
+    let at = Location::caller();
+    cx.sched(at).await;
+    cx.emit(at, || EventKind::UnmapRange { start, len });
+    let first = start >> 12;
+    let last = (start + len - 1) >> 12;
+    for mm in &cx.k.mms {
+        for vma in &mm.vmas {
+            zap_vma_range(cx, mm, vma, first, last, at);
+        }
+    }
+}
+
+fn zap_vma_range(cx: &Cx<'_>, mm: &Mm, vma: &super::Vma, first: u64, last: u64, at: &'static Location<'static>) {
+    let lo = first.max(vma.vm_pgoff);
+    let hi = last.min(vma.linear_page_index(vma.vm_end - 1));
+    if lo > hi {
+        return;
+    }
+    let (Some(a0), Some(a1)) = (vma.address_of(lo), vma.address_of(hi)) else { return };
+    let mut pmd_addr = a0 & !(PMD_SIZE - 1);
+    while pmd_addr <= a1 {
+        let cleared = mm.pt.with(|pt| zap_pmd(pt, pmd_addr, a0, a1));
+        if let Some(old) = cleared {
+            cx.emit(at, || EventKind::PmdSplit { addr: pmd_addr, old });
+        }
+        pmd_addr += PMD_SIZE;
+    }
+}
+
+/// Zaps one PMD slot's part of [a0, a1]; returns the kind of a cleared huge mapping.
+fn zap_pmd(pt: &mut PageTables, pmd_addr: u64, a0: u64, a1: u64) -> Option<PmdKind> {
+    match pt.slot_mut(pmd_addr) {
+        Some(PmdSlot::HugeDevmap { .. } | PmdSlot::HugeZero { .. }) => {
+            let kind = pt.kind(pmd_addr);
+            pt.clear(pmd_addr);
+            Some(kind)
+        }
+        Some(PmdSlot::Table { ptes, .. }) => {
+            let mut file_pages = 0;
+            ptes.retain(|idx, pte| {
+                let addr = pmd_addr + (u64::from(*idx) << 12);
+                let hit = addr >= a0 && addr <= a1 && !matches!(pte.kind, PteKind::Anon { .. });
+                if hit && matches!(pte.kind, PteKind::File { .. }) {
+                    file_pages += 1;
+                }
+                !hit
+            });
+            pt.rss[0] -= file_pages;
+            None
+        }
+        None => None,
+    }
+}

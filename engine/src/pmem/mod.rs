@@ -1,0 +1,41 @@
+//! Persistent-memory backends. The DAX code only needs byte access at device offsets and
+//! a way to write CPU caches back; which memory stands behind it is the backend's business.
+
+mod ram;
+
+pub use ram::RamPmem;
+
+/// Physical address where the emulated pmem device starts (2 MiB aligned, like a real
+/// namespace). pfn = (PMEM_PHYS_BASE + device offset) >> 12.
+pub const PMEM_PHYS_BASE: u64 = 0x1_0000_0000;
+
+pub fn pfn_of_sector(sector: u64) -> u64 {
+    (PMEM_PHYS_BASE + (sector << 9)) >> 12
+}
+
+pub fn is_pmem_pfn(pfn: u64) -> bool {
+    pfn >= PMEM_PHYS_BASE >> 12
+}
+
+/// Device offset of a physical address inside pmem.
+pub fn pmem_offset(phys: u64) -> u64 {
+    phys - PMEM_PHYS_BASE
+}
+
+pub trait Pmem: Send + Sync + std::fmt::Debug {
+    fn size(&self) -> u64;
+    fn read(&self, offset: u64, buf: &mut [u8]);
+    fn write(&self, offset: u64, data: &[u8]);
+    fn zero(&self, offset: u64, len: u64);
+    /// Writes the cache lines of [offset, offset+len) back to the persistence domain.
+    fn flush(&self, offset: u64, len: u64);
+
+    fn read_u64(&self, offset: u64) -> u64 {
+        let mut b = [0u8; 8];
+        self.read(offset, &mut b);
+        u64::from_le_bytes(b)
+    }
+    fn write_u64(&self, offset: u64, v: u64) {
+        self.write(offset, &v.to_le_bytes());
+    }
+}

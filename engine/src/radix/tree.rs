@@ -1,0 +1,614 @@
+//! The tree itself: pure data-structure code, no scheduling. Callers hold tree_lock.
+
+use super::{RADIX_TREE_MAP_MASK, RADIX_TREE_MAP_SHIFT, RADIX_TREE_MAP_SIZE, RADIX_TREE_MAX_TAGS};
+use crate::kernel::Errno;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// What a slot can hold once the internal-pointer cases are set aside: an exceptional
+/// value (the DAX entries; bit 1 set) or a struct page pointer (a 4 KiB hole page).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Item {
+    Exceptional(u64),
+    Page(u32),
+}
+
+impl Item {
+    pub fn is_exceptional(self) -> bool {
+        matches!(self, Item::Exceptional(_))
+    }
+    pub fn value(self) -> Option<u64> {
+        match self {
+            Item::Exceptional(v) => Some(v),
+            Item::Page(_) => None,
+        }
+    }
+}
+
+impl fmt::Display for Item {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Item::Exceptional(v) => write!(f, "{v:#x}"),
+            Item::Page(p) => write!(f, "page#{p}"),
+        }
+    }
+}
+
+type NodeId = u32;
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+enum Slot {
+    Empty,
+    Node(NodeId),
+    /// Internal pointer to the canonical slot at this offset of the same node.
+    Sibling(u8),
+    Item(Item),
+}
+
+#[derive(Clone, Debug)]
+struct Node {
+    serial: u32,
+    shift: u32,
+    offset: u8,
+    parent: Option<NodeId>,
+    count: u32,
+    exceptional: u32,
+    slots: [Slot; RADIX_TREE_MAP_SIZE],
+    tags: [u64; RADIX_TREE_MAX_TAGS as usize],
+}
+
+/// Where an entry lives: the node holding its canonical slot (None = the root pointer) and
+/// the slot offset.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+struct SlotRef {
+    node: Option<NodeId>,
+    offset: u8,
+}
+
+/// Result of a lookup: the entry and the first index it covers.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Found {
+    pub item: Item,
+    pub first_index: u64,
+    pub order: u32,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct RadixTree {
+    nodes: Vec<Option<Node>>,
+    free: Vec<NodeId>,
+    root: Option<Slot>,
+    root_tags: u8,
+    next_serial: u32,
+}
+
+fn shift_maxindex(shift: u32) -> u64 {
+    ((RADIX_TREE_MAP_SIZE as u64) << shift).wrapping_sub(1)
+}
+
+impl RadixTree {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn root_slot(&self) -> Slot {
+        self.root.unwrap_or(Slot::Empty)
+    }
+
+    fn node(&self, id: NodeId) -> &Node {
+        self.nodes[id as usize].as_ref().expect("live radix node")
+    }
+
+    fn node_mut(&mut self, id: NodeId) -> &mut Node {
+        self.nodes[id as usize].as_mut().expect("live radix node")
+    }
+
+    fn alloc_node(&mut self, parent: Option<NodeId>, shift: u32, offset: u8, count: u32) -> NodeId {
+        let serial = self.next_serial;
+        self.next_serial += 1;
+        let node = Node {
+            serial,
+            shift,
+            offset,
+            parent,
+            count,
+            exceptional: 0,
+            slots: [Slot::Empty; RADIX_TREE_MAP_SIZE],
+            tags: [0; RADIX_TREE_MAX_TAGS as usize],
+        };
+        match self.free.pop() {
+            Some(id) => {
+                self.nodes[id as usize] = Some(node);
+                id
+            }
+            None => {
+                self.nodes.push(Some(node));
+                (self.nodes.len() - 1) as NodeId
+            }
+        }
+    }
+
+    fn free_node(&mut self, id: NodeId) {
+        self.nodes[id as usize] = None;
+        self.free.push(id);
+    }
+
+    fn get(&self, at: SlotRef) -> Slot {
+        match at.node {
+            None => self.root_slot(),
+            Some(n) => self.node(n).slots[at.offset as usize],
+        }
+    }
+
+    fn set(&mut self, at: SlotRef, s: Slot) {
+        match at.node {
+            None => self.root = Some(s),
+            Some(n) => self.node_mut(n).slots[at.offset as usize] = s,
+        }
+    }
+
+    /// radix_tree_load_root(): the shift one level above the root node, and the largest
+    /// index the tree can hold without growing.
+    fn load_root(&self) -> (u32, u64) {
+        match self.root_slot() {
+            Slot::Node(n) => {
+                let shift = self.node(n).shift;
+                (shift + RADIX_TREE_MAP_SHIFT, shift_maxindex(shift))
+            }
+            _ => (0, 0),
+        }
+    }
+
+    /// radix_tree_descend(): the slot for `index` in `node`, with a sibling resolved to its
+    /// canonical slot.
+    fn descend(&self, node: NodeId, index: u64) -> (u8, Slot) {
+        let n = self.node(node);
+        let mut offset = ((index >> n.shift) & RADIX_TREE_MAP_MASK) as u8;
+        let mut slot = n.slots[offset as usize];
+        if let Slot::Sibling(canonical) = slot {
+            offset = canonical;
+            slot = n.slots[offset as usize];
+        }
+        (offset, slot)
+    }
+
+    /// radix_tree_extend(): grow the tree upward until it can hold `index`.
+    fn extend(&mut self, index: u64, mut shift: u32) -> u32 {
+        let mut maxshift = shift;
+        while index > shift_maxindex(maxshift) {
+            maxshift += RADIX_TREE_MAP_SHIFT;
+        }
+        let mut slot = self.root_slot();
+        if slot != Slot::Empty {
+            loop {
+                let node = self.alloc_node(None, shift, 0, 1);
+                for tag in 0..RADIX_TREE_MAX_TAGS {
+                    if self.root_tags & (1 << tag) != 0 {
+                        self.node_mut(node).tags[tag as usize] |= 1;
+                    }
+                }
+                match slot {
+                    Slot::Node(child) => self.node_mut(child).parent = Some(node),
+                    Slot::Item(Item::Exceptional(_)) => self.node_mut(node).exceptional = 1,
+                    _ => {}
+                }
+                self.node_mut(node).slots[0] = slot;
+                slot = Slot::Node(node);
+                self.root = Some(slot);
+                shift += RADIX_TREE_MAP_SHIFT;
+                if shift > maxshift {
+                    break;
+                }
+            }
+        }
+        maxshift + RADIX_TREE_MAP_SHIFT
+    }
+
+    /// __radix_tree_create(): make sure nodes exist down to the level that holds an entry
+    /// of `order` at `index`. Stops early at a data entry that already covers the index.
+    fn create(&mut self, index: u64, order: u32) -> SlotRef {
+        let mut max = index | ((1u64 << order) - 1);
+        let (mut shift, maxindex) = self.load_root();
+        if order > 0 && max == (1u64 << order) - 1 {
+            max += 1;
+        }
+        let mut child = self.root_slot();
+        if max > maxindex {
+            shift = self.extend(max, shift);
+            child = self.root_slot();
+        }
+        let mut at = SlotRef { node: None, offset: 0 };
+        while shift > order {
+            shift -= RADIX_TREE_MAP_SHIFT;
+            match child {
+                Slot::Empty => {
+                    let new = self.alloc_node(at.node, shift, at.offset, 0);
+                    self.set(at, Slot::Node(new));
+                    if let Some(parent) = at.node {
+                        self.node_mut(parent).count += 1;
+                    }
+                    child = Slot::Node(new);
+                }
+                Slot::Node(_) => {}
+                _ => break,
+            }
+            let Slot::Node(node) = child else { unreachable!() };
+            let (offset, next) = self.descend(node, index);
+            at = SlotRef { node: Some(node), offset };
+            child = next;
+        }
+        at
+    }
+
+    /// __radix_tree_insert(): -EEXIST if any of the slots the entry would occupy is in use,
+    /// including by a pointer to a child node (a smaller entry somewhere below).
+    pub fn insert(&mut self, index: u64, order: u32, item: Item) -> Result<(), Errno> {
+        let at = self.create(index, order);
+        let Some(node) = at.node else {
+            if self.root_slot() != Slot::Empty {
+                return Err(Errno::Eexist);
+            }
+            self.root = Some(Slot::Item(item));
+            return Ok(());
+        };
+        let shift = self.node(node).shift;
+        let n = if order > shift { 1usize << (order - shift) } else { 1 };
+        let first = at.offset as usize & !(n - 1);
+        let nd = self.node_mut(node);
+        if nd.slots[first..first + n].iter().any(|s| *s != Slot::Empty) {
+            return Err(Errno::Eexist);
+        }
+        nd.slots[first] = Slot::Item(item);
+        for s in &mut nd.slots[first + 1..first + n] {
+            *s = Slot::Sibling(first as u8);
+        }
+        nd.count += n as u32;
+        if item.is_exceptional() {
+            nd.exceptional += n as u32;
+        }
+        Ok(())
+    }
+
+    fn lookup_ref(&self, index: u64) -> Option<(SlotRef, Item)> {
+        let (_, maxindex) = self.load_root();
+        if index > maxindex {
+            return None;
+        }
+        let mut at = SlotRef { node: None, offset: 0 };
+        let mut slot = self.root_slot();
+        while let Slot::Node(node) = slot {
+            let (offset, next) = self.descend(node, index);
+            at = SlotRef { node: Some(node), offset };
+            slot = next;
+        }
+        match slot {
+            Slot::Item(item) => Some((at, item)),
+            _ => None,
+        }
+    }
+
+    /// Number of slots an entry occupies in its node (1 + its siblings).
+    fn slot_count(&self, at: SlotRef) -> u32 {
+        let Some(node) = at.node else { return 1 };
+        let n = self.node(node);
+        1 + n.slots[at.offset as usize + 1..]
+            .iter()
+            .take_while(|s| **s == Slot::Sibling(at.offset))
+            .count() as u32
+    }
+
+    fn describe(&self, at: SlotRef, item: Item) -> Found {
+        let Some(node) = at.node else {
+            return Found { item, first_index: 0, order: 0 };
+        };
+        let mut first = 0u64;
+        let mut n = node;
+        let mut offset = at.offset;
+        loop {
+            let nd = self.node(n);
+            first |= u64::from(offset) << nd.shift;
+            match nd.parent {
+                Some(p) => {
+                    offset = nd.offset;
+                    n = p;
+                }
+                None => break,
+            }
+        }
+        let shift = self.node(node).shift;
+        let order = shift + self.slot_count(at).trailing_zeros();
+        Found { item, first_index: first, order }
+    }
+
+    /// __radix_tree_lookup(): the entry covering `index`, found through sibling slots.
+    pub fn lookup(&self, index: u64) -> Option<Found> {
+        self.lookup_ref(index).map(|(at, item)| self.describe(at, item))
+    }
+
+    /// Accounting of replace_slot(): count and exceptional change with the kind of item.
+    fn replace_slot(&mut self, at: SlotRef, item: Option<Item>) {
+        let old = match self.get(at) {
+            Slot::Item(i) => Some(i),
+            _ => None,
+        };
+        if let Some(node) = at.node {
+            let count = i32::from(item.is_some()) - i32::from(old.is_some());
+            let exc = i32::from(item.is_some_and(Item::is_exceptional))
+                - i32::from(old.is_some_and(Item::is_exceptional));
+            let exc = exc * self.slot_count(at) as i32;
+            let nd = self.node_mut(node);
+            nd.count = nd.count.wrapping_add_signed(count);
+            nd.exceptional = nd.exceptional.wrapping_add_signed(exc);
+        }
+        self.set(at, item.map_or(Slot::Empty, Slot::Item));
+    }
+
+    /// radix_tree_replace_slot() / __radix_tree_replace() on the entry covering `index`
+    /// (how lock_slot/unlock_slot and entry replacement write the canonical slot).
+    pub fn replace(&mut self, index: u64, item: Item) -> Option<Item> {
+        let (at, old) = self.lookup_ref(index)?;
+        self.replace_slot(at, Some(item));
+        Some(old)
+    }
+
+    fn delete_sibling_entries(&mut self, at: SlotRef) {
+        let Some(node) = at.node else { return };
+        let exceptional = matches!(self.get(at), Slot::Item(Item::Exceptional(_)));
+        let nd = self.node_mut(node);
+        for s in &mut nd.slots[at.offset as usize + 1..] {
+            if *s != Slot::Sibling(at.offset) {
+                break;
+            }
+            *s = Slot::Empty;
+            nd.count -= 1;
+            if exceptional {
+                nd.exceptional -= 1;
+            }
+        }
+    }
+
+    /// radix_tree_delete(): removes the whole entry covering `index` (all its sibling
+    /// slots) and frees nodes that become empty.
+    pub fn delete(&mut self, index: u64) -> Option<Item> {
+        let (at, item) = self.lookup_ref(index)?;
+        let Some(node) = at.node else {
+            self.root = None;
+            self.root_tags = 0;
+            return Some(item);
+        };
+        for tag in 0..RADIX_TREE_MAX_TAGS {
+            self.node_tag_clear(Some(node), tag, at.offset);
+        }
+        self.delete_sibling_entries(at);
+        self.replace_slot(at, None);
+        self.delete_node(node);
+        Some(item)
+    }
+
+    fn delete_node(&mut self, mut node: NodeId) {
+        loop {
+            if self.node(node).count > 0 {
+                if self.root_slot() == Slot::Node(node) {
+                    self.shrink();
+                }
+                return;
+            }
+            let parent = self.node(node).parent;
+            match parent {
+                Some(p) => {
+                    let off = self.node(node).offset;
+                    let pn = self.node_mut(p);
+                    pn.slots[off as usize] = Slot::Empty;
+                    pn.count -= 1;
+                }
+                None => {
+                    self.root_tags = 0;
+                    self.root = None;
+                }
+            }
+            self.free_node(node);
+            match parent {
+                Some(p) => node = p,
+                None => return,
+            }
+        }
+    }
+
+    /// radix_tree_shrink(): drop root nodes whose only child sits in slot 0.
+    fn shrink(&mut self) {
+        while let Slot::Node(node) = self.root_slot() {
+            let nd = self.node(node);
+            if nd.count != 1 {
+                break;
+            }
+            let child = nd.slots[0];
+            match child {
+                Slot::Empty | Slot::Sibling(_) => break,
+                Slot::Item(_) if nd.shift != 0 => break,
+                _ => {}
+            }
+            if let Slot::Node(c) = child {
+                self.node_mut(c).parent = None;
+            }
+            self.root = Some(child);
+            self.free_node(node);
+        }
+    }
+
+    fn node_tag_clear(&mut self, mut node: Option<NodeId>, tag: u32, mut offset: u8) {
+        while let Some(n) = node {
+            let nd = self.node_mut(n);
+            let bit = 1u64 << offset;
+            if nd.tags[tag as usize] & bit == 0 {
+                return;
+            }
+            nd.tags[tag as usize] &= !bit;
+            if nd.tags[tag as usize] != 0 {
+                return;
+            }
+            offset = nd.offset;
+            node = nd.parent;
+        }
+        self.root_tags &= !(1 << tag);
+    }
+
+    /// radix_tree_tag_set() on the entry covering `index`. Returns false (the kernel would
+    /// BUG) if there is no entry.
+    pub fn tag_set(&mut self, index: u64, tag: u32) -> bool {
+        let (_, maxindex) = self.load_root();
+        if index > maxindex {
+            return false;
+        }
+        let mut slot = self.root_slot();
+        while let Slot::Node(node) = slot {
+            let (offset, next) = self.descend(node, index);
+            if next == Slot::Empty {
+                return false;
+            }
+            self.node_mut(node).tags[tag as usize] |= 1 << offset;
+            slot = next;
+        }
+        if slot == Slot::Empty {
+            return false;
+        }
+        self.root_tags |= 1 << tag;
+        true
+    }
+
+    /// radix_tree_tag_clear() on the entry covering `index`.
+    pub fn tag_clear(&mut self, index: u64, tag: u32) {
+        if let Some((at, _)) = self.lookup_ref(index) {
+            match at.node {
+                Some(_) => self.node_tag_clear(at.node, tag, at.offset),
+                None => self.root_tags &= !(1 << tag),
+            }
+        }
+    }
+
+    /// radix_tree_tag_get() on the entry covering `index`.
+    pub fn tag_get(&self, index: u64, tag: u32) -> bool {
+        if self.root_tags & (1 << tag) == 0 {
+            return false;
+        }
+        let (_, maxindex) = self.load_root();
+        if index > maxindex {
+            return false;
+        }
+        let mut slot = self.root_slot();
+        if slot == Slot::Empty {
+            return false;
+        }
+        while let Slot::Node(node) = slot {
+            let (offset, next) = self.descend(node, index);
+            if next == Slot::Empty || self.node(node).tags[tag as usize] & (1 << offset) == 0 {
+                return false;
+            }
+            slot = next;
+        }
+        true
+    }
+
+    /// Every entry in index order, with the first index it covers, its order and its tags.
+    pub fn entries(&self) -> Vec<(Found, u8)> {
+        let mut out = Vec::new();
+        match self.root_slot() {
+            Slot::Item(item) => out.push((Found { item, first_index: 0, order: 0 }, self.root_tags)),
+            Slot::Node(n) => self.collect(n, 0, &mut out),
+            _ => {}
+        }
+        out
+    }
+
+    fn collect(&self, node: NodeId, base: u64, out: &mut Vec<(Found, u8)>) {
+        let nd = self.node(node);
+        for (off, slot) in nd.slots.iter().enumerate() {
+            let first = base | ((off as u64) << nd.shift);
+            match *slot {
+                Slot::Node(child) => self.collect(child, first, out),
+                Slot::Item(item) => {
+                    let at = SlotRef { node: Some(node), offset: off as u8 };
+                    let order = nd.shift + self.slot_count(at).trailing_zeros();
+                    let tags = (0..RADIX_TREE_MAX_TAGS)
+                        .filter(|t| nd.tags[*t as usize] & (1 << off) != 0)
+                        .fold(0u8, |acc, t| acc | (1 << t));
+                    out.push((Found { item, first_index: first, order }, tags));
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Number of nodes currently allocated.
+    pub fn node_count(&self) -> usize {
+        self.nodes.iter().filter(|n| n.is_some()).count()
+    }
+
+    /// The tree's shape for display: nodes from the root down, depth first.
+    pub fn view(&self) -> Vec<NodeView> {
+        let mut out = Vec::new();
+        if let Slot::Node(n) = self.root_slot() {
+            self.view_node(n, 0, 0, &mut out);
+        }
+        out
+    }
+
+    /// The root pointer when it holds an entry directly (a lone entry at index 0).
+    pub fn root_item(&self) -> Option<Item> {
+        match self.root_slot() {
+            Slot::Item(i) => Some(i),
+            _ => None,
+        }
+    }
+
+    fn view_node(&self, node: NodeId, base: u64, depth: u32, out: &mut Vec<NodeView>) {
+        let nd = self.node(node);
+        let slots = nd
+            .slots
+            .iter()
+            .map(|s| match *s {
+                Slot::Empty => SlotView::Empty,
+                Slot::Node(c) => SlotView::Node(self.node(c).serial),
+                Slot::Sibling(o) => SlotView::Sibling(o),
+                Slot::Item(i) => SlotView::Item(i),
+            })
+            .collect();
+        out.push(NodeView {
+            serial: nd.serial,
+            depth,
+            shift: nd.shift,
+            first_index: base,
+            count: nd.count,
+            exceptional: nd.exceptional,
+            tags: nd.tags,
+            slots,
+        });
+        for (off, slot) in nd.slots.iter().enumerate() {
+            if let Slot::Node(child) = *slot {
+                self.view_node(child, base | ((off as u64) << nd.shift), depth + 1, out);
+            }
+        }
+    }
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SlotView {
+    Empty,
+    Node(u32),
+    Sibling(u8),
+    Item(Item),
+}
+
+/// One node as the inspector draws it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeView {
+    pub serial: u32,
+    pub depth: u32,
+    pub shift: u32,
+    pub first_index: u64,
+    pub count: u32,
+    pub exceptional: u32,
+    pub tags: [u64; RADIX_TREE_MAX_TAGS as usize],
+    pub slots: Vec<SlotView>,
+}

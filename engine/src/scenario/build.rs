@@ -1,0 +1,61 @@
+//! Turning a scenario into a machine: the file, its pre-allocated extents, the processes'
+//! mappings.
+
+use super::{Scenario, Thp};
+use crate::check::Observations;
+use crate::fs::{AddressSpace, Allocator, Extent, Inode};
+use crate::kernel::{Kernel, Shared, Tasks, WaitTable};
+use crate::mm::{Mm, PAGE_SHIFT, Pages, Vma};
+use crate::pmem::RamPmem;
+use crate::sim::Variant;
+
+impl Scenario {
+    /// A fresh machine in the state the scenario describes, before any thread runs.
+    pub fn build(&self, variant: Variant) -> Kernel {
+        let blocks = self.size() >> PAGE_SHIFT;
+        // Room for every block twice over plus alignment padding.
+        let capacity = blocks * 2 + 2048;
+        let inode = Inode::new(0x2c, self.size(), Allocator::new(self.file.allocator, capacity));
+        for e in &self.file.extents {
+            let e = e.get_ref();
+            let (fblk, nblk) = (e.offset.0 >> PAGE_SHIFT, e.length.0 >> PAGE_SHIFT);
+            let mut b = fblk;
+            while b < fblk + nblk {
+                // Allocate 2 MiB at a time so that aligned extents get aligned blocks.
+                let chunk = (512 - b % 512).min(fblk + nblk - b);
+                let pblk = inode.alloc.with(|a| a.alloc(b, chunk)).expect("capacity covers the file twice");
+                inode.extents.with(|x| x.insert(Extent { fblk: b, len: chunk, pblk, state: e.state }));
+                b += chunk;
+            }
+        }
+        let mms = self
+            .processes
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let base = self.map_base(p);
+                let m = p.mmap.get_ref();
+                let vma = Vma {
+                    vm_start: base,
+                    vm_end: base + self.map_length(p),
+                    vm_pgoff: m.offset.0 >> PAGE_SHIFT,
+                    shared: m.shared,
+                    thp: self.thp == Thp::Always,
+                };
+                Mm::new(i as u8, vec![vma])
+            })
+            .collect();
+        Kernel {
+            variant,
+            inject_enomem: self.inject_enomem,
+            mapping: AddressSpace::new(),
+            inode,
+            pmem: Box::new(RamPmem::new(capacity << PAGE_SHIFT)),
+            pages: Pages::default(),
+            mms,
+            wait_table: WaitTable::default(),
+            tasks: Tasks::new(self.threads().count()),
+            obs: Shared::new(Observations::default()),
+        }
+    }
+}

@@ -1,0 +1,18 @@
+//! Workloads as data: a TOML file describes the DAX file, the processes that map it and,
+//! per thread, the loads, stores and faults to run. The built-in catalogue is written in
+//! the same format.
+
+mod build;
+mod builtin;
+mod format;
+mod program;
+mod size;
+
+pub use builtin::{BUILTINS, builtin, builtin_names};
+pub use format::{Expect, ExtentSpec, FileSpec, MmapSpec, Op, ProcessSpec, Scenario, ScenarioError, ThreadSpec, Thp};
+pub use program::run_thread;
+pub use size::Size;
+
+/// Where user-space mappings start: 2 MiB aligned, as thp_get_unmapped_area() places DAX
+/// mappings of at least 2 MiB.
+pub const DEFAULT_MAP_BASE: u64 = 0x7f00_0000_0000;

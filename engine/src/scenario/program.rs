@@ -1,0 +1,42 @@
+//! The user-space side of a thread: run its operations in order.
+
+use super::Op;
+use crate::fs::daxfs_fault;
+use crate::mm::{Access, Mm, PeSize, VmFault, Vmf, handle_pte_fault, user_access};
+use crate::sim::{Cx, ThreadEnd};
+
+/// Runs `ops` in `mm`. An explicit `fault` op enters the 4 KiB path at handle_pte_fault()
+/// (guard included) or calls ->huge_fault for a PMD; it is not retried. A setup thread (`unmap_at_exit`) also tears its mapping down at the
+/// end, as munmap and exit would.
+pub async fn run_thread(cx: &Cx<'_>, mm: &Mm, ops: &[Op], unmap_at_exit: bool) -> ThreadEnd {
+    let vma = &mm.vmas[0];
+    let addr_of = |offset: u64| vma.address_of(offset >> 12).map(|a| a + (offset & 0xfff)).expect("validated: inside the mapping");
+    for op in ops {
+        let r = match *op {
+            Op::Store { at, value } => user_access(cx, mm, addr_of(at.0), Access::Store(value.0)).await.map(drop),
+            Op::Load { at } => user_access(cx, mm, addr_of(at.0), Access::Load).await.map(drop),
+            Op::Fault { page, size, write } => {
+                let addr = addr_of(page.0 << 12);
+                let vmf = Vmf::new(mm, vma, addr, write);
+                let ret = match size {
+                    PeSize::Pte => handle_pte_fault(cx, &vmf).await,
+                    PeSize::Pmd => daxfs_fault(cx, &vmf, PeSize::Pmd).await,
+                };
+                if ret.intersects(VmFault::OOM) {
+                    Err(ThreadEnd::Oom { addr })
+                } else if ret.intersects(VmFault::SIGBUS) {
+                    Err(ThreadEnd::Sigbus { addr })
+                } else {
+                    Ok(())
+                }
+            }
+        };
+        if let Err(end) = r {
+            return end;
+        }
+    }
+    if unmap_at_exit {
+        mm.teardown();
+    }
+    ThreadEnd::Exited
+}

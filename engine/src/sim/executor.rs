@@ -1,0 +1,309 @@
+//! The single-threaded executor behind deterministic mode.
+
+use super::cx::{Runtime, SchedPoint};
+use super::scheduler::{Choice, ChoicePick, Scheduler, ThreadPick};
+use super::{Decision, Schedule, Tid};
+use crate::kernel::WaitOn;
+use crate::trace::{Event, EventKind};
+use serde::{Deserialize, Serialize};
+use std::cell::RefCell;
+use std::future::Future;
+use std::panic::Location;
+use std::pin::Pin;
+use std::task::{Context, Poll, Waker};
+
+/// How a thread's program ended.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "how")]
+pub enum ThreadEnd {
+    Exited,
+    /// A fault returned VM_FAULT_SIGBUS: the process gets SIGBUS at `addr`.
+    Sigbus { addr: u64 },
+    /// A fault returned VM_FAULT_OOM.
+    Oom { addr: u64 },
+    /// The same access faulted over and over without making progress.
+    Livelock { addr: u64 },
+}
+
+/// A thread to run: its program and its phase. All threads of phase n finish before any
+/// thread of phase n+1 runs (setup work runs before the racing threads).
+pub struct ThreadSpawn<'k> {
+    pub future: Pin<Box<dyn Future<Output = ThreadEnd> + 'k>>,
+    pub phase: u8,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq)]
+enum Status {
+    Runnable,
+    Blocked(WaitOn),
+    Done(ThreadEnd),
+}
+
+struct Slot {
+    status: Status,
+    phase: u8,
+}
+
+/// A change of the running thread. `preempted` says the previous thread could have gone
+/// on (the switch cost a preemption); otherwise it had blocked or finished.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Switch {
+    pub step: u32,
+    pub from: Tid,
+    pub to: Tid,
+    pub preempted: bool,
+}
+
+struct State {
+    threads: Vec<Slot>,
+    last: Option<Tid>,
+    switches: Vec<Switch>,
+    step: u32,
+    current: Option<Tid>,
+    preemptions: u32,
+    decisions: Vec<Decision>,
+    events: Vec<Event>,
+    halted: bool,
+}
+
+/// What the executor saw: how each thread ended (or what it waits on, for a hang), and the
+/// schedule and events of the run.
+#[derive(Debug)]
+pub struct SimResult {
+    pub ends: Vec<Option<ThreadEnd>>,
+    /// Non-empty when no thread could run but some had not finished.
+    pub hung: Vec<(Tid, WaitOn)>,
+    pub step_limit_hit: bool,
+    pub halted: bool,
+    pub steps: u32,
+    pub preemptions: u32,
+    pub switches: Vec<Switch>,
+    pub schedule: Schedule,
+    pub events: Vec<Event>,
+}
+
+pub struct SimRuntime<'s> {
+    st: RefCell<State>,
+    sched: RefCell<&'s mut dyn Scheduler>,
+    record: bool,
+}
+
+impl<'s> SimRuntime<'s> {
+    pub fn new(sched: &'s mut dyn Scheduler, record: bool) -> Self {
+        SimRuntime {
+            st: RefCell::new(State {
+                threads: Vec::new(),
+                last: None,
+                switches: Vec::new(),
+                step: 0,
+                current: None,
+                preemptions: 0,
+                decisions: Vec::new(),
+                events: Vec::new(),
+                halted: false,
+            }),
+            sched: RefCell::new(sched),
+            record,
+        }
+    }
+
+    /// Runs the threads to completion, a hang, a fired invariant, or `max_steps`.
+    pub fn run(&self, mut threads: Vec<ThreadSpawn<'_>>, max_steps: u32) -> SimResult {
+        assert!(threads.len() <= 64, "the model supports at most 64 threads");
+        let waker = Waker::noop();
+        let mut task_cx = Context::from_waker(waker);
+        self.st.borrow_mut().threads =
+            threads.iter().map(|t| Slot { status: Status::Runnable, phase: t.phase }).collect();
+
+        // Bring every thread to its first scheduling point, so that who runs first is a
+        // free choice rather than a preemption.
+        for (i, t) in threads.iter_mut().enumerate() {
+            self.st.borrow_mut().current = Some(Tid(i as u8));
+            if let Poll::Ready(end) = t.future.as_mut().poll(&mut task_cx) {
+                self.st.borrow_mut().threads[i].status = Status::Done(end);
+            }
+        }
+        self.st.borrow_mut().current = None;
+
+        let mut runnable = Vec::with_capacity(threads.len());
+        let stop = loop {
+            let current = match self.runnable_now(&mut runnable, max_steps) {
+                Ok(current) => current,
+                Err(why) => break why,
+            };
+            let tid = self.pick(&runnable, current);
+            {
+                let mut st = self.st.borrow_mut();
+                let preempted = current.is_some_and(|c| c != tid);
+                if preempted {
+                    st.preemptions += 1;
+                }
+                if let Some(from) = st.last.filter(|l| *l != tid) {
+                    let step = st.step;
+                    st.switches.push(Switch { step, from, to: tid, preempted });
+                }
+                st.last = Some(tid);
+                st.current = Some(tid);
+            }
+            let polled = threads[tid.index()].future.as_mut().poll(&mut task_cx);
+            let mut st = self.st.borrow_mut();
+            if let Poll::Ready(end) = polled {
+                st.threads[tid.index()].status = Status::Done(end);
+                if self.record {
+                    let step = st.step;
+                    st.events.push(Event {
+                        step,
+                        tid,
+                        kind: EventKind::ThreadExit { end },
+                        at: Location::caller().into(),
+                    });
+                }
+            }
+            st.step += 1;
+        };
+
+        let step_limit_hit = matches!(stop, Stop::StepLimit);
+        let st = self.st.replace(State {
+            threads: Vec::new(),
+            last: None,
+            switches: Vec::new(),
+            step: 0,
+            current: None,
+            preemptions: 0,
+            decisions: Vec::new(),
+            events: Vec::new(),
+            halted: false,
+        });
+        SimResult {
+            ends: st
+                .threads
+                .iter()
+                .map(|s| match s.status {
+                    Status::Done(e) => Some(e),
+                    _ => None,
+                })
+                .collect(),
+            hung: match stop {
+                Stop::Hung(h) => h,
+                _ => Vec::new(),
+            },
+            step_limit_hit,
+            halted: st.halted,
+            steps: st.step,
+            preemptions: st.preemptions,
+            switches: st.switches,
+            schedule: Schedule(st.decisions),
+            events: st.events,
+        }
+    }
+}
+
+enum Stop {
+    Finished,
+    Halted,
+    Hung(Vec<(Tid, WaitOn)>),
+    StepLimit,
+}
+
+impl SimRuntime<'_> {
+    /// Fills `runnable` with the threads that may run next and returns the current thread
+    /// if it is among them, or says why the execution is over.
+    fn runnable_now(&self, runnable: &mut Vec<Tid>, max_steps: u32) -> Result<Option<Tid>, Stop> {
+        let st = self.st.borrow();
+        if st.halted {
+            return Err(Stop::Halted);
+        }
+        let phase = st
+            .threads
+            .iter()
+            .filter(|s| !matches!(s.status, Status::Done(_)))
+            .map(|s| s.phase)
+            .min()
+            .ok_or(Stop::Finished)?;
+        runnable.clear();
+        runnable.extend(
+            st.threads
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| s.phase == phase && s.status == Status::Runnable)
+                .map(|(i, _)| Tid(i as u8)),
+        );
+        if runnable.is_empty() {
+            let hung = st
+                .threads
+                .iter()
+                .enumerate()
+                .filter_map(|(i, s)| match s.status {
+                    Status::Blocked(on) => Some((Tid(i as u8), on)),
+                    _ => None,
+                })
+                .collect();
+            return Err(Stop::Hung(hung));
+        }
+        if st.step >= max_steps {
+            return Err(Stop::StepLimit);
+        }
+        Ok(st.current.filter(|c| runnable.contains(c)))
+    }
+
+    /// Forced when one thread can run; otherwise the scheduler decides and the decision is
+    /// recorded.
+    fn pick(&self, runnable: &[Tid], current: Option<Tid>) -> Tid {
+        if runnable.len() == 1 {
+            return runnable[0];
+        }
+        let preemptions = self.st.borrow().preemptions;
+        let pick = ThreadPick { runnable, current, preemptions };
+        let chosen = self.sched.borrow_mut().pick_thread(&pick);
+        let chosen = if runnable.contains(&chosen) { chosen } else { runnable[0] };
+        self.st.borrow_mut().decisions.push(Decision::Run(chosen));
+        chosen
+    }
+}
+
+impl Runtime for SimRuntime<'_> {
+    fn sched_point(&self, _: Tid, _: &'static Location<'static>) -> SchedPoint {
+        SchedPoint::yield_once()
+    }
+
+    fn block(&self, tid: Tid, on: WaitOn) {
+        self.st.borrow_mut().threads[tid.index()].status = Status::Blocked(on);
+    }
+
+    fn unblock(&self, on: WaitOn) {
+        for s in &mut self.st.borrow_mut().threads {
+            if s.status == Status::Blocked(on) {
+                s.status = Status::Runnable;
+            }
+        }
+    }
+
+    fn wake(&self, tid: Tid) {
+        let mut st = self.st.borrow_mut();
+        let slot = &mut st.threads[tid.index()];
+        if matches!(slot.status, Status::Blocked(_)) {
+            slot.status = Status::Runnable;
+        }
+    }
+
+    fn emit(&self, tid: Tid, at: &'static Location<'static>, kind: EventKind) {
+        let mut st = self.st.borrow_mut();
+        let step = st.step;
+        st.events.push(Event { step, tid, kind, at: at.into() });
+    }
+
+    fn recording(&self) -> bool {
+        self.record
+    }
+
+    fn choose(&self, tid: Tid, choice: Choice, options: u32) -> u32 {
+        let pick = ChoicePick { tid, choice, options };
+        let v = self.sched.borrow_mut().pick_choice(&pick).min(options - 1);
+        self.st.borrow_mut().decisions.push(Decision::Choose(v));
+        v
+    }
+
+    fn halt(&self) {
+        self.st.borrow_mut().halted = true;
+    }
+}

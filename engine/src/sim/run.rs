@@ -1,0 +1,69 @@
+//! One execution of a scenario: build the machine, run its threads under a scheduler,
+//! classify the outcome.
+
+use super::executor::{SimRuntime, ThreadSpawn};
+use super::{Cx, Schedule, Scheduler, Switch, Tid, Variant};
+use crate::check::{Note, Outcome, RunEnd, classify};
+use crate::scenario::{Scenario, run_thread};
+use crate::trace::Event;
+use std::collections::BTreeSet;
+
+#[derive(Clone, Debug)]
+pub struct RunConfig {
+    pub variant: Variant,
+    /// Record events (exploration turns this off and re-runs witnesses with it on).
+    pub record: bool,
+    /// A run longer than this is reported as a livelock.
+    pub max_steps: u32,
+}
+
+impl RunConfig {
+    pub fn new(variant: Variant) -> Self {
+        RunConfig { variant, record: true, max_steps: 200_000 }
+    }
+}
+
+/// Everything one execution produced.
+#[derive(Clone, Debug)]
+pub struct Execution {
+    pub outcome: Outcome,
+    pub notes: BTreeSet<Note>,
+    pub schedule: Schedule,
+    pub events: Vec<Event>,
+    pub steps: u32,
+    pub preemptions: u32,
+    pub switches: Vec<Switch>,
+}
+
+pub fn execute(sc: &Scenario, cfg: &RunConfig, sched: &mut dyn Scheduler) -> Execution {
+    let k = sc.build(cfg.variant);
+    let rt = SimRuntime::new(sched, cfg.record);
+    let spawns: Vec<ThreadSpawn<'_>> = sc
+        .threads()
+        .map(|(i, proc_spec, thread)| {
+            let pi = sc.processes.iter().position(|p| std::ptr::eq(p, proc_spec)).expect("thread of a listed process");
+            let ops: Vec<_> = thread.ops.iter().map(|o| o.get_ref().clone()).collect();
+            let setup = proc_spec.setup;
+            let (k, rt) = (&k, &rt);
+            ThreadSpawn {
+                phase: u8::from(!setup),
+                future: Box::pin(async move {
+                    let cx = Cx::new(k, Tid(i as u8), rt);
+                    run_thread(&cx, &k.mms[pi], &ops, setup).await
+                }),
+            }
+        })
+        .collect();
+    let res = rt.run(spawns, cfg.max_steps);
+    let outcome = classify(&k, RunEnd { ends: &res.ends, hung: &res.hung, step_limit_hit: res.step_limit_hit });
+    let notes = k.obs.with(|o| o.notes.clone());
+    Execution {
+        outcome,
+        notes,
+        schedule: res.schedule,
+        events: res.events,
+        steps: res.steps,
+        preemptions: res.preemptions,
+        switches: res.switches,
+    }
+}

@@ -1,0 +1,175 @@
+//! Schedulers decide who runs at each scheduling point and answer injected choices.
+
+use super::{Decision, Tid};
+use serde::{Deserialize, Serialize};
+
+/// The question a scheduler answers at a point where more than one thread can run.
+#[derive(Debug)]
+pub struct ThreadPick<'a> {
+    /// Runnable threads, in ascending order; at least two.
+    pub runnable: &'a [Tid],
+    /// The thread that ran the previous step, if it could run again. Choosing anything else
+    /// preempts it.
+    pub current: Option<Tid>,
+    /// Preemptions so far in this execution.
+    pub preemptions: u32,
+}
+
+/// A nondeterministic kernel event the scheduler may inject.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Choice {
+    /// Answer 1 makes this `radix_tree_preload()` fail with -ENOMEM.
+    PreloadEnomem,
+}
+
+#[derive(Debug)]
+pub struct ChoicePick {
+    pub tid: Tid,
+    pub choice: Choice,
+    /// Number of alternatives; 0 is always the uneventful one.
+    pub options: u32,
+}
+
+pub trait Scheduler {
+    fn pick_thread(&mut self, pick: &ThreadPick<'_>) -> Tid;
+    fn pick_choice(&mut self, pick: &ChoicePick) -> u32;
+}
+
+/// Never preempts: keeps running the current thread, else the lowest runnable one, and
+/// never injects a failure. The schedule every exploration starts from.
+#[derive(Debug, Default)]
+pub struct DefaultScheduler;
+
+impl Scheduler for DefaultScheduler {
+    fn pick_thread(&mut self, pick: &ThreadPick<'_>) -> Tid {
+        pick.current.unwrap_or(pick.runnable[0])
+    }
+    fn pick_choice(&mut self, _: &ChoicePick) -> u32 {
+        0
+    }
+}
+
+/// Replays a recorded list of decisions. If the execution asks a question the recording
+/// cannot answer (a different kind of decision, a thread that cannot run, or the recording
+/// ran out), the replay has diverged: the first such point is kept and the scheduler falls
+/// back to the default choice so the execution can still finish.
+#[derive(Debug)]
+pub struct ReplayScheduler {
+    decisions: Vec<Decision>,
+    next: usize,
+    divergence: Option<String>,
+}
+
+impl ReplayScheduler {
+    pub fn new(decisions: Vec<Decision>) -> Self {
+        ReplayScheduler { decisions, next: 0, divergence: None }
+    }
+
+    /// The first point where the recording and the execution disagreed, if any; also
+    /// reports decisions left unused at the end.
+    pub fn divergence(&self) -> Option<String> {
+        if let Some(d) = &self.divergence {
+            return Some(d.clone());
+        }
+        (self.next < self.decisions.len()).then(|| {
+            format!(
+                "the execution finished after {} of {} recorded decisions",
+                self.next,
+                self.decisions.len()
+            )
+        })
+    }
+
+    fn take(&mut self) -> Option<Decision> {
+        let d = self.decisions.get(self.next).copied();
+        self.next += 1;
+        d
+    }
+
+    fn diverge(&mut self, what: String) {
+        if self.divergence.is_none() {
+            self.divergence = Some(format!("decision {}: {what}", self.next));
+        }
+    }
+}
+
+impl Scheduler for ReplayScheduler {
+    fn pick_thread(&mut self, pick: &ThreadPick<'_>) -> Tid {
+        let fallback = pick.current.unwrap_or(pick.runnable[0]);
+        match self.take() {
+            Some(Decision::Run(t)) if pick.runnable.contains(&t) => t,
+            Some(Decision::Run(t)) => {
+                self.diverge(format!("recorded thread {} cannot run here", t.0));
+                fallback
+            }
+            Some(Decision::Choose(c)) => {
+                self.diverge(format!("recorded a choice ({c}) where the execution picks a thread"));
+                fallback
+            }
+            None => {
+                self.diverge("the recording ended but the execution goes on".into());
+                fallback
+            }
+        }
+    }
+
+    fn pick_choice(&mut self, pick: &ChoicePick) -> u32 {
+        match self.take() {
+            Some(Decision::Choose(c)) if c < pick.options => c,
+            other => {
+                self.diverge(format!("expected a {:?} choice, the recording has {other:?}", pick.choice));
+                0
+            }
+        }
+    }
+}
+
+/// A small, fast PRNG whose sequence is fixed forever, so a seed printed today reproduces
+/// the same run with any later build.
+#[derive(Clone, Debug)]
+pub struct SplitMix64(u64);
+
+impl SplitMix64 {
+    pub fn new(seed: u64) -> Self {
+        SplitMix64(seed)
+    }
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    /// Uniform in 0..n (n > 0).
+    pub fn below(&mut self, n: u64) -> u64 {
+        ((self.next_u64() as u128 * n as u128) >> 64) as u64
+    }
+}
+
+/// Picks uniformly among runnable threads at every point, and injects each enabled
+/// failure with probability `fail_one_in`⁻¹.
+#[derive(Debug)]
+pub struct RandomScheduler {
+    rng: SplitMix64,
+    fail_one_in: u64,
+}
+
+impl RandomScheduler {
+    pub fn new(seed: u64) -> Self {
+        RandomScheduler { rng: SplitMix64::new(seed), fail_one_in: 8 }
+    }
+}
+
+impl Scheduler for RandomScheduler {
+    fn pick_thread(&mut self, pick: &ThreadPick<'_>) -> Tid {
+        pick.runnable[self.rng.below(pick.runnable.len() as u64) as usize]
+    }
+    fn pick_choice(&mut self, pick: &ChoicePick) -> u32 {
+        if self.rng.below(self.fail_one_in) == 0 {
+            1 + self.rng.below(u64::from(pick.options - 1)) as u32
+        } else {
+            0
+        }
+    }
+}

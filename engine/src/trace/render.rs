@@ -1,0 +1,138 @@
+//! Events in words: one line each, naming what a kernel engineer would name.
+
+use super::{EventKind, RestartReason};
+use crate::dax::decode_entry;
+use crate::radix::{Item, tag_name};
+use crate::sim::ThreadEnd;
+
+/// An entry value with its reading, e.g. "0x2e (locked empty PMD)".
+pub fn entry_str(item: Item) -> String {
+    match item {
+        Item::Exceptional(v) => format!("{v:#x} ({})", decode_entry(v)),
+        Item::Page(p) => format!("hole page#{p}"),
+    }
+}
+
+fn opt_entry(i: &Option<Item>) -> String {
+    i.map_or_else(|| "nothing".to_string(), entry_str)
+}
+
+/// What the event says happened, without the thread's name.
+pub fn describe(kind: &EventKind) -> String {
+    use EventKind as E;
+    match kind {
+        E::ThreadExit { end } => match end {
+            ThreadEnd::Exited => "exits".into(),
+            ThreadEnd::Sigbus { addr } => format!("gets SIGBUS at {addr:#x}"),
+            ThreadEnd::Oom { addr } => format!("fault at {addr:#x} returned VM_FAULT_OOM"),
+            ThreadEnd::Livelock { addr } => format!("keeps faulting at {addr:#x} without progress"),
+        },
+        E::LockAcquire { lock } => format!("spin_lock_irq({lock})"),
+        E::LockRelease { lock } => format!("spin_unlock_irq({lock})"),
+        E::LockContended { lock, holder } => format!("spins on {lock}, held by thread {}", holder.0),
+        E::RwsemAcquire { lock, write } => format!("{}({lock})", if *write { "down_write" } else { "down_read" }),
+        E::RwsemRelease { lock, write } => format!("{}({lock})", if *write { "up_write" } else { "up_read" }),
+        E::RwsemContended { lock, write } => {
+            format!("waits in {}({lock})", if *write { "down_write" } else { "down_read" })
+        }
+        E::Lookup { index, found, canonical } => match (found, canonical) {
+            (Some(item), Some(c)) if c != index => {
+                format!("lookup {index:#x} → {} (the entry at {c:#x} covers it)", entry_str(*item))
+            }
+            _ => format!("lookup {index:#x} → {}", opt_entry(found)),
+        },
+        E::EntryLock { index, entry } => format!("locks the entry at {index:#x}: now {}", entry_str(Item::Exceptional(*entry))),
+        E::EntryUnlock { index, entry } => {
+            format!("unlocks the entry at {index:#x}: now {}", entry_str(Item::Exceptional(*entry)))
+        }
+        E::WaitBegin { key, bucket, .. } => {
+            format!("sleeps exclusively on entry key ({:#x}, {:#x}), wait-table bucket {bucket}", key.mapping, key.index)
+        }
+        E::WaitEnd { key } => format!("wakes up from the wait on {:#x}", key.index),
+        E::Wake { key, all, woken, .. } => {
+            let who: Vec<String> = woken.iter().map(|t| format!("thread {}", t.0)).collect();
+            format!(
+                "wakes {} on key {:#x}: {}",
+                if *all { "all" } else { "one" },
+                key.index,
+                if who.is_empty() { "nobody waiting".to_string() } else { who.join(", ") }
+            )
+        }
+        E::Preload { ok: true, pool } => format!("radix_tree_preload() ok ({pool} nodes), preemption now off"),
+        E::Preload { ok: false, .. } => "radix_tree_preload() fails: -ENOMEM".into(),
+        E::PreloadEnd => "radix_tree_preload_end(): preemption back on".into(),
+        E::Insert { index, order, item, err } => format!(
+            "__radix_tree_insert({index:#x}, order {order}, {}) → {}",
+            entry_str(*item),
+            err.map_or("ok".to_string(), |e| e.to_string())
+        ),
+        E::Delete { index, item } => format!("radix_tree_delete({index:#x}) removes {}", entry_str(*item)),
+        E::Replace { index, old, new } => {
+            format!("replaces the entry at {index:#x}: {} → {}", entry_str(*old), entry_str(*new))
+        }
+        E::TagSet { index, tag } => format!("tags {index:#x} {}", tag_name(*tag)),
+        E::TagClear { index, tag } => format!("clears tag {} at {index:#x}", tag_name(*tag)),
+        E::IomapBegin { pos, len, write, result } => match result {
+            Ok(m) => format!(
+                "iomap_begin({pos:#x}, {len:#x}{}) → {:?} [{:#x}, +{:#x}) sector {:#x}{}",
+                if *write { ", write" } else { "" },
+                m.kind,
+                m.offset,
+                m.length,
+                m.blkno,
+                if m.new { ", new blocks" } else { "" }
+            ),
+            Err(e) => format!("iomap_begin({pos:#x}, {len:#x}) → {e}"),
+        },
+        E::IomapEnd { pos, copied, .. } => format!("iomap_end({pos:#x}, copied {copied:#x})"),
+        E::FaultBegin { addr, pgoff, size, write } => format!(
+            "{} {} fault at {addr:#x} (page {pgoff:#x})",
+            if *write { "write" } else { "read" },
+            match size {
+                crate::mm::PeSize::Pmd => "PMD",
+                crate::mm::PeSize::Pte => "4 KiB",
+            }
+        ),
+        E::FaultDone { size, result, .. } => format!(
+            "{} fault done: {result}",
+            match size {
+                crate::mm::PeSize::Pmd => "PMD",
+                crate::mm::PeSize::Pte => "4 KiB",
+            }
+        ),
+        E::Fallback { reason, .. } => format!("PMD fault falls back to 4 KiB: {}", reason.name()),
+        E::GrabReturn { index, result, .. } => match result {
+            Ok(item) => format!("grab_mapping_entry({index:#x}) returns {}", entry_str(*item)),
+            Err(e) => format!("grab_mapping_entry({index:#x}) returns {e}"),
+        },
+        E::Restart { index, reason } => match reason {
+            RestartReason::RelookupFound => {
+                format!("the re-lookup finds an entry at {index:#x}: preload_end, unlock, goto restart")
+            }
+            RestartReason::PteInsertEexist => format!("4 KiB insert at {index:#x} got -EEXIST: goto restart"),
+            RestartReason::PageTruncated => format!("the hole page at {index:#x} was truncated: goto restart"),
+        },
+        E::PmdCheck { addr, slot } => format!("reads the PMD slot for {addr:#x}: {slot}"),
+        E::PmdInstall { addr, old, new, .. } => format!("installs a {new} at {addr:#x} (slot was {old})"),
+        E::PmdSplit { addr, old } => format!("clears the {old} at {addr:#x}"),
+        E::PteTableAlloc { addr, populated: true } => format!("allocates the PTE table for {addr:#x}"),
+        E::PteTableAlloc { addr, populated: false } => {
+            format!("allocated a PTE table for {addr:#x} but the slot is no longer empty; frees it")
+        }
+        E::PteInstall { addr, pfn, write } => {
+            format!("installs a {} PTE at {addr:#x} → pfn {pfn:#x}", if *write { "writable" } else { "read-only" })
+        }
+        E::PteBusy { addr } => format!("a PTE is already present at {addr:#x} (-EBUSY)"),
+        E::BadPmd { addr, old } => format!("\"bad pmd\" at {addr:#x}: clears the {old} and retries"),
+        E::UnmapRange { start, len } => format!("unmap_mapping_range({start:#x}, {len:#x})"),
+        E::PageLock { page } => format!("lock_page(page#{page})"),
+        E::PageUnlock { page } => format!("unlock_page(page#{page})"),
+        E::PageCacheInsert { index, page, replaced } => {
+            format!("hole page#{page} enters the page cache at {index:#x}, replacing {}", opt_entry(replaced))
+        }
+        E::PageCacheDelete { index, page } => format!("hole page#{page} leaves the page cache at {index:#x}"),
+        E::Store { addr, value, .. } => format!("stores {value:#x} at {addr:#x}"),
+        E::Load { addr, value, .. } => format!("loads {value:#x} from {addr:#x}"),
+        E::Bug { invariant } => format!("BUG: {invariant}"),
+    }
+}
