@@ -3,7 +3,7 @@
 use super::{Invariant, Note};
 use crate::fs::ExtentState;
 use crate::kernel::{Kernel, WaitOn};
-use crate::mm::{PmdSlot, PMD_SIZE};
+use crate::mm::{PMD_SIZE, PmdSlot};
 use crate::sim::{ThreadEnd, Tid};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -22,15 +22,33 @@ pub struct Observations {
 #[serde(rename_all = "kebab-case", tag = "class")]
 pub enum Outcome {
     Ok,
-    Bug { invariant: Invariant },
+    Bug {
+        invariant: Invariant,
+    },
     /// No thread could run, some had not finished: who waits on what.
-    Hang { waiting: Vec<(Tid, WaitOn)> },
+    Hang {
+        waiting: Vec<(Tid, WaitOn)>,
+    },
     /// A thread's access kept faulting without progress, or the run hit the step limit.
-    Livelock { tid: Option<Tid> },
-    Sigbus { tid: Tid, addr: u64 },
-    Oom { tid: Tid, addr: u64 },
+    Livelock {
+        tid: Option<Tid>,
+    },
+    Sigbus {
+        tid: Tid,
+        addr: u64,
+    },
+    Oom {
+        tid: Tid,
+        addr: u64,
+    },
     /// A store a thread completed is not what the file (or a mapping of it) holds.
-    DataLoss { offset: u64, expected: u64, found: u64, by: Tid, via: String },
+    DataLoss {
+        offset: u64,
+        expected: u64,
+        found: u64,
+        by: Tid,
+        via: String,
+    },
 }
 
 impl Outcome {
@@ -78,10 +96,14 @@ impl fmt::Display for Outcome {
                 }
                 Ok(())
             }
-            Outcome::Livelock { tid: Some(t) } => write!(f, "livelock: thread {} keeps faulting", t.0),
+            Outcome::Livelock { tid: Some(t) } => {
+                write!(f, "livelock: thread {} keeps faulting", t.0)
+            }
             Outcome::Livelock { tid: None } => f.write_str("livelock: the step limit was reached"),
             Outcome::Sigbus { tid, addr } => write!(f, "SIGBUS to thread {} at {addr:#x}", tid.0),
-            Outcome::Oom { tid, addr } => write!(f, "VM_FAULT_OOM for thread {} at {addr:#x}", tid.0),
+            Outcome::Oom { tid, addr } => {
+                write!(f, "VM_FAULT_OOM for thread {} at {addr:#x}", tid.0)
+            }
             Outcome::DataLoss { offset, expected, found, by, via } => write!(
                 f,
                 "data lost at file offset {offset:#x}: thread {} stored {expected:#x}, {via} shows {found:#x}",
@@ -148,7 +170,9 @@ fn check_data(k: &Kernel) -> Option<Outcome> {
         }
         for mm in &k.mms {
             for vma in mm.vmas.iter().filter(|v| v.shared) {
-                let Some(addr) = vma.address_of(offset >> 12).map(|a| a + (offset & 0xfff)) else { continue };
+                let Some(addr) = vma.address_of(offset >> 12).map(|a| a + (offset & 0xfff)) else {
+                    continue;
+                };
                 if let Some(seen) = read_mapped_u64(k, mm, addr)
                     && seen != value
                 {

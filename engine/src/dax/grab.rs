@@ -1,8 +1,8 @@
 //! grab_mapping_entry(): THE function of the seed race.
 
+use super::dax_wake_mapping_entry_waiter;
 use super::entry::*;
 use super::locking::{get_unlocked_mapping_entry, lock_slot, put_locked_mapping_entry, put_unlocked_mapping_entry};
-use super::dax_wake_mapping_entry_waiter;
 use crate::check::Note;
 use crate::fs::AddressSpace;
 use crate::kernel::Errno;
@@ -25,7 +25,12 @@ use std::panic::Location;
 /// thread can insert there. v4.11-rc5 only noticed through __radix_tree_insert()'s
 /// -EEXIST, which for a PMD request is ambiguous; the fix looks `index` up again once
 /// tree_lock is retaken and restarts if anything appeared.
-pub async fn grab_mapping_entry(cx: &Cx<'_>, mapping: &AddressSpace, index: u64, size_flag: u64) -> Result<Item, Errno> {
+pub async fn grab_mapping_entry(
+    cx: &Cx<'_>,
+    mapping: &AddressSpace,
+    index: u64,
+    size_flag: u64,
+) -> Result<Item, Errno> {
     let at = Location::caller();
     let pmd = size_flag & RADIX_DAX_PMD != 0;
     let result = grab(cx, mapping, index, size_flag).await;

@@ -25,7 +25,9 @@ pub fn dax_entry_waitqueue(mapping: &AddressSpace, index: u64, entry: u64) -> Wa
 pub async fn get_unlocked_mapping_entry(cx: &Cx<'_>, mapping: &AddressSpace, index: u64) -> Option<Item> {
     loop {
         let entry = cx.radix_tree_lookup(&mapping.page_tree, index).await.map(|f| f.item);
-        let Some(Item::Exceptional(value)) = entry else { return entry };
+        let Some(Item::Exceptional(value)) = entry else {
+            return entry;
+        };
         if !dax_is_locked(value) {
             return entry;
         }

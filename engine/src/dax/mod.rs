@@ -48,7 +48,13 @@ impl Cx<'_> {
     }
 
     /// Fault exit (dax_pmd_fault_done); returns `result` for the caller to pass on.
-    pub(crate) fn fault_done(&self, at: &'static Location<'static>, vmf: &Vmf<'_>, size: PeSize, result: VmFault) -> VmFault {
+    pub(crate) fn fault_done(
+        &self,
+        at: &'static Location<'static>,
+        vmf: &Vmf<'_>,
+        size: PeSize,
+        result: VmFault,
+    ) -> VmFault {
         self.emit(at, || EventKind::FaultDone { addr: vmf.address, size, result });
         result
     }

@@ -1,13 +1,15 @@
 //! dax_iomap_pmd_fault(): the 2 MiB fault, and every way it falls back to 4 KiB.
 
 use super::entry::*;
+use super::grab_mapping_entry;
 use super::insert::dax_insert_mapping_entry;
 use super::locking::put_locked_mapping_entry;
-use super::grab_mapping_entry;
 use crate::check::{Invariant, Note};
 use crate::fs::{IOMAP_FAULT, IOMAP_WRITE, IomapDesc, IomapType};
 use crate::mm::huge_memory::{mm_get_huge_zero_page, set_huge_zero_pmd};
-use crate::mm::{PAGE_SHIFT, PG_PMD_COLOUR, PMD_MASK, PMD_SIZE, PeSize, VmFault, Vmf, split_huge_pmd, vmf_insert_pfn_pmd};
+use crate::mm::{
+    PAGE_SHIFT, PG_PMD_COLOUR, PMD_MASK, PMD_SIZE, PeSize, VmFault, Vmf, split_huge_pmd, vmf_insert_pfn_pmd,
+};
 use crate::pmem::pfn_of_sector;
 use crate::radix::Item;
 use crate::sim::Cx;
@@ -127,7 +129,12 @@ async fn pmd_fault_mapped_range(cx: &Cx<'_>, vmf: &Vmf<'_>, pgoff: u64, at: &'st
                 let result = match iomap.kind {
                     IomapType::Mapped => dax_pmd_insert_mapping(cx, vmf, &iomap, pos, &mut entry).await,
                     IomapType::Unwritten | IomapType::Hole if vmf.write => {
-                        cx.bug(at, Invariant::Warn { what: "PMD write fault on a hole the filesystem did not allocate".into() });
+                        cx.bug(
+                            at,
+                            Invariant::Warn {
+                                what: "PMD write fault on a hole the filesystem did not allocate".into(),
+                            },
+                        );
                         cx.fallback(at, vmf, FallbackReason::WriteToHole)
                     }
                     IomapType::Unwritten | IomapType::Hole => dax_pmd_load_hole(cx, vmf, &mut entry).await,

@@ -5,9 +5,10 @@ use super::insert::dax_insert_mapping;
 use super::locking::put_locked_mapping_entry;
 use super::{dax_fault_return, grab_mapping_entry};
 use crate::check::Invariant;
-use crate::fs::{IOMAP_FAULT, IOMAP_WRITE, IomapType};
+use crate::fs::{IOMAP_FAULT, IOMAP_WRITE, IomapDesc, IomapType};
 use crate::kernel::Errno;
 use crate::mm::{PAGE_SIZE, PeSize, VmFault, Vmf, finish_fault};
+use crate::radix::Item;
 use crate::sim::Cx;
 use std::panic::Location;
 
@@ -25,51 +26,56 @@ pub async fn dax_iomap_pte_fault(cx: &Cx<'_>, vmf: &Vmf<'_>) -> VmFault {
     if pos >= cx.k.inode.i_size() {
         return cx.fault_done(at, vmf, PeSize::Pte, VmFault::SIGBUS);
     }
-    let cow = vmf.cow();
-    let flags = IOMAP_FAULT | if vmf.write && !cow { IOMAP_WRITE } else { 0 };
+    let flags = IOMAP_FAULT | if vmf.write && !vmf.cow() { IOMAP_WRITE } else { 0 };
     let iomap = match cx.iomap_begin(pos, PAGE_SIZE, flags).await {
         Ok(m) => m,
         Err(e) => return cx.fault_done(at, vmf, PeSize::Pte, dax_fault_return(Err(e))),
     };
 
-    let vmf_ret;
-    if iomap.offset + iomap.length < pos + PAGE_SIZE {
-        cx.bug(at, Invariant::Warn { what: "iomap extent does not cover the faulting page".into() });
-        vmf_ret = dax_fault_return(Err(Errno::Eio));
+    let vmf_ret = if iomap.offset + iomap.length < pos + PAGE_SIZE {
+        let what = "iomap extent does not cover the faulting page".into();
+        cx.bug(at, Invariant::Warn { what });
+        dax_fault_return(Err(Errno::Eio))
     } else {
-        vmf_ret = match grab_mapping_entry(cx, mapping, vmf.pgoff, 0).await {
+        match grab_mapping_entry(cx, mapping, vmf.pgoff, 0).await {
             Err(e) => dax_fault_return(Err(e)),
             Ok(mut entry) => {
-                let sector = iomap.sector(pos);
-                let ret = if cow {
-                    cow_fault(cx, vmf, iomap.kind, sector).await
-                } else {
-                    match (iomap.kind, vmf.write) {
-                        (IomapType::Mapped, _) => {
-                            let major = if iomap.new { VmFault::MAJOR } else { VmFault::NONE };
-                            let error = match dax_insert_mapping(cx, mapping, sector, &mut entry, vmf).await {
-                                Err(Errno::Ebusy) => Ok(()),
-                                other => other,
-                            };
-                            dax_fault_return(error) | major
-                        }
-                        (IomapType::Unwritten | IomapType::Hole, false) => {
-                            dax_load_hole(cx, mapping, &mut entry, vmf).await
-                        }
-                        _ => {
-                            cx.bug(at, Invariant::Warn { what: "write fault on a hole the filesystem did not allocate".into() });
-                            dax_fault_return(Err(Errno::Eio))
-                        }
-                    }
-                };
+                let ret = map_entry(cx, vmf, &iomap, pos, &mut entry).await;
                 put_locked_mapping_entry(cx, mapping, vmf.pgoff, entry).await;
                 ret
             }
-        };
-    }
+        }
+    };
     let copied = if vmf_ret.intersects(VmFault::ERROR) { 0 } else { PAGE_SIZE };
     cx.iomap_end(pos, PAGE_SIZE, copied);
     cx.fault_done(at, vmf, PeSize::Pte, vmf_ret)
+}
+
+/// With the entry locked: copy for a private write, map the pmem block, or map a hole page
+/// for a read of a hole.
+async fn map_entry(cx: &Cx<'_>, vmf: &Vmf<'_>, iomap: &IomapDesc, pos: u64, entry: &mut Item) -> VmFault {
+    let at = Location::caller();
+    let sector = iomap.sector(pos);
+    if vmf.cow() {
+        return cow_fault(cx, vmf, iomap.kind, sector).await;
+    }
+    match (iomap.kind, vmf.write) {
+        (IomapType::Mapped, _) => {
+            let major = if iomap.new { VmFault::MAJOR } else { VmFault::NONE };
+            // -EBUSY is fine: somebody else faulted on the same PTE.
+            let error = match dax_insert_mapping(cx, &cx.k.mapping, sector, entry, vmf).await {
+                Err(Errno::Ebusy) => Ok(()),
+                other => other,
+            };
+            dax_fault_return(error) | major
+        }
+        (IomapType::Unwritten | IomapType::Hole, false) => dax_load_hole(cx, &cx.k.mapping, entry, vmf).await,
+        _ => {
+            let what = "write fault on a hole the filesystem did not allocate".into();
+            cx.bug(at, Invariant::Warn { what });
+            dax_fault_return(Err(Errno::Eio))
+        }
+    }
 }
 
 /// The private-write branch: fill the COW page (zeros for a hole or unwritten extent, a

@@ -4,8 +4,8 @@
 //! preemption bound (as in CHESS and loom): switching away from a thread that could have
 //! continued costs one preemption; switching when it blocked or finished is free. Each
 //! execution is counted at its exact number of preemptions, which gives what iterating the
-//! bound 0, 1, 2, ... would, in one pass: the first witness kept for an outcome class is
-//! one with the fewest preemptions.
+//! bound 0, 1, 2, ... would, in one pass: the witness kept for an outcome class is one with
+//! the fewest preemptions (and, among those, the fewest steps).
 
 mod dfs;
 
@@ -85,8 +85,10 @@ impl ExploreReport {
     }
 }
 
+/// How outcomes are grouped: a failure by its class alone (one witness per kind of
+/// failure), a benign outcome by its class and notes (which distinguish the paths taken).
 pub fn label(outcome: &Outcome, notes: &BTreeSet<Note>) -> String {
-    if notes.is_empty() {
+    if outcome.is_failure() || notes.is_empty() {
         outcome.class()
     } else {
         let n: Vec<String> = notes.iter().map(|n| n.to_string()).collect();
@@ -106,7 +108,7 @@ impl Table {
         let row = self.rows.entry(label.clone()).or_insert_with(|| OutcomeRow {
             label,
             class: ex.outcome.class(),
-            notes: ex.notes.iter().map(|n| n.to_string()).collect(),
+            notes: if ex.outcome.is_failure() { Vec::new() } else { ex.notes.iter().map(|n| n.to_string()).collect() },
             failure: ex.outcome.is_failure(),
             executions: 0,
             by_preemptions: vec![0; self.width],
@@ -123,7 +125,7 @@ impl Table {
             row.by_preemptions.resize(p + 1, 0);
         }
         row.by_preemptions[p] += 1;
-        if ex.preemptions < row.witness.preemptions {
+        if (ex.preemptions, ex.steps) < (row.witness.preemptions, row.witness.steps) {
             row.witness = Witness {
                 preemptions: ex.preemptions,
                 steps: ex.steps,
@@ -160,7 +162,7 @@ pub fn explore(sc: &Scenario, cfg: &ExploreConfig, progress: &mut dyn FnMut(u64)
                 executions += 1;
                 steps += u64::from(ex.steps);
                 table.add(&ex, None);
-                if executions % 512 == 0 {
+                if executions.is_multiple_of(512) {
                     progress(executions);
                 }
                 if !dfs.next_execution() {
@@ -176,7 +178,7 @@ pub fn explore(sc: &Scenario, cfg: &ExploreConfig, progress: &mut dyn FnMut(u64)
                 executions += 1;
                 steps += u64::from(ex.steps);
                 table.add(&ex, Some(run_seed));
-                if executions % 512 == 0 {
+                if executions.is_multiple_of(512) {
                     progress(executions);
                 }
             }

@@ -36,7 +36,7 @@ impl Allocator {
 
     /// Allocates `len` contiguous blocks for file block `fblk`; returns the first.
     pub fn alloc(&mut self, fblk: u64, len: u64) -> Result<u64, Errno> {
-        let pmd_sized = len == PMD_BLOCKS && fblk % PMD_BLOCKS == 0;
+        let pmd_sized = len == PMD_BLOCKS && fblk.is_multiple_of(PMD_BLOCKS);
         let start = if pmd_sized {
             let aligned = self.next.div_ceil(PMD_BLOCKS) * PMD_BLOCKS;
             match self.policy {

@@ -63,12 +63,7 @@ impl ExtentMap {
     /// Removes [fblk, fblk+len) from whatever extents cover it; returns the freed pieces.
     pub fn remove_range(&mut self, fblk: u64, len: u64) -> Vec<Extent> {
         let end = fblk + len;
-        let hit: Vec<Extent> = self
-            .0
-            .range(..end)
-            .map(|(_, e)| *e)
-            .filter(|e| e.end() > fblk)
-            .collect();
+        let hit: Vec<Extent> = self.0.range(..end).map(|(_, e)| *e).filter(|e| e.end() > fblk).collect();
         let mut freed = Vec::new();
         for e in hit {
             self.0.remove(&e.fblk);

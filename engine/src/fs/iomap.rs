@@ -45,7 +45,12 @@ impl Cx<'_> {
     /// mapped straight into user space). The filesystem serialises allocation internally,
     /// so the whole call is one step.
     #[track_caller]
-    pub fn iomap_begin<'a>(&'a self, pos: u64, length: u64, flags: u32) -> impl Future<Output = Result<IomapDesc, Errno>> + 'a {
+    pub fn iomap_begin<'a>(
+        &'a self,
+        pos: u64,
+        length: u64,
+        flags: u32,
+    ) -> impl Future<Output = Result<IomapDesc, Errno>> + 'a {
         let at = Location::caller();
         async move {
             self.sched(at).await;
@@ -79,7 +84,13 @@ pub(super) fn describe(e: Option<Extent>, fblk: u64, nblk: u64, next: Option<u64
         },
         None => {
             let end = next.map_or(fblk + nblk, |n| n.min(fblk + nblk));
-            IomapDesc { kind: IomapType::Hole, offset: fblk << BLOCK_SHIFT, length: (end - fblk) << BLOCK_SHIFT, blkno: 0, new: false }
+            IomapDesc {
+                kind: IomapType::Hole,
+                offset: fblk << BLOCK_SHIFT,
+                length: (end - fblk) << BLOCK_SHIFT,
+                blkno: 0,
+                new: false,
+            }
         }
     }
 }

@@ -65,7 +65,11 @@ impl Cx<'_> {
         loop {
             self.sched(at).await;
             let got = sem.st.with(|s| {
-                let free = if write { s.readers == 0 && s.writer.is_none() } else { s.writer.is_none() && s.waiting_writers == 0 };
+                let free = if write {
+                    s.readers == 0 && s.writer.is_none()
+                } else {
+                    s.writer.is_none() && s.waiting_writers == 0
+                };
                 if free {
                     if write {
                         s.writer = Some(self.tid);

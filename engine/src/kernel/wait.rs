@@ -78,7 +78,9 @@ impl WaitTable {
         let bucket = key.bucket();
         self.0.with(|q| {
             let mut woken = TidSet::default();
-            let Some(queue) = q.get_mut(&bucket) else { return woken };
+            let Some(queue) = q.get_mut(&bucket) else {
+                return woken;
+            };
             let mut left = nr_exclusive;
             let mut i = 0;
             while i < queue.len() {

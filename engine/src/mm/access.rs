@@ -23,7 +23,9 @@ pub async fn user_access(cx: &Cx<'_>, mm: &Mm, addr: u64, access: Access) -> Res
         if let Some(v) = mmu_access(cx, mm, addr, access).await {
             return Ok(v);
         }
-        let Some(vma) = mm.find_vma(addr) else { return Err(ThreadEnd::Sigbus { addr }) };
+        let Some(vma) = mm.find_vma(addr) else {
+            return Err(ThreadEnd::Sigbus { addr });
+        };
         let ret = handle_mm_fault(cx, mm, vma, addr, write).await;
         if ret.intersects(VmFault::OOM) {
             return Err(ThreadEnd::Oom { addr });
@@ -75,8 +77,8 @@ async fn mmu_access(cx: &Cx<'_>, mm: &Mm, addr: u64, access: Access) -> Option<u
     };
     let phys = phys.unwrap_or(0);
     cx.emit(at, || match access {
-        Access::Store(_) => EventKind::Store { addr, value, phys },
-        Access::Load => EventKind::Load { addr, value, phys },
+        Access::Store(_) => EventKind::Store { mm: mm.id, addr, value, phys },
+        Access::Load => EventKind::Load { mm: mm.id, addr, value, phys },
     });
     Some(value)
 }

@@ -17,7 +17,7 @@ pub async fn vmf_insert_pfn_pmd(cx: &Cx<'_>, vmf: &Vmf<'_>, pfn: u64, write: boo
         pt.set(addr, PmdSlot::HugeDevmap { pfn, write, dirty: write, by: cx.tid });
         old
     });
-    cx.emit(at, || EventKind::PmdInstall { addr, old, new: PmdKind::HugeDevmap, pfn });
+    cx.emit(at, || EventKind::PmdInstall { mm: vmf.mm.id, addr, old, new: PmdKind::HugeDevmap, pfn, write });
     if old == PmdKind::Table {
         cx.bug(at, Invariant::HugePmdOverPteTable { addr });
     }
@@ -38,7 +38,7 @@ pub async fn split_huge_pmd(cx: &Cx<'_>, vmf: &Vmf<'_>) {
         })
     });
     if let Some(old) = cleared {
-        cx.emit(at, || EventKind::PmdSplit { addr, old });
+        cx.emit(at, || EventKind::PmdSplit { mm: vmf.mm.id, addr, old });
         cx.note(Note::FallbackSplitClearedPmd);
     }
 }
@@ -64,6 +64,6 @@ pub(crate) async fn set_huge_zero_pmd(cx: &Cx<'_>, vmf: &Vmf<'_>) -> bool {
     if old != PmdKind::None {
         return false;
     }
-    cx.emit(at, || EventKind::PmdInstall { addr, old, new: PmdKind::HugeZero, pfn: 0 });
+    cx.emit(at, || EventKind::PmdInstall { mm: vmf.mm.id, addr, old, new: PmdKind::HugeZero, pfn: 0, write: false });
     true
 }

@@ -27,7 +27,7 @@ pub(super) async fn pmd_read(cx: &Cx<'_>, mm: &Mm, addr: u64) -> PmdSnap {
         Some(PmdSlot::HugeDevmap { write, .. }) => PmdSnap { kind: PmdKind::HugeDevmap, write: *write },
         other => PmdSnap { kind: PmdKind::of(other), write: false },
     });
-    cx.emit(at, || EventKind::PmdCheck { addr, slot: snap.kind });
+    cx.emit(at, || EventKind::PmdCheck { mm: mm.id, addr, slot: snap.kind });
     snap
 }
 
@@ -52,7 +52,7 @@ async fn pmd_guard(cx: &Cx<'_>, mm: &Mm, addr: u64, at: &'static Location<'stati
     });
     match old {
         PmdKind::HugeDevmap => {
-            cx.emit(at, || EventKind::BadPmd { addr, old });
+            cx.emit(at, || EventKind::BadPmd { mm: mm.id, addr, old });
             cx.note(Note::BadPmdCleared);
             None
         }
@@ -65,7 +65,11 @@ async fn pmd_guard(cx: &Cx<'_>, mm: &Mm, addr: u64, at: &'static Location<'stati
 pub(super) async fn pte_fault_guard(cx: &Cx<'_>, vmf: &Vmf<'_>) -> PteGuard {
     let at = Location::caller();
     cx.sched(at).await;
-    cx.emit(at, || EventKind::PmdCheck { addr: vmf.address, slot: vmf.mm.pt.with(|pt| pt.kind(vmf.address)) });
+    cx.emit(at, || EventKind::PmdCheck {
+        mm: vmf.mm.id,
+        addr: vmf.address,
+        slot: vmf.mm.pt.with(|pt| pt.kind(vmf.address)),
+    });
     match pmd_guard(cx, vmf.mm, vmf.address, at).await {
         None => PteGuard::Retry,
         Some(PmdKind::None) => PteGuard::NoPte,
@@ -82,7 +86,9 @@ pub(super) async fn pte_fault_guard(cx: &Cx<'_>, vmf: &Vmf<'_>) -> PteGuard {
 async fn pte_alloc(cx: &Cx<'_>, mm: &Mm, addr: u64) {
     let at = Location::caller();
     cx.sched(at).await;
-    if mm.pt.with(|pt| pt.kind(addr)) != PmdKind::None {
+    let slot = mm.pt.with(|pt| pt.kind(addr));
+    cx.emit(at, || EventKind::PmdCheck { mm: mm.id, addr, slot });
+    if slot != PmdKind::None {
         return;
     }
     cx.sched(at).await;
@@ -95,7 +101,7 @@ async fn pte_alloc(cx: &Cx<'_>, mm: &Mm, addr: u64) {
         pt.nr_ptes += 1;
         true
     });
-    cx.emit(at, || EventKind::PteTableAlloc { addr, populated });
+    cx.emit(at, || EventKind::PteTableAlloc { mm: mm.id, addr, populated });
 }
 
 /// The PTE step of insert_pfn(): pte_offset_map_lock() on whatever the slot holds now,
@@ -116,21 +122,24 @@ async fn insert_pfn_locked(cx: &Cx<'_>, vmf: &Vmf<'_>, addr: u64, pfn: u64) -> R
         }
         PmdKind::Table => {}
     }
+    // vm_page_prot of a shared DAX vma lacks write (it wants write notification), so the
+    // PTE starts read-only and the first store takes a pfn_mkwrite fault.
+    let pte = Pte { pfn, write: false, dirty: false, kind: PteKind::Devmap };
     let installed = vmf.mm.pt.with(|pt| {
-        let Some(PmdSlot::Table { ptes, .. }) = pt.slot_mut(addr) else { return false };
+        let Some(PmdSlot::Table { ptes, .. }) = pt.slot_mut(addr) else {
+            return false;
+        };
         if ptes.contains_key(&pte_index(addr)) {
             return false;
         }
-        // vm_page_prot of a shared DAX vma lacks write (it wants write notification), so
-        // the PTE starts read-only and the first store takes a pfn_mkwrite fault.
-        ptes.insert(pte_index(addr), Pte { pfn, write: false, dirty: false, kind: PteKind::Devmap });
+        ptes.insert(pte_index(addr), pte);
         true
     });
     if installed {
-        cx.emit(at, || EventKind::PteInstall { addr, pfn, write: false });
+        cx.emit(at, || EventKind::PteInstall { mm: vmf.mm.id, addr, pte });
         Ok(())
     } else {
-        cx.emit(at, || EventKind::PteBusy { addr });
+        cx.emit(at, || EventKind::PteBusy { mm: vmf.mm.id, addr });
         Err(Errno::Ebusy)
     }
 }
@@ -161,7 +170,9 @@ pub async fn finish_fault(cx: &Cx<'_>, vmf: &Vmf<'_>, page: u32) -> VmFault {
     };
     let addr = vmf.address;
     let set = vmf.mm.pt.with(|pt| {
-        let Some(PmdSlot::Table { ptes, .. }) = pt.slot_mut(addr) else { return false };
+        let Some(PmdSlot::Table { ptes, .. }) = pt.slot_mut(addr) else {
+            return false;
+        };
         if ptes.contains_key(&pte_index(addr)) {
             return false;
         }
@@ -172,7 +183,7 @@ pub async fn finish_fault(cx: &Cx<'_>, vmf: &Vmf<'_>, page: u32) -> VmFault {
     if !set {
         return VmFault::NOPAGE;
     }
-    cx.emit(at, || EventKind::PteInstall { addr, pfn: pte.pfn, write: pte.write });
+    cx.emit(at, || EventKind::PteInstall { mm: vmf.mm.id, addr, pte });
     VmFault::NONE
 }
 
@@ -187,16 +198,16 @@ pub(crate) async fn finish_mkwrite_fault(cx: &Cx<'_>, vmf: &Vmf<'_>, orig: Pte) 
             Some(p) if *p == orig => {
                 p.write = true;
                 p.dirty = true;
-                true
+                Some(*p)
             }
-            _ => false,
+            _ => None,
         },
-        _ => false,
+        _ => None,
     });
-    if !reused {
+    let Some(pte) = reused else {
         return VmFault::NOPAGE;
-    }
-    cx.emit(at, || EventKind::PteInstall { addr, pfn: orig.pfn, write: true });
+    };
+    cx.emit(at, || EventKind::PteInstall { mm: vmf.mm.id, addr, pte });
     VmFault::NONE
 }
 
@@ -212,7 +223,9 @@ pub(super) async fn wp_page_copy(cx: &Cx<'_>, vmf: &Vmf<'_>, orig: Pte) -> VmFau
     let addr = vmf.address;
     let pte = Pte { pfn: Pages::pfn(copy), write: true, dirty: true, kind: PteKind::Anon { page: copy } };
     let replaced = vmf.mm.pt.with(|pt| {
-        let Some(PmdSlot::Table { ptes, .. }) = pt.slot_mut(addr) else { return false };
+        let Some(PmdSlot::Table { ptes, .. }) = pt.slot_mut(addr) else {
+            return false;
+        };
         match ptes.get_mut(&pte_index(addr)) {
             Some(p) if *p == orig => {
                 *p = pte;
@@ -226,7 +239,7 @@ pub(super) async fn wp_page_copy(cx: &Cx<'_>, vmf: &Vmf<'_>, orig: Pte) -> VmFau
         }
     });
     if replaced {
-        cx.emit(at, || EventKind::PteInstall { addr, pfn: pte.pfn, write: true });
+        cx.emit(at, || EventKind::PteInstall { mm: vmf.mm.id, addr, pte });
     }
     VmFault::NONE
 }
@@ -273,12 +286,19 @@ fn zap_vma_range(cx: &Cx<'_>, mm: &Mm, vma: &super::Vma, first: u64, last: u64, 
     if lo > hi {
         return;
     }
-    let (Some(a0), Some(a1)) = (vma.address_of(lo), vma.address_of(hi)) else { return };
+    let (Some(a0), Some(a1)) = (vma.address_of(lo), vma.address_of(hi)) else {
+        return;
+    };
     let mut pmd_addr = a0 & !(PMD_SIZE - 1);
     while pmd_addr <= a1 {
         let cleared = mm.pt.with(|pt| zap_pmd(pt, pmd_addr, a0, a1));
-        if let Some(old) = cleared {
-            cx.emit(at, || EventKind::PmdSplit { addr: pmd_addr, old });
+        match cleared {
+            Some(old) => cx.emit(at, || EventKind::PmdSplit { mm: mm.id, addr: pmd_addr, old }),
+            None => cx.emit(at, || EventKind::PteZap {
+                mm: mm.id,
+                start: a0.max(pmd_addr),
+                end: a1.min(pmd_addr + PMD_SIZE - 1),
+            }),
         }
         pmd_addr += PMD_SIZE;
     }

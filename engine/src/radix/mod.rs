@@ -6,8 +6,8 @@ mod ops;
 mod preload;
 mod tree;
 
-pub use preload::RADIX_TREE_PRELOAD_SIZE;
 pub use ops::TreeRoot;
+pub use preload::RADIX_TREE_PRELOAD_SIZE;
 pub use tree::{Found, Item, NodeView, RadixTree, SlotView};
 
 pub const RADIX_TREE_MAP_SHIFT: u32 = 6;

@@ -61,7 +61,12 @@ impl Cx<'_> {
 
     /// `__radix_tree_replace()` of the entry covering `index`.
     #[track_caller]
-    pub fn radix_tree_replace<'a>(&'a self, root: &'a TreeRoot, index: u64, new: Item) -> impl Future<Output = Option<Item>> + 'a {
+    pub fn radix_tree_replace<'a>(
+        &'a self,
+        root: &'a TreeRoot,
+        index: u64,
+        new: Item,
+    ) -> impl Future<Output = Option<Item>> + 'a {
         let at = Location::caller();
         async move {
             self.sched(at).await;
@@ -75,7 +80,12 @@ impl Cx<'_> {
 
     /// `radix_tree_tag_set()`; returns false where the kernel would BUG (no entry).
     #[track_caller]
-    pub fn radix_tree_tag_set<'a>(&'a self, root: &'a TreeRoot, index: u64, tag: u32) -> impl Future<Output = bool> + 'a {
+    pub fn radix_tree_tag_set<'a>(
+        &'a self,
+        root: &'a TreeRoot,
+        index: u64,
+        tag: u32,
+    ) -> impl Future<Output = bool> + 'a {
         let at = Location::caller();
         async move {
             self.sched(at).await;
@@ -86,7 +96,12 @@ impl Cx<'_> {
     }
 
     #[track_caller]
-    pub fn radix_tree_tag_clear<'a>(&'a self, root: &'a TreeRoot, index: u64, tag: u32) -> impl Future<Output = ()> + 'a {
+    pub fn radix_tree_tag_clear<'a>(
+        &'a self,
+        root: &'a TreeRoot,
+        index: u64,
+        tag: u32,
+    ) -> impl Future<Output = ()> + 'a {
         let at = Location::caller();
         async move {
             self.sched(at).await;
@@ -96,7 +111,12 @@ impl Cx<'_> {
     }
 
     #[track_caller]
-    pub fn radix_tree_tag_get<'a>(&'a self, root: &'a TreeRoot, index: u64, tag: u32) -> impl Future<Output = bool> + 'a {
+    pub fn radix_tree_tag_get<'a>(
+        &'a self,
+        root: &'a TreeRoot,
+        index: u64,
+        tag: u32,
+    ) -> impl Future<Output = bool> + 'a {
         let at = Location::caller();
         async move {
             self.sched(at).await;

@@ -292,10 +292,7 @@ impl RadixTree {
     fn slot_count(&self, at: SlotRef) -> u32 {
         let Some(node) = at.node else { return 1 };
         let n = self.node(node);
-        1 + n.slots[at.offset as usize + 1..]
-            .iter()
-            .take_while(|s| **s == Slot::Sibling(at.offset))
-            .count() as u32
+        1 + n.slots[at.offset as usize + 1..].iter().take_while(|s| **s == Slot::Sibling(at.offset)).count() as u32
     }
 
     fn describe(&self, at: SlotRef, item: Item) -> Found {
@@ -334,8 +331,8 @@ impl RadixTree {
         };
         if let Some(node) = at.node {
             let count = i32::from(item.is_some()) - i32::from(old.is_some());
-            let exc = i32::from(item.is_some_and(Item::is_exceptional))
-                - i32::from(old.is_some_and(Item::is_exceptional));
+            let exc =
+                i32::from(item.is_some_and(Item::is_exceptional)) - i32::from(old.is_some_and(Item::is_exceptional));
             let exc = exc * self.slot_count(at) as i32;
             let nd = self.node_mut(node);
             nd.count = nd.count.wrapping_add_signed(count);

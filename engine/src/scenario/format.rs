@@ -15,7 +15,9 @@ pub enum ScenarioError {
     Parse { origin: String, message: String },
     #[error("{origin}, line {line}: `{field}`: {message}")]
     Invalid { origin: String, line: usize, field: String, message: String },
-    #[error("no built-in scenario is called `{name}` (built-ins: {available}); to load a file, give a path ending in .toml")]
+    #[error(
+        "no built-in scenario is called `{name}` (built-ins: {available}); to load a file, give a path ending in .toml"
+    )]
     UnknownName { name: String, available: String },
 }
 
@@ -78,7 +80,12 @@ pub enum Op {
     /// Fault on file page `page` directly: size "pte" enters the core-mm 4 KiB path at
     /// handle_pte_fault() (as a PMD fallback would), size "pmd" calls ->huge_fault. The
     /// fault is not retried.
-    Fault { page: Size, size: PeSize, #[serde(default)] write: bool },
+    Fault {
+        page: Size,
+        size: PeSize,
+        #[serde(default)]
+        write: bool,
+    },
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -164,10 +171,7 @@ impl Scenario {
         if name_or_path.ends_with(".toml") || path.exists() {
             return Scenario::from_file(path);
         }
-        Err(ScenarioError::UnknownName {
-            name: name_or_path.to_string(),
-            available: super::builtin_names().join(", "),
-        })
+        Err(ScenarioError::UnknownName { name: name_or_path.to_string(), available: super::builtin_names().join(", ") })
     }
 
     pub fn size(&self) -> u64 {
@@ -182,7 +186,11 @@ impl Scenario {
 
     /// Threads in tid order with their process index.
     pub fn threads(&self) -> impl Iterator<Item = (usize, &ProcessSpec, &ThreadSpec)> {
-        self.processes.iter().flat_map(|p| p.threads.iter().map(move |t| (p, t))).enumerate().map(|(i, (p, t))| (i, p, t))
+        self.processes
+            .iter()
+            .flat_map(|p| p.threads.iter().map(move |t| (p, t)))
+            .enumerate()
+            .map(|(i, (p, t))| (i, p, t))
     }
 
     pub fn thread_names(&self) -> Vec<String> {
@@ -197,7 +205,12 @@ impl Scenario {
         self.source[..span.start.min(self.source.len())].matches('\n').count() + 1
     }
 
-    fn invalid(&self, span: std::ops::Range<usize>, field: impl Into<String>, message: impl Into<String>) -> ScenarioError {
+    fn invalid(
+        &self,
+        span: std::ops::Range<usize>,
+        field: impl Into<String>,
+        message: impl Into<String>,
+    ) -> ScenarioError {
         ScenarioError::Invalid {
             origin: self.origin.clone(),
             line: self.line_of(span),
@@ -209,8 +222,12 @@ impl Scenario {
     fn validate(&self) -> Result<(), ScenarioError> {
         let size = self.size();
         let size_span = self.file.size.span();
-        if size == 0 || size % PAGE_SIZE != 0 {
-            return Err(self.invalid(size_span, "file.size", format!("must be a non-zero multiple of 4096, got {size}")));
+        if size == 0 || !size.is_multiple_of(PAGE_SIZE) {
+            return Err(self.invalid(
+                size_span,
+                "file.size",
+                format!("must be a non-zero multiple of 4096, got {size}"),
+            ));
         }
         if size > 1 << 30 {
             return Err(self.invalid(size_span, "file.size", "the model handles files up to 1 GiB"));
@@ -222,7 +239,11 @@ impl Scenario {
                 return Err(self.invalid(e.span(), field, "offset and length must be non-zero multiples of 4096"));
             }
             if x.offset.0 + x.length.0 > size {
-                return Err(self.invalid(e.span(), field, format!("ends at {:#x}, past the file size {size:#x}", x.offset.0 + x.length.0)));
+                return Err(self.invalid(
+                    e.span(),
+                    field,
+                    format!("ends at {:#x}, past the file size {size:#x}", x.offset.0 + x.length.0),
+                ));
             }
             let overlaps = self.file.extents[..i].iter().any(|o| {
                 let o = o.get_ref();
@@ -260,20 +281,24 @@ impl Scenario {
         let span = p.mmap.span();
         let field = format!("process[{pi}].mmap");
         let len = self.map_length(p);
-        if m.offset.0 % PAGE_SIZE != 0 {
+        if !m.offset.0.is_multiple_of(PAGE_SIZE) {
             return Err(self.invalid(span, format!("{field}.offset"), "must be a multiple of 4096"));
         }
-        if len == 0 || len % PAGE_SIZE != 0 {
+        if len == 0 || !len.is_multiple_of(PAGE_SIZE) {
             return Err(self.invalid(span, format!("{field}.length"), "must be a non-zero multiple of 4096"));
         }
-        if self.map_base(p) % PAGE_SIZE != 0 {
+        if !self.map_base(p).is_multiple_of(PAGE_SIZE) {
             return Err(self.invalid(span, format!("{field}.address"), "must be page aligned"));
         }
         if p.setup && p.threads.len() != 1 {
             return Err(self.invalid(span, format!("process[{pi}].setup"), "a setup process has exactly one thread"));
         }
         if p.threads.is_empty() {
-            return Err(self.invalid(span, format!("process[{pi}].thread"), "a process needs at least one [[process.thread]]"));
+            return Err(self.invalid(
+                span,
+                format!("process[{pi}].thread"),
+                "a process needs at least one [[process.thread]]",
+            ));
         }
         for (ti, t) in p.threads.iter().enumerate() {
             for (oi, op) in t.ops.iter().enumerate() {
@@ -281,7 +306,11 @@ impl Scenario {
                 let offset = match op.get_ref() {
                     Op::Store { at, .. } | Op::Load { at } => {
                         if at.0 % 8 != 0 {
-                            return Err(self.invalid(op.span(), format!("{field}.at"), "8-byte accesses must be 8-byte aligned"));
+                            return Err(self.invalid(
+                                op.span(),
+                                format!("{field}.at"),
+                                "8-byte accesses must be 8-byte aligned",
+                            ));
                         }
                         at.0
                     }
@@ -291,7 +320,11 @@ impl Scenario {
                     return Err(self.invalid(
                         op.span(),
                         field,
-                        format!("file offset {offset:#x} is outside the mapping [{:#x}, {:#x})", m.offset.0, m.offset.0 + len),
+                        format!(
+                            "file offset {offset:#x} is outside the mapping [{:#x}, {:#x})",
+                            m.offset.0,
+                            m.offset.0 + len
+                        ),
                     ));
                 }
             }

@@ -9,7 +9,7 @@ mod program;
 mod size;
 
 pub use builtin::{BUILTINS, builtin, builtin_names};
-pub use format::{Expect, ExtentSpec, FileSpec, MmapSpec, Op, ProcessSpec, Scenario, ScenarioError, ThreadSpec, Thp};
+pub use format::{Expect, ExtentSpec, FileSpec, MmapSpec, Op, ProcessSpec, Scenario, ScenarioError, Thp, ThreadSpec};
 pub use program::run_thread;
 pub use size::Size;
 

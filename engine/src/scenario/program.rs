@@ -10,7 +10,9 @@ use crate::sim::{Cx, ThreadEnd};
 /// end, as munmap and exit would.
 pub async fn run_thread(cx: &Cx<'_>, mm: &Mm, ops: &[Op], unmap_at_exit: bool) -> ThreadEnd {
     let vma = &mm.vmas[0];
-    let addr_of = |offset: u64| vma.address_of(offset >> 12).map(|a| a + (offset & 0xfff)).expect("validated: inside the mapping");
+    let addr_of = |offset: u64| {
+        vma.address_of(offset >> 12).map(|a| a + (offset & 0xfff)).expect("validated: inside the mapping")
+    };
     for op in ops {
         let r = match *op {
             Op::Store { at, value } => user_access(cx, mm, addr_of(at.0), Access::Store(value.0)).await.map(drop),

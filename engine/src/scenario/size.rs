@@ -16,13 +16,18 @@ impl Size {
         }
         let split = t.find(|c: char| !(c.is_ascii_digit() || c == '_')).unwrap_or(t.len());
         let (num, unit) = t.split_at(split);
-        let n: u64 = num.replace('_', "").parse().map_err(|_| format!("`{s}` is not a size (try 4096, 0x1000, \"4KiB\" or \"2MiB\")"))?;
+        let n: u64 = num
+            .replace('_', "")
+            .parse()
+            .map_err(|_| format!("`{s}` is not a size (try 4096, 0x1000, \"4KiB\" or \"2MiB\")"))?;
         let mult = match unit.trim() {
             "" | "B" => 1,
             "K" | "KiB" | "k" | "KB" => 1 << 10,
             "M" | "MiB" | "MB" => 1 << 20,
             "G" | "GiB" | "GB" => 1 << 30,
-            other => return Err(format!("unknown size unit `{other}` in `{s}` (use KiB, MiB or GiB)")),
+            other => {
+                return Err(format!("unknown size unit `{other}` in `{s}` (use KiB, MiB or GiB)"));
+            }
         };
         n.checked_mul(mult).map(Size).ok_or_else(|| format!("`{s}` is too large"))
     }
@@ -31,9 +36,9 @@ impl Size {
 impl fmt::Display for Size {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let v = self.0;
-        if v != 0 && v % (1 << 20) == 0 {
+        if v != 0 && v.is_multiple_of(1 << 20) {
             write!(f, "{}MiB", v >> 20)
-        } else if v != 0 && v % (1 << 10) == 0 {
+        } else if v != 0 && v.is_multiple_of(1 << 10) {
             write!(f, "{}KiB", v >> 10)
         } else {
             write!(f, "{v:#x}")

@@ -1,8 +1,8 @@
 //! The context handle every emulated kernel function receives.
 
 use super::{Choice, Tid};
-use crate::kernel::WaitOn;
 use crate::kernel::Kernel;
+use crate::kernel::WaitOn;
 use crate::trace::EventKind;
 use std::future::Future;
 use std::panic::Location;

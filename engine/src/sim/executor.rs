@@ -18,11 +18,17 @@ use std::task::{Context, Poll, Waker};
 pub enum ThreadEnd {
     Exited,
     /// A fault returned VM_FAULT_SIGBUS: the process gets SIGBUS at `addr`.
-    Sigbus { addr: u64 },
+    Sigbus {
+        addr: u64,
+    },
     /// A fault returned VM_FAULT_OOM.
-    Oom { addr: u64 },
+    Oom {
+        addr: u64,
+    },
     /// The same access faulted over and over without making progress.
-    Livelock { addr: u64 },
+    Livelock {
+        addr: u64,
+    },
 }
 
 /// A thread to run: its program and its phase. All threads of phase n finish before any

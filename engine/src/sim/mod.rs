@@ -10,8 +10,7 @@ pub use cx::{Cx, Runtime, SchedPoint};
 pub use executor::{SimRuntime, Switch, ThreadEnd, ThreadSpawn};
 pub use run::{Execution, RunConfig, execute};
 pub use scheduler::{
-    Choice, ChoicePick, DefaultScheduler, RandomScheduler, ReplayScheduler, Scheduler, SplitMix64,
-    ThreadPick,
+    Choice, ChoicePick, DefaultScheduler, RandomScheduler, ReplayScheduler, Scheduler, SplitMix64, ThreadPick,
 };
 
 use serde::{Deserialize, Serialize};

@@ -73,11 +73,7 @@ impl ReplayScheduler {
             return Some(d.clone());
         }
         (self.next < self.decisions.len()).then(|| {
-            format!(
-                "the execution finished after {} of {} recorded decisions",
-                self.next,
-                self.decisions.len()
-            )
+            format!("the execution finished after {} of {} recorded decisions", self.next, self.decisions.len())
         })
     }
 
@@ -166,10 +162,6 @@ impl Scheduler for RandomScheduler {
         pick.runnable[self.rng.below(pick.runnable.len() as u64) as usize]
     }
     fn pick_choice(&mut self, pick: &ChoicePick) -> u32 {
-        if self.rng.below(self.fail_one_in) == 0 {
-            1 + self.rng.below(u64::from(pick.options - 1)) as u32
-        } else {
-            0
-        }
+        if self.rng.below(self.fail_one_in) == 0 { 1 + self.rng.below(u64::from(pick.options - 1)) as u32 } else { 0 }
     }
 }

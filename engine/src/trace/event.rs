@@ -2,7 +2,7 @@ use crate::check::Invariant;
 use crate::dax::FallbackReason;
 use crate::fs::IomapDesc;
 use crate::kernel::{Errno, LockId, WaitKey};
-use crate::mm::{PeSize, PmdKind, VmFault};
+use crate::mm::{PeSize, PmdKind, Pte, VmFault};
 use crate::radix::Item;
 use crate::sim::{ThreadEnd, Tid, TidSet};
 use serde::{Deserialize, Serialize};
@@ -47,56 +47,207 @@ pub enum RestartReason {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "ev", rename_all = "snake_case")]
 pub enum EventKind {
-    ThreadExit { end: ThreadEnd },
-    LockAcquire { lock: LockId },
-    LockRelease { lock: LockId },
+    ThreadExit {
+        end: ThreadEnd,
+    },
+    LockAcquire {
+        lock: LockId,
+    },
+    LockRelease {
+        lock: LockId,
+    },
     /// The lock is held by `holder`; this thread spins until it is released.
-    LockContended { lock: LockId, holder: Tid },
-    RwsemAcquire { lock: LockId, write: bool },
-    RwsemRelease { lock: LockId, write: bool },
-    RwsemContended { lock: LockId, write: bool },
+    LockContended {
+        lock: LockId,
+        holder: Tid,
+    },
+    RwsemAcquire {
+        lock: LockId,
+        write: bool,
+    },
+    RwsemRelease {
+        lock: LockId,
+        write: bool,
+    },
+    RwsemContended {
+        lock: LockId,
+        write: bool,
+    },
     /// `__radix_tree_lookup(index)`; `canonical` is the first index of the entry found
     /// (differs from `index` inside a PMD entry).
-    Lookup { index: u64, found: Option<Item>, canonical: Option<u64> },
-    EntryLock { index: u64, entry: u64 },
-    EntryUnlock { index: u64, entry: u64 },
-    WaitBegin { key: WaitKey, bucket: u16, exclusive: bool },
-    WaitEnd { key: WaitKey },
+    Lookup {
+        index: u64,
+        found: Option<Item>,
+        canonical: Option<u64>,
+    },
+    EntryLock {
+        index: u64,
+        entry: u64,
+    },
+    EntryUnlock {
+        index: u64,
+        entry: u64,
+    },
+    WaitBegin {
+        key: WaitKey,
+        bucket: u16,
+        exclusive: bool,
+    },
+    WaitEnd {
+        key: WaitKey,
+    },
     /// `__wake_up` on a wait-table bucket; `woken` are the waiters whose key matched.
-    Wake { key: WaitKey, bucket: u16, all: bool, woken: TidSet },
+    Wake {
+        key: WaitKey,
+        bucket: u16,
+        all: bool,
+        woken: TidSet,
+    },
     /// `radix_tree_preload()`: on success preemption stays disabled until preload_end.
-    Preload { ok: bool, pool: u32 },
+    Preload {
+        ok: bool,
+        pool: u32,
+    },
     PreloadEnd,
-    Insert { index: u64, order: u32, item: Item, err: Option<Errno> },
-    Delete { index: u64, item: Item },
-    Replace { index: u64, old: Item, new: Item },
-    TagSet { index: u64, tag: u32 },
-    TagClear { index: u64, tag: u32 },
-    IomapBegin { pos: u64, len: u64, write: bool, result: Result<IomapDesc, Errno> },
-    IomapEnd { pos: u64, len: u64, copied: u64 },
-    FaultBegin { addr: u64, pgoff: u64, size: PeSize, write: bool },
-    FaultDone { addr: u64, size: PeSize, result: VmFault },
-    Fallback { addr: u64, reason: FallbackReason },
-    GrabReturn { index: u64, pmd: bool, result: Result<Item, Errno> },
-    Restart { index: u64, reason: RestartReason },
+    Insert {
+        index: u64,
+        order: u32,
+        item: Item,
+        err: Option<Errno>,
+    },
+    Delete {
+        index: u64,
+        item: Item,
+    },
+    Replace {
+        index: u64,
+        old: Item,
+        new: Item,
+    },
+    TagSet {
+        index: u64,
+        tag: u32,
+    },
+    TagClear {
+        index: u64,
+        tag: u32,
+    },
+    IomapBegin {
+        pos: u64,
+        len: u64,
+        write: bool,
+        result: Result<IomapDesc, Errno>,
+    },
+    IomapEnd {
+        pos: u64,
+        len: u64,
+        copied: u64,
+    },
+    FaultBegin {
+        addr: u64,
+        pgoff: u64,
+        size: PeSize,
+        write: bool,
+    },
+    FaultDone {
+        addr: u64,
+        size: PeSize,
+        result: VmFault,
+    },
+    Fallback {
+        addr: u64,
+        reason: FallbackReason,
+    },
+    GrabReturn {
+        index: u64,
+        pmd: bool,
+        result: Result<Item, Errno>,
+    },
+    Restart {
+        index: u64,
+        reason: RestartReason,
+    },
     /// An unlocked read of the PMD slot (`pmd_none()` in __handle_mm_fault, the
     /// handle_pte_fault guard, the user's MMU walk).
-    PmdCheck { addr: u64, slot: PmdKind },
-    PmdInstall { addr: u64, old: PmdKind, new: PmdKind, pfn: u64 },
-    /// split_huge_pmd() on a DAX vma: the huge PMD is simply cleared.
-    PmdSplit { addr: u64, old: PmdKind },
-    PteTableAlloc { addr: u64, populated: bool },
-    PteInstall { addr: u64, pfn: u64, write: bool },
-    PteBusy { addr: u64 },
+    PmdCheck {
+        mm: u8,
+        addr: u64,
+        slot: PmdKind,
+    },
+    PmdInstall {
+        mm: u8,
+        addr: u64,
+        old: PmdKind,
+        new: PmdKind,
+        pfn: u64,
+        write: bool,
+    },
+    /// split_huge_pmd() or a zap of a DAX vma: the huge PMD is simply cleared.
+    PmdSplit {
+        mm: u8,
+        addr: u64,
+        old: PmdKind,
+    },
+    PteTableAlloc {
+        mm: u8,
+        addr: u64,
+        populated: bool,
+    },
+    /// A PTE is set (new, made writable, or replaced by a private copy).
+    PteInstall {
+        mm: u8,
+        addr: u64,
+        pte: Pte,
+    },
+    /// PTEs of the file's pages in [start, end] are zapped from process `mm`.
+    PteZap {
+        mm: u8,
+        start: u64,
+        end: u64,
+    },
+    PteBusy {
+        mm: u8,
+        addr: u64,
+    },
     /// pmd_clear_bad(): "mm/pgtable-generic.c: bad pmd", the slot is cleared.
-    BadPmd { addr: u64, old: PmdKind },
-    UnmapRange { start: u64, len: u64 },
-    PageLock { page: u32 },
-    PageUnlock { page: u32 },
+    BadPmd {
+        mm: u8,
+        addr: u64,
+        old: PmdKind,
+    },
+    UnmapRange {
+        start: u64,
+        len: u64,
+    },
+    PageLock {
+        page: u32,
+    },
+    PageUnlock {
+        page: u32,
+    },
     /// page_cache_tree_insert(): a hole page replaces the locked empty entry at `index`.
-    PageCacheInsert { index: u64, page: u32, replaced: Option<Item> },
-    PageCacheDelete { index: u64, page: u32 },
-    Store { addr: u64, value: u64, phys: u64 },
-    Load { addr: u64, value: u64, phys: u64 },
-    Bug { invariant: Invariant },
+    PageCacheInsert {
+        index: u64,
+        page: u32,
+        replaced: Option<Item>,
+    },
+    PageCacheDelete {
+        index: u64,
+        page: u32,
+    },
+    Store {
+        mm: u8,
+        addr: u64,
+        value: u64,
+        phys: u64,
+    },
+    Load {
+        mm: u8,
+        addr: u64,
+        value: u64,
+        phys: u64,
+    },
+    Bug {
+        invariant: Invariant,
+    },
 }

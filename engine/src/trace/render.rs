@@ -3,7 +3,7 @@
 use super::{EventKind, RestartReason};
 use crate::dax::decode_entry;
 use crate::radix::{Item, tag_name};
-use crate::sim::ThreadEnd;
+use crate::sim::{ThreadEnd, Tid};
 
 /// An entry value with its reading, e.g. "0x2e (locked empty PMD)".
 pub fn entry_str(item: Item) -> String {
@@ -17,9 +17,10 @@ fn opt_entry(i: &Option<Item>) -> String {
     i.map_or_else(|| "nothing".to_string(), entry_str)
 }
 
-/// What the event says happened, without the thread's name.
-pub fn describe(kind: &EventKind) -> String {
+/// What the event says happened, in one line; `names` are the threads' names by tid.
+pub fn describe(kind: &EventKind, names: &[String]) -> String {
     use EventKind as E;
+    let name = |t: Tid| names.get(t.index()).cloned().unwrap_or_else(|| format!("thread {}", t.0));
     match kind {
         E::ThreadExit { end } => match end {
             ThreadEnd::Exited => "exits".into(),
@@ -29,9 +30,11 @@ pub fn describe(kind: &EventKind) -> String {
         },
         E::LockAcquire { lock } => format!("spin_lock_irq({lock})"),
         E::LockRelease { lock } => format!("spin_unlock_irq({lock})"),
-        E::LockContended { lock, holder } => format!("spins on {lock}, held by thread {}", holder.0),
+        E::LockContended { lock, holder } => format!("spins on {lock}, held by {}", name(*holder)),
         E::RwsemAcquire { lock, write } => format!("{}({lock})", if *write { "down_write" } else { "down_read" }),
-        E::RwsemRelease { lock, write } => format!("{}({lock})", if *write { "up_write" } else { "up_read" }),
+        E::RwsemRelease { lock, write } => {
+            format!("{}({lock})", if *write { "up_write" } else { "up_read" })
+        }
         E::RwsemContended { lock, write } => {
             format!("waits in {}({lock})", if *write { "down_write" } else { "down_read" })
         }
@@ -41,16 +44,21 @@ pub fn describe(kind: &EventKind) -> String {
             }
             _ => format!("lookup {index:#x} → {}", opt_entry(found)),
         },
-        E::EntryLock { index, entry } => format!("locks the entry at {index:#x}: now {}", entry_str(Item::Exceptional(*entry))),
+        E::EntryLock { index, entry } => {
+            format!("locks the entry at {index:#x}: now {}", entry_str(Item::Exceptional(*entry)))
+        }
         E::EntryUnlock { index, entry } => {
             format!("unlocks the entry at {index:#x}: now {}", entry_str(Item::Exceptional(*entry)))
         }
         E::WaitBegin { key, bucket, .. } => {
-            format!("sleeps exclusively on entry key ({:#x}, {:#x}), wait-table bucket {bucket}", key.mapping, key.index)
+            format!(
+                "sleeps exclusively on entry key ({:#x}, {:#x}), wait-table bucket {bucket}",
+                key.mapping, key.index
+            )
         }
         E::WaitEnd { key } => format!("wakes up from the wait on {:#x}", key.index),
         E::Wake { key, all, woken, .. } => {
-            let who: Vec<String> = woken.iter().map(|t| format!("thread {}", t.0)).collect();
+            let who: Vec<String> = woken.iter().map(name).collect();
             format!(
                 "wakes {} on key {:#x}: {}",
                 if *all { "all" } else { "one" },
@@ -58,7 +66,9 @@ pub fn describe(kind: &EventKind) -> String {
                 if who.is_empty() { "nobody waiting".to_string() } else { who.join(", ") }
             )
         }
-        E::Preload { ok: true, pool } => format!("radix_tree_preload() ok ({pool} nodes), preemption now off"),
+        E::Preload { ok: true, pool } => {
+            format!("radix_tree_preload() ok ({pool} nodes), preemption now off")
+        }
         E::Preload { ok: false, .. } => "radix_tree_preload() fails: -ENOMEM".into(),
         E::PreloadEnd => "radix_tree_preload_end(): preemption back on".into(),
         E::Insert { index, order, item, err } => format!(
@@ -66,7 +76,9 @@ pub fn describe(kind: &EventKind) -> String {
             entry_str(*item),
             err.map_or("ok".to_string(), |e| e.to_string())
         ),
-        E::Delete { index, item } => format!("radix_tree_delete({index:#x}) removes {}", entry_str(*item)),
+        E::Delete { index, item } => {
+            format!("radix_tree_delete({index:#x}) removes {}", entry_str(*item))
+        }
         E::Replace { index, old, new } => {
             format!("replaces the entry at {index:#x}: {} → {}", entry_str(*old), entry_str(*new))
         }
@@ -109,28 +121,46 @@ pub fn describe(kind: &EventKind) -> String {
             RestartReason::RelookupFound => {
                 format!("the re-lookup finds an entry at {index:#x}: preload_end, unlock, goto restart")
             }
-            RestartReason::PteInsertEexist => format!("4 KiB insert at {index:#x} got -EEXIST: goto restart"),
-            RestartReason::PageTruncated => format!("the hole page at {index:#x} was truncated: goto restart"),
+            RestartReason::PteInsertEexist => {
+                format!("4 KiB insert at {index:#x} got -EEXIST: goto restart")
+            }
+            RestartReason::PageTruncated => {
+                format!("the hole page at {index:#x} was truncated: goto restart")
+            }
         },
-        E::PmdCheck { addr, slot } => format!("reads the PMD slot for {addr:#x}: {slot}"),
-        E::PmdInstall { addr, old, new, .. } => format!("installs a {new} at {addr:#x} (slot was {old})"),
-        E::PmdSplit { addr, old } => format!("clears the {old} at {addr:#x}"),
-        E::PteTableAlloc { addr, populated: true } => format!("allocates the PTE table for {addr:#x}"),
-        E::PteTableAlloc { addr, populated: false } => {
+        E::PmdCheck { addr, slot, .. } => format!("reads the PMD slot for {addr:#x}: {slot}"),
+        E::PmdInstall { addr, old, new, write, .. } => {
+            format!("installs a {}{new} at {addr:#x} (slot was {old})", if *write { "writable " } else { "read-only " })
+        }
+        E::PmdSplit { addr, old, .. } => format!("clears the {old} at {addr:#x}"),
+        E::PteTableAlloc { addr, populated: true, .. } => format!("allocates the PTE table for {addr:#x}"),
+        E::PteTableAlloc { addr, populated: false, .. } => {
             format!("allocated a PTE table for {addr:#x} but the slot is no longer empty; frees it")
         }
-        E::PteInstall { addr, pfn, write } => {
-            format!("installs a {} PTE at {addr:#x} → pfn {pfn:#x}", if *write { "writable" } else { "read-only" })
+        E::PteInstall { addr, pte, .. } => format!(
+            "sets a {} PTE at {addr:#x} → pfn {:#x}{}",
+            if pte.write { "writable" } else { "read-only" },
+            pte.pfn,
+            match pte.kind {
+                crate::mm::PteKind::Devmap => "",
+                crate::mm::PteKind::File { .. } => " (hole page)",
+                crate::mm::PteKind::Anon { .. } => " (private copy)",
+            }
+        ),
+        E::PteZap { start, end, .. } => format!("zaps the file's PTEs in [{start:#x}, {end:#x}]"),
+        E::PteBusy { addr, .. } => format!("a PTE is already present at {addr:#x} (-EBUSY)"),
+        E::BadPmd { addr, old, .. } => {
+            format!("\"bad pmd\" at {addr:#x}: clears the {old} and retries")
         }
-        E::PteBusy { addr } => format!("a PTE is already present at {addr:#x} (-EBUSY)"),
-        E::BadPmd { addr, old } => format!("\"bad pmd\" at {addr:#x}: clears the {old} and retries"),
         E::UnmapRange { start, len } => format!("unmap_mapping_range({start:#x}, {len:#x})"),
         E::PageLock { page } => format!("lock_page(page#{page})"),
         E::PageUnlock { page } => format!("unlock_page(page#{page})"),
         E::PageCacheInsert { index, page, replaced } => {
             format!("hole page#{page} enters the page cache at {index:#x}, replacing {}", opt_entry(replaced))
         }
-        E::PageCacheDelete { index, page } => format!("hole page#{page} leaves the page cache at {index:#x}"),
+        E::PageCacheDelete { index, page } => {
+            format!("hole page#{page} leaves the page cache at {index:#x}")
+        }
         E::Store { addr, value, .. } => format!("stores {value:#x} at {addr:#x}"),
         E::Load { addr, value, .. } => format!("loads {value:#x} from {addr:#x}"),
         E::Bug { invariant } => format!("BUG: {invariant}"),

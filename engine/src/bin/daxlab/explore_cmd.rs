@@ -39,7 +39,9 @@ pub struct ExploreArgs {
 
 fn progress_bar(label: String) -> ProgressBar {
     let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-    bar.set_style(ProgressStyle::with_template("{spinner} {msg} {pos} executions ({per_sec})").expect("valid template"));
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {msg} {pos} executions ({per_sec})").expect("valid template"),
+    );
     bar.set_message(label);
     bar.enable_steady_tick(Duration::from_millis(120));
     bar

@@ -56,10 +56,12 @@ fn main() -> ExitCode {
             output::list_scenarios();
             Ok(ExitCode::SUCCESS)
         }
-        Command::Show { scenario } => daxlab::Scenario::load(&scenario).map(|sc| {
-            print!("{}", sc.source);
-            ExitCode::SUCCESS
-        }).map_err(|e| e.to_string()),
+        Command::Show { scenario } => daxlab::Scenario::load(&scenario)
+            .map(|sc| {
+                print!("{}", sc.source);
+                ExitCode::SUCCESS
+            })
+            .map_err(|e| e.to_string()),
         Command::Explore(args) => explore_cmd::run(args),
     };
     match result {

@@ -16,7 +16,6 @@ fn worth_telling(e: &Event) -> bool {
         EventKind::RwsemAcquire { .. }
             | EventKind::RwsemRelease { .. }
             | EventKind::IomapEnd { .. }
-            | EventKind::TagSet { .. }
             | EventKind::TagClear { .. }
             | EventKind::PreloadEnd
             | EventKind::WaitEnd { .. }
@@ -42,7 +41,7 @@ pub fn print_witness(sc: &Scenario, variant: Variant, row: &OutcomeRow) {
                 println!("  ─── {from} cannot go on; {to} runs ───");
             }
         }
-        println!("  {:>5}  {:<4} {}", e.step, names[e.tid.index()], describe(&e.kind));
+        println!("  {:>5}  {:<4} {}", e.step, names[e.tid.index()], describe(&e.kind, &names));
     }
 }
 
