@@ -1,1 +1,34 @@
-fn main() {}
+//! Exhaustive exploration of `seed-race` (both variants, preemption bound 2): executions
+//! per second and scheduling steps per second.
+//!
+//! cargo bench -p daxlab --bench explore
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use daxlab::explore::{ExploreConfig, Strategy, explore};
+use daxlab::scenario::builtin;
+use daxlab::Variant;
+use std::hint::black_box;
+
+fn seed_race_both_variants(c: &mut Criterion) {
+    let sc = builtin("seed-race").expect("built-in").expect("loads");
+    let run = || {
+        Variant::ALL.map(|variant| {
+            let cfg = ExploreConfig { variant, strategy: Strategy::Exhaustive { preemptions: 2 }, max_executions: None };
+            explore(&sc, &cfg, &mut |_| {})
+        })
+    };
+    let reports = run();
+    let executions: u64 = reports.iter().map(|r| r.executions).sum();
+    let steps: u64 = reports.iter().map(|r| r.steps).sum();
+
+    let mut group = c.benchmark_group("seed-race exhaustive bound 2, both variants");
+    group.sample_size(20);
+    group.throughput(Throughput::Elements(executions));
+    group.bench_function("executions", |b| b.iter(|| black_box(run())));
+    group.throughput(Throughput::Elements(steps));
+    group.bench_function("scheduling steps", |b| b.iter(|| black_box(run())));
+    group.finish();
+}
+
+criterion_group!(benches, seed_race_both_variants);
+criterion_main!(benches);

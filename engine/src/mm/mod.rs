@@ -50,9 +50,11 @@ impl Vma {
     pub fn contains(&self, addr: u64) -> bool {
         (self.vm_start..self.vm_end).contains(&addr)
     }
-    /// linear_page_index(): the file page an address maps.
+    /// linear_page_index(): the file page an address maps. Unsigned arithmetic as in C:
+    /// dax_iomap_pmd_fault() computes it for a PMD start that may lie before vm_start and
+    /// only then checks the range, so it must wrap rather than trap.
     pub fn linear_page_index(&self, addr: u64) -> u64 {
-        ((addr - self.vm_start) >> PAGE_SHIFT) + self.vm_pgoff
+        (addr.wrapping_sub(self.vm_start) >> PAGE_SHIFT).wrapping_add(self.vm_pgoff)
     }
     /// The address of file page `pgoff` in this vma, if mapped.
     pub fn address_of(&self, pgoff: u64) -> Option<u64> {

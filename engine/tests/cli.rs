@@ -1,0 +1,134 @@
+//! The `daxlab` command line as a user meets it: exit codes, tables, errors.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn daxlab(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_daxlab")).args(args).output().expect("daxlab runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("daxlab-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+#[test]
+fn scenarios_lists_the_builtins() {
+    let o = daxlab(&["scenarios"]);
+    assert_eq!(o.status.code(), Some(0));
+    for name in ["seed-race", "pte-vs-pmd", "pmd-vs-pte-collision", "holetest-mini", "holetest-mini-fork"] {
+        assert!(stdout(&o).contains(name), "{name} listed");
+    }
+}
+
+#[test]
+fn unfixed_seed_race_exits_1_with_the_failure_and_its_witness() {
+    let o = daxlab(&["explore", "seed-race", "--variant", "unfixed"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("bug(pte-under-huge-pmd)"));
+    assert!(out.contains("minimal witness: 2 preemptions"));
+    assert!(out.contains("-EEXIST"));
+    assert!(out.contains("preemption: T1 is switched out, T2 runs"));
+}
+
+#[test]
+fn fixed_seed_race_at_bound_3_exits_0_and_counts_executions() {
+    let o = daxlab(&["explore", "seed-race", "--variant", "fixed", "--preemptions", "3"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let out = stdout(&o);
+    assert!(out.contains("result: no failure in"));
+    assert!(out.contains("search complete"));
+}
+
+#[test]
+fn json_output_has_the_same_numbers() {
+    let o = daxlab(&["explore", "seed-race", "--json"]);
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("valid JSON");
+    let reports = v.as_array().unwrap();
+    assert_eq!(reports.len(), 2);
+    assert_eq!(reports[0]["variant"], "unfixed");
+    let total: u64 = reports[0]["rows"].as_array().unwrap().iter().map(|r| r["executions"].as_u64().unwrap()).sum();
+    assert_eq!(total, reports[0]["executions"].as_u64().unwrap());
+    assert!(reports[1]["rows"].as_array().unwrap().iter().all(|r| r["failure"] == false));
+}
+
+#[test]
+fn witness_out_writes_replayable_witnesses() {
+    let path = scratch("seed.witness.json");
+    let o = daxlab(&["explore", "seed-race", "--variant", "unfixed", "--witness-out", path.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    let w = &v["witnesses"][0];
+    assert_eq!(w["class"], "bug(pte-under-huge-pmd)");
+    assert!(w["events"].as_array().unwrap().len() > 30);
+    assert!(v["scenario_source"].as_str().unwrap().contains("seed-race"));
+}
+
+#[test]
+fn a_scenario_file_with_a_bad_field_exits_2_naming_field_and_line() {
+    let path = scratch("bad.toml");
+    std::fs::write(
+        &path,
+        "name = \"x\"\ndescription = \"x\"\n[file]\nsize = \"2MiB\"\n[[process]]\nname = \"p\"\nmmap = {}\n[[process.thread]]\nname = \"T\"\nops = [\n  { op = \"store\", at = 0x0, value = 1 },\n  { op = \"store\", at = 0x400000, value = 1 },\n]\n",
+    )
+    .unwrap();
+    let o = daxlab(&["explore", path.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(err.contains("line 12"), "{err}");
+    assert!(err.contains("ops[1]"), "{err}");
+    assert!(err.contains("outside the mapping"), "{err}");
+}
+
+#[test]
+fn a_syntax_error_exits_2_with_the_location() {
+    let path = scratch("syntax.toml");
+    std::fs::write(&path, "name = \"x\"\ndescription = \n").unwrap();
+    let o = daxlab(&["explore", path.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("line 2"), "{}", stderr(&o));
+}
+
+#[test]
+fn unknown_fields_and_names_are_refused() {
+    let path = scratch("unknown.toml");
+    std::fs::write(&path, "name = \"x\"\ndescription = \"x\"\ncolour = 3\n").unwrap();
+    let o = daxlab(&["explore", path.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("colour"), "{}", stderr(&o));
+
+    let o = daxlab(&["explore", "no-such-scenario"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("seed-race"), "the error lists the built-ins");
+
+    let o = daxlab(&["explore", "/nonexistent/file.toml"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("/nonexistent/file.toml"));
+}
+
+#[test]
+fn bad_usage_exits_2() {
+    let o = daxlab(&["explore", "seed-race", "--variant", "sideways"]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn show_prints_a_loadable_scenario() {
+    let o = daxlab(&["show", "holetest-mini"]);
+    assert_eq!(o.status.code(), Some(0));
+    let path = scratch("copy.toml");
+    std::fs::write(&path, o.stdout).unwrap();
+    let o = daxlab(&["explore", path.to_str().unwrap(), "--variant", "fixed"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
