@@ -4,16 +4,17 @@
 //! cargo bench -p daxlab --bench explore
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use daxlab::Variant;
 use daxlab::explore::{ExploreConfig, Strategy, explore};
 use daxlab::scenario::builtin;
-use daxlab::Variant;
 use std::hint::black_box;
 
 fn seed_race_both_variants(c: &mut Criterion) {
     let sc = builtin("seed-race").expect("built-in").expect("loads");
     let run = || {
         Variant::ALL.map(|variant| {
-            let cfg = ExploreConfig { variant, strategy: Strategy::Exhaustive { preemptions: 2 }, max_executions: None };
+            let cfg =
+                ExploreConfig { variant, strategy: Strategy::Exhaustive { preemptions: 2 }, max_executions: None };
             explore(&sc, &cfg, &mut |_| {})
         })
     };

@@ -8,6 +8,7 @@
 //! Every emulated kernel function is an `async fn` taking a [`sim::Cx`]; each operation on
 //! shared kernel state is an `.await` on the context, which is a scheduling point.
 
+pub mod analysis;
 pub mod check;
 pub mod dax;
 pub mod explore;

@@ -2,9 +2,11 @@
 //! determinism, fallback reasons, and the outcome tables of the built-in scenarios.
 
 use daxlab::check::Outcome;
-use daxlab::dax::{FallbackReason, dax_radix_locked_entry, decode_entry, RADIX_DAX_EMPTY, RADIX_DAX_HZP, RADIX_DAX_PMD};
+use daxlab::dax::{
+    FallbackReason, RADIX_DAX_EMPTY, RADIX_DAX_HZP, RADIX_DAX_PMD, dax_radix_locked_entry, decode_entry,
+};
 use daxlab::explore::{ExploreConfig, Strategy, explore, replay};
-use daxlab::kernel::{WaitKey, WaitOn, Waiter, WaitTable, hash_long};
+use daxlab::kernel::{WaitKey, WaitOn, WaitTable, Waiter, hash_long};
 use daxlab::scenario::{BUILTINS, builtin};
 use daxlab::sim::{
     ChoicePick, Cx, DefaultScheduler, RandomScheduler, RunConfig, Scheduler, SimRuntime, ThreadEnd, ThreadPick,
@@ -199,7 +201,8 @@ fn seed_race_minimal_witness_is_the_commit_message_interleaving() {
     assert!(t1_window < t2_insert && t2_insert < t1_eexist && t1_eexist < t1_fallback);
     assert!(t2_pmd < bug_at, "T1's PTE meets T2's huge PMD");
     // T1's fallback passed the pmd_none check before T2 installed its PMD.
-    let t1_pte_path = pos(&|e| e.tid == t1 && matches!(e.kind, E::PmdCheck { .. }) && e.step > ex.events[t1_fallback].step);
+    let t1_pte_path =
+        pos(&|e| e.tid == t1 && matches!(e.kind, E::PmdCheck { .. }) && e.step > ex.events[t1_fallback].step);
     assert!(t1_pte_path < t2_pmd);
 }
 
@@ -225,11 +228,16 @@ fn seed_race_fixed_restarts_and_never_fails() {
 #[test]
 fn random_exploration_finds_the_seed_bug_reproducibly() {
     let sc = builtin("seed-race").unwrap().unwrap();
-    let cfg = ExploreConfig { variant: Variant::Unfixed, strategy: Strategy::Random { runs: 3000, seed: 1 }, max_executions: None };
+    let cfg = ExploreConfig {
+        variant: Variant::Unfixed,
+        strategy: Strategy::Random { runs: 3000, seed: 1 },
+        max_executions: None,
+    };
     let a = explore(&sc, &cfg, &mut |_| {});
     let b = explore(&sc, &cfg, &mut |_| {});
     assert!(a.failure_classes().contains("bug(pte-under-huge-pmd)"));
-    let counts = |r: &daxlab::explore::ExploreReport| r.rows.iter().map(|x| (x.label.clone(), x.executions)).collect::<Vec<_>>();
+    let counts =
+        |r: &daxlab::explore::ExploreReport| r.rows.iter().map(|x| (x.label.clone(), x.executions)).collect::<Vec<_>>();
     assert_eq!(counts(&a), counts(&b));
 }
 
@@ -286,7 +294,9 @@ fn fallback_on_a_private_write() {
 #[test]
 fn fallback_when_the_pmd_would_start_before_the_vma() {
     let sc = scenario(
-        &ONE_STORE.replace("shared = true", "shared = true, address = 0x7f0000001000").replace("at = 0x200400", "at = 0x400"),
+        &ONE_STORE
+            .replace("shared = true", "shared = true, address = 0x7f0000001000")
+            .replace("at = 0x200400", "at = 0x400"),
     );
     assert_eq!(fallback_notes(&sc), BTreeSet::from([FallbackReason::VmaStart]));
 }
@@ -299,7 +309,11 @@ fn fallback_when_the_pmd_would_end_after_the_vma() {
 
 #[test]
 fn fallback_when_the_pmd_would_extend_past_eof_and_sigbus_beyond_it() {
-    let sc = scenario(&ONE_STORE.replace("size = \"4MiB\"", "size = \"3MiB\"").replace("shared = true", "shared = true, length = \"4MiB\""));
+    let sc = scenario(
+        &ONE_STORE
+            .replace("size = \"4MiB\"", "size = \"3MiB\"")
+            .replace("shared = true", "shared = true, length = \"4MiB\""),
+    );
     assert_eq!(fallback_notes(&sc), BTreeSet::from([FallbackReason::BeyondEof]));
     let past_eof = scenario(
         &ONE_STORE
@@ -314,7 +328,10 @@ fn fallback_when_the_pmd_would_extend_past_eof_and_sigbus_beyond_it() {
 fn fallback_when_the_extent_is_shorter_than_2mib() {
     let sc = scenario(
         &ONE_STORE
-            .replace("[[process]]", "[[file.extent]]\noffset = \"2MiB\"\nlength = \"1MiB\"\nstate = \"written\"\n[[process]]")
+            .replace(
+                "[[process]]",
+                "[[file.extent]]\noffset = \"2MiB\"\nlength = \"1MiB\"\nstate = \"written\"\n[[process]]",
+            )
             .replace(r#"{ op = "store", at = 0x200400, value = 7 }"#, r#"{ op = "load", at = 0x200400 }"#),
     );
     assert_eq!(fallback_notes(&sc), BTreeSet::from([FallbackReason::ShortExtent]));

@@ -19,7 +19,7 @@ pub struct Observations {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case", tag = "class")]
+#[serde(rename_all = "kebab-case")]
 pub enum Outcome {
     Ok,
     Bug {

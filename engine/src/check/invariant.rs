@@ -7,7 +7,7 @@ use std::fmt;
 
 /// A kernel-visible failure, detected at the moment it happens.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case", tag = "kind")]
+#[serde(rename_all = "kebab-case")]
 pub enum Invariant {
     /// A 4 KiB PTE was written through a PMD slot holding a huge mapping (the seed's "die
     /// horribly": pte_offset_map_lock treats the huge PMD's pmem as a PTE page).
@@ -103,7 +103,7 @@ impl fmt::Display for Invariant {
 /// Benign things worth annotating in an outcome: they are not failures, but two otherwise
 /// identical outcomes that differ in them took visibly different paths.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case", tag = "note")]
+#[serde(rename_all = "kebab-case")]
 pub enum Note {
     /// dax_iomap_pmd_fault() fell back to 4 KiB.
     Fallback { reason: FallbackReason },

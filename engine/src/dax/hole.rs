@@ -36,7 +36,10 @@ pub async fn dax_load_hole(cx: &Cx<'_>, mapping: &AddressSpace, entry: &mut Item
 /// entry, which is not a page, so a new locked zeroed page is added:
 /// add_to_page_cache_lru() → page_cache_tree_insert().
 async fn find_or_create_page(cx: &Cx<'_>, mapping: &AddressSpace, index: u64) -> Result<u32, Errno> {
+    let at = Location::caller();
+    // A new page is born locked (__SetPageLocked) before anyone can find it.
     let page = cx.k.pages.alloc(false, Some(cx.tid));
+    cx.emit(at, || EventKind::PageLock { page });
     cx.radix_tree_preload().await?;
     cx.spin_lock_irq(&mapping.tree_lock).await;
     let r = page_cache_tree_insert(cx, mapping, index, page).await;
@@ -55,11 +58,13 @@ async fn page_cache_tree_insert(cx: &Cx<'_>, mapping: &AddressSpace, index: u64,
     match old {
         Some(Item::Page(_)) => return Err(Errno::Eexist),
         Some(Item::Exceptional(v)) => {
-            mapping.add_nrexceptional(-1);
             if v != dax_radix_locked_entry(0, RADIX_DAX_EMPTY) {
                 cx.bug(at, Invariant::HolePageOverWrongEntry { index, found: old });
+                return Err(Errno::Eexist);
             }
+            // Wake every waiter for the entry: from now on they lock the page instead.
             super::dax_wake_mapping_entry_waiter(cx, mapping, index, v, true).await;
+            mapping.add_nrexceptional(-1);
             mapping.page_tree.with(|t| t.replace(index, Item::Page(page)));
         }
         None => {

@@ -44,7 +44,7 @@ impl fmt::Display for LockId {
 
 /// What a thread that cannot run is waiting for.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "on")]
+#[serde(rename_all = "snake_case")]
 pub enum WaitOn {
     /// Spinning on a held spin lock.
     Spin { lock: LockId },

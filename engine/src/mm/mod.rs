@@ -19,7 +19,7 @@ pub use huge_memory::{split_huge_pmd, vmf_insert_pfn_pmd};
 pub(crate) use memory::finish_mkwrite_fault;
 pub use memory::{finish_fault, unmap_mapping_range, vm_insert_mixed};
 pub use page::{Page, Pages};
-pub use pagetable::{Mm, PageTables, PmdKind, PmdSlot, Pte, PteKind, Teardown};
+pub use pagetable::{Mm, PageTables, PmdKind, PmdSlot, Pte, PteKind, Teardown, pte_index};
 
 use serde::{Deserialize, Serialize};
 use std::fmt;

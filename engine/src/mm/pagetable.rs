@@ -28,7 +28,7 @@ pub struct Pte {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "kind")]
+#[serde(rename_all = "snake_case")]
 pub enum PmdSlot {
     /// Points to a PTE page (`serial` numbers tables for display).
     Table { serial: u32, ptes: BTreeMap<u16, Pte> },
@@ -107,6 +107,25 @@ impl PageTables {
             _ => None,
         }
     }
+    /// exit_mmap(): zap every mapping (dropping rss for counted PTEs) and free every PTE
+    /// page reachable from the PMD slots. Whatever the counters still say afterwards was
+    /// leaked: a PTE page no slot points to any more, or rss that no PTE accounts for.
+    pub fn teardown(&mut self) -> Teardown {
+        for slot in std::mem::take(&mut self.pmds).into_values() {
+            if let PmdSlot::Table { ptes, .. } = slot {
+                for pte in ptes.values() {
+                    match pte.kind {
+                        PteKind::File { .. } => self.rss[0] -= 1,
+                        PteKind::Anon { .. } => self.rss[1] -= 1,
+                        PteKind::Devmap => {}
+                    }
+                }
+                self.nr_ptes -= 1;
+            }
+        }
+        Teardown { nr_ptes: self.nr_ptes, rss: self.rss }
+    }
+
     pub fn new_table(&mut self) -> PmdSlot {
         let serial = self.next_table_serial;
         self.next_table_serial += 1;
@@ -142,24 +161,18 @@ impl Mm {
         self.vmas.iter().find(|v| v.contains(addr))
     }
 
-    /// exit_mmap(): zap every mapping (dropping rss for counted PTEs) and free every PTE
-    /// page reachable from the PMD slots. Whatever the counters still say afterwards was
-    /// leaked: a PTE page no slot points to any more, or rss that no PTE accounts for.
+    /// exit_mmap() for this process: see [`PageTables::teardown`].
     pub fn teardown(&self) -> Teardown {
-        self.pt.with(|pt| {
-            for slot in std::mem::take(&mut pt.pmds).into_values() {
-                if let PmdSlot::Table { ptes, .. } = slot {
-                    for pte in ptes.values() {
-                        match pte.kind {
-                            PteKind::File { .. } => pt.rss[0] -= 1,
-                            PteKind::Anon { .. } => pt.rss[1] -= 1,
-                            PteKind::Devmap => {}
-                        }
-                    }
-                    pt.nr_ptes -= 1;
-                }
-            }
-            Teardown { nr_ptes: pt.nr_ptes, rss: pt.rss }
-        })
+        self.pt.with(PageTables::teardown)
+    }
+}
+
+impl crate::sim::Cx<'_> {
+    /// munmap + exit of a setup process: its page tables go away (check_mm() runs at the
+    /// end of the execution, when the counters are checked for every process).
+    pub fn exit_mm(&self, mm: &Mm) {
+        let at = std::panic::Location::caller();
+        mm.teardown();
+        self.emit(at, || crate::trace::EventKind::MmTeardown { mm: mm.id });
     }
 }

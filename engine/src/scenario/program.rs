@@ -38,7 +38,7 @@ pub async fn run_thread(cx: &Cx<'_>, mm: &Mm, ops: &[Op], unmap_at_exit: bool) -
         }
     }
     if unmap_at_exit {
-        mm.teardown();
+        cx.exit_mm(mm);
     }
     ThreadEnd::Exited
 }

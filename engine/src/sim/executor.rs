@@ -14,7 +14,7 @@ use std::task::{Context, Poll, Waker};
 
 /// How a thread's program ended.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "how")]
+#[serde(rename_all = "snake_case")]
 pub enum ThreadEnd {
     Exited,
     /// A fault returned VM_FAULT_SIGBUS: the process gets SIGBUS at `addr`.

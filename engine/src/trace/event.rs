@@ -27,7 +27,6 @@ impl From<&'static Location<'static>> for SrcLoc {
 pub struct Event {
     pub step: u32,
     pub tid: Tid,
-    #[serde(flatten)]
     pub kind: EventKind,
     pub at: SrcLoc,
 }
@@ -45,7 +44,7 @@ pub enum RestartReason {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "ev", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum EventKind {
     ThreadExit {
         end: ThreadEnd,
@@ -205,6 +204,10 @@ pub enum EventKind {
         start: u64,
         end: u64,
     },
+    /// exit_mmap(): every mapping and page table of process `mm` is torn down.
+    MmTeardown {
+        mm: u8,
+    },
     PteBusy {
         mm: u8,
         addr: u64,
@@ -250,4 +253,25 @@ pub enum EventKind {
     Bug {
         invariant: Invariant,
     },
+}
+
+impl EventKind {
+    /// The process whose page tables the event is about, if any.
+    pub fn mm(&self) -> Option<u8> {
+        use EventKind as E;
+        match self {
+            E::PmdCheck { mm, .. }
+            | E::PmdInstall { mm, .. }
+            | E::PmdSplit { mm, .. }
+            | E::PteTableAlloc { mm, .. }
+            | E::PteInstall { mm, .. }
+            | E::PteZap { mm, .. }
+            | E::PteBusy { mm, .. }
+            | E::BadPmd { mm, .. }
+            | E::Store { mm, .. }
+            | E::Load { mm, .. }
+            | E::MmTeardown { mm } => Some(*mm),
+            _ => None,
+        }
+    }
 }

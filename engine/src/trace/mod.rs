@@ -1,7 +1,11 @@
 //! Events: what the model did, step by step, in a kernel engineer's vocabulary.
 
 mod event;
+mod file;
 mod render;
 
 pub use event::{Event, EventKind, RestartReason, SrcLoc};
+pub use file::{
+    Annotations, Bookmark, ENGINE_VERSION, FORMAT_VERSION, MAGIC, RecordMode, Trace, TraceError, write_atomically,
+};
 pub use render::{describe, entry_str};

@@ -148,6 +148,7 @@ pub fn describe(kind: &EventKind, names: &[String]) -> String {
             }
         ),
         E::PteZap { start, end, .. } => format!("zaps the file's PTEs in [{start:#x}, {end:#x}]"),
+        E::MmTeardown { mm } => format!("process {mm} unmaps the file and exits: its page tables are freed"),
         E::PteBusy { addr, .. } => format!("a PTE is already present at {addr:#x} (-EBUSY)"),
         E::BadPmd { addr, old, .. } => {
             format!("\"bad pmd\" at {addr:#x}: clears the {old} and retries")

@@ -1,0 +1,7 @@
+//! Annotations over a trace, computed once and used by the CLI, the GUI and the docs: the
+//! kernel state at any step, race windows, -EEXIST points and their counterfactuals,
+//! fallbacks, wake-ups, and a narration of every step.
+
+mod state;
+
+pub use state::{Snapshot, SnapshotDigest, TaskView};

@@ -1,0 +1,187 @@
+//! Trace files: lossless round trips, clean refusal of bad input, and the rebuilt kernel
+//! state matching the engine's at every step.
+
+use daxlab::analysis::Snapshot;
+use daxlab::scenario::{BUILTINS, builtin};
+use daxlab::sim::{RandomScheduler, ReplayScheduler, RunConfig, execute, execute_with};
+use daxlab::trace::{RecordMode, Trace, TraceError};
+use daxlab::{Scenario, Variant};
+
+fn seed_trace() -> Trace {
+    let sc = builtin("seed-race").unwrap().unwrap();
+    let ex = execute(&sc, &RunConfig::new(Variant::Unfixed), &mut RandomScheduler::new(3));
+    let mode = RecordMode::Explored { strategy: "random".into(), bound: None, seed: Some(3) };
+    Trace::from_execution(&sc, Variant::Unfixed, mode, &ex)
+}
+
+#[test]
+fn binary_and_json_round_trip_losslessly() {
+    let t = seed_trace();
+    let bin = t.encode_binary();
+    assert_eq!(&bin[..8], b"DAXTRACE");
+    assert_eq!(Trace::decode(&bin, "t.daxtrace").unwrap(), t);
+    let json = t.encode_json();
+    let from_json = Trace::decode(&json, "t.json").unwrap();
+    assert_eq!(from_json, t);
+    assert_eq!(from_json.encode_binary(), bin, "JSON → binary gives the same bytes");
+}
+
+fn err(bytes: &[u8]) -> TraceError {
+    Trace::decode(bytes, "bad.daxtrace").expect_err("refused")
+}
+
+#[test]
+fn bad_binary_input_is_refused_with_what_is_wrong() {
+    let good = seed_trace().encode_binary();
+
+    assert!(matches!(err(b""), TraceError::NotATrace { .. }));
+    assert!(matches!(err(b"ELF\x7f...."), TraceError::NotATrace { .. }));
+    assert!(matches!(err(&good[..9]), TraceError::Truncated { .. }));
+    assert!(matches!(err(&good[..20]), TraceError::Truncated { .. }));
+    assert!(matches!(err(&good[..good.len() - 1]), TraceError::BodyLength { .. }));
+
+    let mut newer = good.clone();
+    newer[8] = 9;
+    let e = err(&newer);
+    assert!(matches!(e, TraceError::Newer { version: 9, .. }));
+    assert!(e.to_string().contains("format 9"), "{e}");
+
+    let mut flipped = good.clone();
+    let last = flipped.len() - 3;
+    flipped[last] ^= 0x40;
+    assert!(matches!(err(&flipped), TraceError::Checksum { .. }));
+
+    // A length prefix claiming gigabytes is refused before anything is allocated for it.
+    let mut huge = good.clone();
+    let at = 11 + usize::from(good[10]);
+    huge[at..at + 8].copy_from_slice(&(1u64 << 40).to_le_bytes());
+    assert!(matches!(err(&huge), TraceError::BodyLength { claimed, .. } if claimed == 1 << 40));
+}
+
+/// A body that passes the checksum but is not a trace: the decoder must say so.
+#[test]
+fn a_well_framed_garbage_body_is_a_decode_error() {
+    let good = seed_trace().encode_binary();
+    let head = 11 + usize::from(good[10]) + 12;
+    let mut bytes = good[..head].to_vec();
+    let body = vec![0xff; 64];
+    let at = 11 + usize::from(good[10]);
+    bytes[at..at + 8].copy_from_slice(&(body.len() as u64).to_le_bytes());
+    bytes[at + 8..at + 12].copy_from_slice(&crc32fast::hash(&body).to_le_bytes());
+    bytes.extend_from_slice(&body);
+    assert!(matches!(err(&bytes), TraceError::Decode { .. }));
+}
+
+#[test]
+fn bad_json_input_is_refused_with_what_is_wrong() {
+    let t = seed_trace();
+    let json = String::from_utf8(t.encode_json()).unwrap();
+    assert!(matches!(err(b"{ not json"), TraceError::Json { .. }));
+    assert!(matches!(err(b"{\"format\": \"something-else\"}"), TraceError::Json { .. }));
+    let newer = json.replacen("\"version\": 1", "\"version\": 7", 1);
+    assert!(matches!(err(newer.as_bytes()), TraceError::Newer { version: 7, .. }));
+
+    // Structurally fine, but naming a thread the scenario does not have.
+    let mut v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    v["trace"]["events"][0]["tid"] = serde_json::json!(9);
+    let e = err(serde_json::to_string(&v).unwrap().as_bytes());
+    assert!(e.to_string().contains("thread 9"), "{e}");
+
+    // The embedded scenario must itself be valid.
+    let mut v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    v["trace"]["scenario_source"] = serde_json::json!("name = 3");
+    let e = err(serde_json::to_string(&v).unwrap().as_bytes());
+    assert!(matches!(e, TraceError::Invalid { .. }), "{e}");
+
+    // Invalid UTF-8 inside a JSON string.
+    let mut raw = json.into_bytes();
+    let pos = raw.windows(9).position(|w| w == b"seed-race").unwrap();
+    raw[pos] = 0xff;
+    assert!(matches!(err(&raw), TraceError::Json { .. }));
+}
+
+#[test]
+fn saving_goes_through_a_temporary_file() {
+    let dir = std::env::temp_dir().join(format!("daxlab-trace-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("t.daxtrace");
+    let t = seed_trace();
+    t.save(&path).unwrap();
+    assert_eq!(Trace::load(&path).unwrap(), t);
+    // Saving into a directory that does not exist fails and leaves nothing behind.
+    let bad = dir.join("missing").join("t.daxtrace");
+    assert!(t.save(&bad).is_err());
+    assert!(std::fs::read_dir(&dir).unwrap().count() == 1);
+}
+
+/// Steps of `sc` under `schedule`, with the snapshot the engine itself holds after each.
+fn engine_snapshots(sc: &Scenario, variant: Variant, ex: &daxlab::sim::Execution) -> Vec<Snapshot> {
+    (0..=ex.steps)
+        .map(|k| {
+            let cfg = RunConfig { max_steps: k, ..RunConfig::new(variant) };
+            let mut replay = ReplayScheduler::new(ex.schedule.0.clone());
+            execute_with(sc, &cfg, &mut replay, Snapshot::capture).1
+        })
+        .collect()
+}
+
+fn check_rebuilt_state(sc: &Scenario, variant: Variant, seed: u64) {
+    let ex = execute(sc, &RunConfig::new(variant), &mut RandomScheduler::new(seed));
+    let expected = engine_snapshots(sc, variant, &ex);
+    let mut rebuilt = Snapshot::capture(&sc.build(variant));
+    let mut events = ex.events.iter().peekable();
+    for (k, want) in expected.iter().enumerate() {
+        assert_eq!(rebuilt.digest(), want.digest(), "{} ({variant}, seed {seed}): state before step {k}", sc.name);
+        while let Some(e) = events.next_if(|e| e.step as usize == k) {
+            rebuilt.apply(e);
+        }
+    }
+}
+
+#[test]
+fn state_rebuilt_from_events_matches_the_engine_at_every_step() {
+    for (name, _) in BUILTINS {
+        let sc = builtin(name).unwrap().unwrap();
+        for variant in Variant::ALL {
+            for seed in 0..3 {
+                check_rebuilt_state(&sc, variant, seed);
+            }
+        }
+    }
+}
+
+#[test]
+fn state_rebuilt_from_events_covers_holes_and_private_copies() {
+    let sc = Scenario::from_toml(
+        r#"
+name = "mixed"
+description = "hole reads, hole fill, a private copy"
+[file]
+size = "4MiB"
+[[file.extent]]
+offset = "2MiB"
+length = "2MiB"
+state = "written"
+[[process]]
+name = "shared"
+mmap = { shared = true, length = "4MiB" }
+[[process.thread]]
+name = "R"
+ops = [{ op = "load", at = 0x5000 }, { op = "store", at = 0x5000, value = 1 }, { op = "load", at = 0x200000 }]
+[[process.thread]]
+name = "W"
+ops = [{ op = "fault", page = 0x5, size = "pte" }, { op = "store", at = 0x201000, value = 2 }]
+[[process]]
+name = "private"
+mmap = { shared = false, length = "4MiB" }
+[[process.thread]]
+name = "P"
+ops = [{ op = "load", at = 0x200008 }, { op = "store", at = 0x200008, value = 3 }]
+"#,
+        "test",
+    )
+    .unwrap();
+    for seed in 0..64 {
+        check_rebuilt_state(&sc, if seed % 2 == 0 { Variant::Unfixed } else { Variant::Fixed }, seed);
+    }
+}
