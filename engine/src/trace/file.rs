@@ -1,6 +1,6 @@
 //! The trace file: a self-contained record of one execution, in a binary form (our header
-//! + a postcard body) and a JSON form of the same structure. docs/trace-format.md is the
-//! specification.
+//! followed by a postcard body) and a JSON form of the same structure.
+//! docs/trace-format.md is the specification.
 
 use super::Event;
 use crate::check::{Note, Outcome};
