@@ -189,7 +189,7 @@ fn seed_race_minimal_witness_is_the_commit_message_interleaving() {
     use daxlab::trace::EventKind as E;
     let t1 = Tid(0);
     let t2 = Tid(1);
-    let pos = |f: &dyn Fn(&daxlab::trace::Event) -> bool| ex.events.iter().position(|e| f(e)).expect("event present");
+    let pos = |f: &dyn Fn(&daxlab::trace::Event) -> bool| ex.events.iter().position(f).expect("event present");
     let t1_window = pos(&|e| e.tid == t1 && matches!(e.kind, E::Preload { ok: true, .. }));
     let t2_insert = pos(&|e| e.tid == t2 && matches!(e.kind, E::Insert { index: 0x200, order: 9, err: None, .. }));
     let t1_eexist = pos(&|e| {
