@@ -64,15 +64,55 @@ fn json_output_has_the_same_numbers() {
 }
 
 #[test]
-fn witness_out_writes_replayable_witnesses() {
-    let path = scratch("seed.witness.json");
-    let o = daxlab(&["explore", "seed-race", "--variant", "unfixed", "--witness-out", path.to_str().unwrap()]);
+fn witnesses_are_traces_that_replay_and_convert() {
+    let dir = scratch("witnesses");
+    let o = daxlab(&["explore", "seed-race", "--variant", "unfixed", "--witness-out", dir.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1));
-    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
-    let w = &v["witnesses"][0];
-    assert_eq!(w["class"], "bug(pte-under-huge-pmd)");
-    assert!(w["events"].as_array().unwrap().len() > 30);
-    assert!(v["scenario_source"].as_str().unwrap().contains("seed-race"));
+    let trace = dir.join("seed-race.unfixed.bug-pte-under-huge-pmd.daxtrace");
+    assert!(stdout(&o).contains(trace.to_str().unwrap()));
+
+    let o = daxlab(&["replay", trace.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(stdout(&o).contains("matches"));
+    assert!(stdout(&o).contains("pte_offset_map_lock"));
+
+    let json = dir.join("seed.json");
+    let o = daxlab(&["convert", trace.to_str().unwrap(), json.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0));
+    let back = dir.join("back.daxtrace");
+    daxlab(&["convert", json.to_str().unwrap(), back.to_str().unwrap()]);
+    assert_eq!(std::fs::read(&trace).unwrap(), std::fs::read(&back).unwrap(), "conversion is lossless");
+
+    // Edit one event by hand: T2's insert now claims -EEXIST. The replay must diverge at
+    // exactly that event.
+    let mut v: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let events = v["trace"]["events"].as_array_mut().unwrap();
+    let (index, insert) = events
+        .iter_mut()
+        .enumerate()
+        .find(|(_, e)| e["tid"] == 1 && e["kind"].get("insert").is_some())
+        .expect("T2 inserts its PMD entry");
+    insert["kind"]["insert"]["err"] = serde_json::json!("EEXIST");
+    let edited = dir.join("edited.json");
+    std::fs::write(&edited, serde_json::to_vec(&v).unwrap()).unwrap();
+    let o = daxlab(&["replay", edited.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    let out = stdout(&o);
+    assert!(out.contains(&format!("DIVERGES at event {index}")), "{out}");
+    assert!(out.contains("recorded") && out.contains("-EEXIST"), "{out}");
+
+    let o = daxlab(&["replay", trace.to_str().unwrap(), "--to", "24"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(stdout(&o).contains("0x200-0x3ff"), "the state at step 24 shows T2's PMD entry");
+}
+
+#[test]
+fn a_corrupt_trace_exits_2_naming_the_file() {
+    let path = scratch("corrupt.daxtrace");
+    std::fs::write(&path, b"DAXTRACE\x01\x00garbage").unwrap();
+    let o = daxlab(&["replay", path.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("corrupt.daxtrace"), "{}", stderr(&o));
 }
 
 #[test]

@@ -3,5 +3,7 @@
 //! fallbacks, wake-ups, and a narration of every step.
 
 mod state;
+mod state_text;
 
 pub use state::{Snapshot, SnapshotDigest, TaskView};
+pub use state_text::describe_state;

@@ -48,7 +48,8 @@ impl TidSet {
 
 impl Serialize for TidSet {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(self.iter())
+        // A length-prefixed sequence: postcard needs the length up front.
+        s.collect_seq(self.iter().collect::<Vec<_>>())
     }
 }
 

@@ -3,9 +3,11 @@
 mod event;
 mod file;
 mod render;
+mod replay;
 
 pub use event::{Event, EventKind, RestartReason, SrcLoc};
 pub use file::{
     Annotations, Bookmark, ENGINE_VERSION, FORMAT_VERSION, MAGIC, RecordMode, Trace, TraceError, write_atomically,
 };
-pub use render::{describe, entry_str};
+pub use render::{describe, entry_str, event_line, transcript};
+pub use replay::{Divergence, ReplayReport, replay_trace, same_event};

@@ -167,3 +167,20 @@ pub fn describe(kind: &EventKind, names: &[String]) -> String {
         E::Bug { invariant } => format!("BUG: {invariant}"),
     }
 }
+
+/// One line of a transcript: step, thread, what happened.
+pub fn event_line(e: &super::Event, names: &[String]) -> String {
+    let who = names.get(e.tid.index()).map_or("?", String::as_str);
+    format!("{:>6}  {who:<6} {}", e.step, describe(&e.kind, names))
+}
+
+/// The whole run as text: every event, then the outcome.
+pub fn transcript(events: &[super::Event], outcome: &crate::check::Outcome, names: &[String]) -> String {
+    let mut out = String::new();
+    for e in events {
+        out.push_str(&event_line(e, names));
+        out.push('\n');
+    }
+    out.push_str(&format!("outcome: {outcome}\n"));
+    out
+}

@@ -32,9 +32,12 @@ pub struct ExploreArgs {
     /// Print the outcome tables as JSON instead of text.
     #[arg(long)]
     json: bool,
-    /// Write the failure witnesses (schedule and events) to this JSON file.
+    /// Write the minimal witness of each failure class as a trace file into this directory.
     #[arg(long)]
     witness_out: Option<PathBuf>,
+    /// Write witnesses in the JSON form instead of the binary one.
+    #[arg(long)]
+    json_trace: bool,
 }
 
 fn progress_bar(label: String) -> ProgressBar {
@@ -86,10 +89,12 @@ pub fn run(args: ExploreArgs) -> Result<ExitCode, String> {
         print_expectation(&sc, &reports, args.preemptions, &strategy);
     }
 
-    if let Some(path) = &args.witness_out {
-        let n = witness::write_witnesses(path, &sc, &reports).map_err(|e| format!("{}: {e}", path.display()))?;
+    if let Some(dir) = &args.witness_out {
+        let written = witness::write_witnesses(dir, &sc, &reports, args.json_trace)?;
         if !args.json {
-            println!("\n{n} witness(es) written to {}", path.display());
+            for path in &written {
+                println!("\nwitness written: {}  (daxlab replay / explain / diff it)", path.display());
+            }
         }
     }
 

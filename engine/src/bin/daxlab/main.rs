@@ -1,9 +1,11 @@
 //! `daxlab`: explore, replay and inspect the v4.11 DAX insertion race from the command line.
 //!
-//! Exit codes: 0 = nothing wrong found, 1 = a failure was found, 2 = bad usage or input.
+//! Exit codes: 0 = nothing wrong found / replay matched, 1 = a failure was found / replay
+//! diverged, 2 = bad usage or input.
 
 mod explore_cmd;
 mod output;
+mod trace_cmd;
 mod witness;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -40,6 +42,10 @@ enum Command {
     },
     /// Run a scenario under many interleavings and report every outcome class.
     Explore(explore_cmd::ExploreArgs),
+    /// Re-run a trace under its schedule and check that every event matches.
+    Replay(trace_cmd::ReplayArgs),
+    /// Convert a trace between the binary and the JSON form.
+    Convert(trace_cmd::ConvertArgs),
 }
 
 fn main() -> ExitCode {
@@ -63,6 +69,8 @@ fn main() -> ExitCode {
             })
             .map_err(|e| e.to_string()),
         Command::Explore(args) => explore_cmd::run(args),
+        Command::Replay(args) => trace_cmd::replay(args),
+        Command::Convert(args) => trace_cmd::convert(args),
     };
     match result {
         Ok(code) => code,

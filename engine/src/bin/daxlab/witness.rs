@@ -1,12 +1,9 @@
 //! Witnesses: the narrated minimal schedule of a failure, and the witness file.
 
 use daxlab::explore::{ExploreReport, OutcomeRow, replay};
-use daxlab::sim::Execution;
-use daxlab::trace::{Event, EventKind, describe};
+use daxlab::trace::{Bookmark, Event, EventKind, RecordMode, Trace, describe};
 use daxlab::{Scenario, Variant};
-use serde::Serialize;
-use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Events that carry the story of a witness; the rest (rwsem traffic, tags, iomap_end) is
 /// left out of the printed narration but kept in the witness file.
@@ -45,59 +42,32 @@ pub fn print_witness(sc: &Scenario, variant: Variant, row: &OutcomeRow) {
     }
 }
 
-#[derive(Serialize)]
-struct WitnessFile<'a> {
-    format: &'static str,
-    version: u32,
-    engine: &'static str,
-    scenario: &'a str,
-    scenario_source: &'a str,
-    witnesses: Vec<WitnessRecord>,
-}
-
-#[derive(Serialize)]
-struct WitnessRecord {
-    variant: Variant,
-    class: String,
-    outcome: daxlab::Outcome,
-    preemptions: u32,
-    schedule: daxlab::Schedule,
-    events: Vec<Event>,
-}
-
-fn record(sc: &Scenario, variant: Variant, row: &OutcomeRow) -> WitnessRecord {
-    let (ex, _): (Execution, _) = replay(sc, variant, &row.witness.schedule);
-    WitnessRecord {
-        variant,
-        class: row.class.clone(),
-        outcome: ex.outcome,
-        preemptions: ex.preemptions,
-        schedule: row.witness.schedule.clone(),
-        events: ex.events,
+/// Writes the minimal witness of every failure class as a trace file in `dir`, bookmarked
+/// at the step where the failure shows. Returns the paths written.
+pub fn write_witnesses(
+    dir: &Path,
+    sc: &Scenario,
+    reports: &[ExploreReport],
+    json: bool,
+) -> Result<Vec<PathBuf>, String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let mut written = Vec::new();
+    for r in reports {
+        for row in r.failures() {
+            let (ex, _) = replay(sc, r.variant, &row.witness.schedule);
+            let mode = RecordMode::Explored { strategy: r.strategy.clone(), bound: r.bound, seed: row.witness.seed };
+            let mut trace = Trace::from_execution(sc, r.variant, mode, &ex);
+            if let Some(bug) = ex.events.iter().find(|e| matches!(e.kind, EventKind::Bug { .. })) {
+                trace.annotations.bookmarks.push(Bookmark { step: bug.step, note: ex.outcome.to_string() });
+            }
+            let class: String =
+                row.class.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '-' }).collect();
+            let class = class.trim_matches('-');
+            let ext = if json { "json" } else { "daxtrace" };
+            let path = dir.join(format!("{}.{}.{class}.{ext}", sc.name, r.variant));
+            trace.save(&path).map_err(|e| e.to_string())?;
+            written.push(path);
+        }
     }
-}
-
-/// Writes every failure witness; the file is written to a temporary name and renamed, so
-/// an earlier file is never left half-overwritten.
-pub fn write_witnesses(path: &Path, sc: &Scenario, reports: &[ExploreReport]) -> std::io::Result<usize> {
-    let witnesses: Vec<WitnessRecord> =
-        reports.iter().flat_map(|r| r.failures().map(move |row| record(sc, r.variant, row))).collect();
-    let n = witnesses.len();
-    let file = WitnessFile {
-        format: "daxlab-witness",
-        version: 1,
-        engine: env!("CARGO_PKG_VERSION"),
-        scenario: &sc.name,
-        scenario_source: &sc.source,
-        witnesses,
-    };
-    let json = serde_json::to_vec_pretty(&file).map_err(std::io::Error::other)?;
-    let tmp = path.with_extension("json.tmp");
-    {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(&json)?;
-        f.sync_all()?;
-    }
-    std::fs::rename(&tmp, path)?;
-    Ok(n)
+    Ok(written)
 }

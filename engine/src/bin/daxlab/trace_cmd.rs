@@ -1,0 +1,103 @@
+//! `daxlab replay` and `daxlab convert`.
+
+use daxlab::analysis::{Snapshot, describe_state};
+use daxlab::sim::{ReplayScheduler, RunConfig, execute_with};
+use daxlab::trace::{Trace, event_line, replay_trace, transcript};
+use daxlab::{Scenario, Variant};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use super::VariantArg;
+
+#[derive(clap::Args)]
+pub struct ReplayArgs {
+    /// A trace file (.daxtrace or .json).
+    trace: PathBuf,
+    /// Replay under this variant instead of the recorded one.
+    #[arg(long, value_enum)]
+    variant: Option<VariantArg>,
+    /// Stop after this many steps and print the kernel state there.
+    #[arg(long)]
+    to: Option<u32>,
+    /// Print every event of the replay.
+    #[arg(long)]
+    transcript: bool,
+}
+
+pub fn load(path: &Path) -> Result<(Trace, Scenario), String> {
+    let trace = Trace::load(path).map_err(|e| e.to_string())?;
+    let sc = trace.scenario().map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok((trace, sc))
+}
+
+pub fn variant_of(arg: Option<VariantArg>, recorded: Variant) -> Result<Variant, String> {
+    match arg {
+        None => Ok(recorded),
+        Some(VariantArg::Unfixed) => Ok(Variant::Unfixed),
+        Some(VariantArg::Fixed) => Ok(Variant::Fixed),
+        Some(VariantArg::Both) => Err("replay runs one variant; use `daxlab diff` to compare both".into()),
+    }
+}
+
+pub fn replay(args: ReplayArgs) -> Result<ExitCode, String> {
+    let (trace, sc) = load(&args.trace)?;
+    let variant = variant_of(args.variant, trace.variant)?;
+    let names = sc.thread_names();
+    let report = replay_trace(&trace, &sc, variant, args.to);
+    if args.transcript {
+        print!("{}", transcript(&report.execution.events, &report.execution.outcome, &names));
+    }
+    if let Some(d) = &report.divergence {
+        println!("replay of {} ({variant}) DIVERGES at event {}:", args.trace.display(), d.index);
+        for e in &d.before {
+            println!("  same      {}", event_line(e, &names));
+        }
+        match &d.recorded {
+            Some(e) => println!("  recorded  {}", event_line(e, &names)),
+            None => println!("  recorded  (the recording ends here)"),
+        }
+        match &d.replayed {
+            Some(e) => println!("  replayed  {}", event_line(e, &names)),
+            None => println!("  replayed  (the replay ends here)"),
+        }
+        if let Some(note) = &report.schedule_note {
+            println!("  schedule: {note}");
+        }
+        return Ok(ExitCode::from(1));
+    }
+    match args.to {
+        Some(step) => {
+            println!("replay of {} ({variant}) matches the recording up to step {step}\n", args.trace.display());
+            let mut sched = ReplayScheduler::new(trace.schedule.0.clone());
+            let cfg = RunConfig { max_steps: step, ..RunConfig::new(variant) };
+            let (_, snap) = execute_with(&sc, &cfg, &mut sched, Snapshot::capture);
+            print!("{}", describe_state(&snap, &names));
+        }
+        None => {
+            let ex = &report.execution;
+            println!(
+                "replay of {} ({variant}) matches: {} events, {} steps, outcome: {}",
+                args.trace.display(),
+                ex.events.len(),
+                ex.steps,
+                ex.outcome
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(clap::Args)]
+pub struct ConvertArgs {
+    /// The trace to read (binary or JSON).
+    input: PathBuf,
+    /// Where to write it: JSON for a .json name, binary otherwise.
+    output: PathBuf,
+}
+
+pub fn convert(args: ConvertArgs) -> Result<ExitCode, String> {
+    let (trace, _) = load(&args.input)?;
+    trace.save(&args.output).map_err(|e| e.to_string())?;
+    println!("{} → {}", args.input.display(), args.output.display());
+    Ok(ExitCode::SUCCESS)
+}
