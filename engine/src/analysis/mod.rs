@@ -2,8 +2,12 @@
 //! kernel state at any step, race windows, -EEXIST points and their counterfactuals,
 //! fallbacks, wake-ups, and a narration of every step.
 
+mod annotate;
+mod narrate;
 mod state;
 mod state_text;
 
+pub use annotate::{Analysis, EexistKind, EexistPoint, Handoff, Intrusion, RaceWindow, WakeUp, analyze};
+pub use narrate::narrate;
 pub use state::{Snapshot, SnapshotDigest, TaskView};
 pub use state_text::describe_state;

@@ -85,7 +85,7 @@ async fn grab(cx: &Cx<'_>, mapping: &AddressSpace, index: u64, size_flag: u64) -
             if cx.k.variant == Variant::Fixed && entry.is_none() {
                 // We dropped tree_lock for the preload with nothing locked at our index:
                 // see whether another thread inserted an entry meanwhile.
-                if cx.radix_tree_lookup(tree, index).await.is_some() {
+                if relookup(cx, mapping, index).await.is_some() {
                     cx.radix_tree_preload_end();
                     cx.spin_unlock_irq(&mapping.tree_lock).await;
                     restart(cx, at, index, RestartReason::RelookupFound);
@@ -141,6 +141,21 @@ async fn grab(cx: &Cx<'_>, mapping: &AddressSpace, index: u64, size_flag: u64) -
         cx.spin_unlock_irq(&mapping.tree_lock).await;
         return Ok(Item::Exceptional(locked));
     }
+}
+
+/// The fix's re-lookup under tree_lock. It is the one scheduling point the fixed variant
+/// has and v4.11-rc5 does not; marking it lets a schedule be carried across variants.
+async fn relookup(cx: &Cx<'_>, mapping: &AddressSpace, index: u64) -> Option<Item> {
+    let at = Location::caller();
+    cx.sched(at).await;
+    cx.rt().variant_only_step(cx.tid);
+    let found = mapping.page_tree.with(|t| t.lookup(index));
+    cx.emit(at, || EventKind::Relookup {
+        index,
+        found: found.map(|f| f.item),
+        canonical: found.map(|f| f.first_index),
+    });
+    found.map(|f| f.item)
 }
 
 fn restart(cx: &Cx<'_>, at: &'static Location<'static>, index: u64, reason: RestartReason) {

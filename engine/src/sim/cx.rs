@@ -26,6 +26,9 @@ pub trait Runtime {
     fn choose(&self, tid: Tid, choice: Choice, options: u32) -> u32;
     /// An invariant fired: the execution ends at this step.
     fn halt(&self);
+    /// This step of `tid` exists only in the variant running (the fix's re-lookup), so it
+    /// does not count when a schedule is carried over from the other variant.
+    fn variant_only_step(&self, tid: Tid);
 }
 
 /// Yields to the scheduler once, then lets the thread perform its operation.

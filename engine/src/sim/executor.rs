@@ -62,6 +62,11 @@ pub struct Switch {
 
 struct State {
     threads: Vec<Slot>,
+    /// Per thread: steps run, not counting variant-only ones.
+    shared_steps: Vec<u32>,
+    variant_only: bool,
+    /// Which thread ran each step, run-length encoded.
+    runs: Vec<(Tid, u32)>,
     last: Option<Tid>,
     switches: Vec<Switch>,
     step: u32,
@@ -84,6 +89,7 @@ pub struct SimResult {
     pub steps: u32,
     pub preemptions: u32,
     pub switches: Vec<Switch>,
+    pub runs: Vec<(Tid, u32)>,
     pub schedule: Schedule,
     pub events: Vec<Event>,
 }
@@ -99,6 +105,9 @@ impl<'s> SimRuntime<'s> {
         SimRuntime {
             st: RefCell::new(State {
                 threads: Vec::new(),
+                shared_steps: Vec::new(),
+                variant_only: false,
+                runs: Vec::new(),
                 last: None,
                 switches: Vec::new(),
                 step: 0,
@@ -118,8 +127,11 @@ impl<'s> SimRuntime<'s> {
         assert!(threads.len() <= 64, "the model supports at most 64 threads");
         let waker = Waker::noop();
         let mut task_cx = Context::from_waker(waker);
-        self.st.borrow_mut().threads =
-            threads.iter().map(|t| Slot { status: Status::Runnable, phase: t.phase }).collect();
+        {
+            let mut st = self.st.borrow_mut();
+            st.threads = threads.iter().map(|t| Slot { status: Status::Runnable, phase: t.phase }).collect();
+            st.shared_steps = vec![0; threads.len()];
+        }
 
         // Bring every thread to its first scheduling point, so that who runs first is a
         // free choice rather than a preemption.
@@ -150,9 +162,17 @@ impl<'s> SimRuntime<'s> {
                 }
                 st.last = Some(tid);
                 st.current = Some(tid);
+                st.variant_only = false;
+                match st.runs.last_mut() {
+                    Some((t, n)) if *t == tid => *n += 1,
+                    _ => st.runs.push((tid, 1)),
+                }
             }
             let polled = threads[tid.index()].future.as_mut().poll(&mut task_cx);
             let mut st = self.st.borrow_mut();
+            if !st.variant_only {
+                st.shared_steps[tid.index()] += 1;
+            }
             if let Poll::Ready(end) = polled {
                 st.threads[tid.index()].status = Status::Done(end);
                 if self.record {
@@ -171,6 +191,9 @@ impl<'s> SimRuntime<'s> {
         let step_limit_hit = matches!(stop, Stop::StepLimit);
         let st = self.st.replace(State {
             threads: Vec::new(),
+            shared_steps: Vec::new(),
+            variant_only: false,
+            runs: Vec::new(),
             last: None,
             switches: Vec::new(),
             step: 0,
@@ -198,6 +221,7 @@ impl<'s> SimRuntime<'s> {
             steps: st.step,
             preemptions: st.preemptions,
             switches: st.switches,
+            runs: st.runs,
             schedule: Schedule(st.decisions),
             events: st.events,
         }
@@ -258,9 +282,11 @@ impl SimRuntime<'_> {
         if runnable.len() == 1 {
             return runnable[0];
         }
-        let preemptions = self.st.borrow().preemptions;
-        let pick = ThreadPick { runnable, current, preemptions };
-        let chosen = self.sched.borrow_mut().pick_thread(&pick);
+        let chosen = {
+            let st = self.st.borrow();
+            let pick = ThreadPick { runnable, current, preemptions: st.preemptions, shared_steps: &st.shared_steps };
+            self.sched.borrow_mut().pick_thread(&pick)
+        };
         let chosen = if runnable.contains(&chosen) { chosen } else { runnable[0] };
         self.st.borrow_mut().decisions.push(Decision::Run(chosen));
         chosen
@@ -311,5 +337,9 @@ impl Runtime for SimRuntime<'_> {
 
     fn halt(&self) {
         self.st.borrow_mut().halted = true;
+    }
+
+    fn variant_only_step(&self, _: Tid) {
+        self.st.borrow_mut().variant_only = true;
     }
 }

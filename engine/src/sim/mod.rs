@@ -10,7 +10,8 @@ pub use cx::{Cx, Runtime, SchedPoint};
 pub use executor::{SimRuntime, Switch, ThreadEnd, ThreadSpawn};
 pub use run::{Execution, RunConfig, execute, execute_with};
 pub use scheduler::{
-    Choice, ChoicePick, DefaultScheduler, RandomScheduler, ReplayScheduler, Scheduler, SplitMix64, ThreadPick,
+    Choice, ChoicePick, DefaultScheduler, FollowScheduler, RandomScheduler, ReplayScheduler, Scheduler, SplitMix64,
+    ThreadPick,
 };
 
 use serde::{Deserialize, Serialize};

@@ -34,6 +34,8 @@ pub struct Execution {
     pub steps: u32,
     pub preemptions: u32,
     pub switches: Vec<Switch>,
+    /// Which thread ran each step, run-length encoded.
+    pub runs: Vec<(Tid, u32)>,
 }
 
 pub fn execute(sc: &Scenario, cfg: &RunConfig, sched: &mut dyn Scheduler) -> Execution {
@@ -78,6 +80,7 @@ pub fn execute_with<R>(
         steps: res.steps,
         preemptions: res.preemptions,
         switches: res.switches,
+        runs: res.runs,
     };
     (ex, inspected)
 }

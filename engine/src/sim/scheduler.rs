@@ -13,6 +13,8 @@ pub struct ThreadPick<'a> {
     pub current: Option<Tid>,
     /// Preemptions so far in this execution.
     pub preemptions: u32,
+    /// Steps each thread has run so far, not counting variant-only steps.
+    pub shared_steps: &'a [u32],
 }
 
 /// A nondeterministic kernel event the scheduler may inject.
@@ -163,5 +165,59 @@ impl Scheduler for RandomScheduler {
     }
     fn pick_choice(&mut self, pick: &ChoicePick) -> u32 {
         if self.rng.below(self.fail_one_in) == 0 { 1 + self.rng.below(u64::from(pick.options - 1)) as u32 } else { 0 }
+    }
+}
+
+/// Carries a schedule recorded under one variant over to the other.
+///
+/// The recording is a sequence of runs — thread T ran n steps, then U ran m steps, ... —
+/// counted without the steps that exist in only one variant (the fix's re-lookup). The new
+/// execution follows the same runs: at each decision it picks the thread of the first run
+/// that is not yet complete and whose thread can run. A run is complete once its thread
+/// has done as many shared steps as it had at the end of that run in the recording. Up to
+/// the point where the two variants part, this reproduces the recorded interleaving
+/// exactly; after it, it keeps the same shape of turns. Injected choices are answered in
+/// the recorded order.
+#[derive(Debug)]
+pub struct FollowScheduler {
+    /// (thread, its shared-step count at the end of the run).
+    runs: Vec<(Tid, u32)>,
+    first_open: usize,
+    choices: std::collections::VecDeque<u32>,
+}
+
+impl FollowScheduler {
+    /// `runs` are the recorded runs; `variant_only` tells which recorded steps (by step
+    /// number) exist only in the recorded variant; `choices` the recorded choice answers.
+    pub fn new(runs: &[(Tid, u32)], variant_only: &std::collections::BTreeSet<u32>, choices: Vec<u32>) -> Self {
+        let mut done: std::collections::BTreeMap<Tid, u32> = std::collections::BTreeMap::new();
+        let mut step = 0u32;
+        let mut out = Vec::new();
+        for &(tid, n) in runs {
+            let shared = (step..step + n).filter(|s| !variant_only.contains(s)).count() as u32;
+            step += n;
+            let end = done.entry(tid).or_default();
+            *end += shared;
+            out.push((tid, *end));
+        }
+        FollowScheduler { runs: out, first_open: 0, choices: choices.into() }
+    }
+}
+
+impl Scheduler for FollowScheduler {
+    fn pick_thread(&mut self, pick: &ThreadPick<'_>) -> Tid {
+        let done = |t: Tid| pick.shared_steps.get(t.index()).copied().unwrap_or(0);
+        while self.runs.get(self.first_open).is_some_and(|&(t, end)| done(t) >= end) {
+            self.first_open += 1;
+        }
+        self.runs[self.first_open..]
+            .iter()
+            .find(|&&(t, end)| done(t) < end && pick.runnable.contains(&t))
+            .map(|&(t, _)| t)
+            .unwrap_or_else(|| pick.current.unwrap_or(pick.runnable[0]))
+    }
+
+    fn pick_choice(&mut self, pick: &ChoicePick) -> u32 {
+        self.choices.pop_front().filter(|c| *c < pick.options).unwrap_or(0)
     }
 }

@@ -79,6 +79,12 @@ pub enum EventKind {
         found: Option<Item>,
         canonical: Option<u64>,
     },
+    /// The fix: the second lookup of `index` after radix_tree_preload(), under tree_lock.
+    Relookup {
+        index: u64,
+        found: Option<Item>,
+        canonical: Option<u64>,
+    },
     EntryLock {
         index: u64,
         entry: u64,

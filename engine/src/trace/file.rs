@@ -5,7 +5,7 @@
 use super::Event;
 use crate::check::{Note, Outcome};
 use crate::scenario::Scenario;
-use crate::sim::{Decision, Execution, Schedule, Switch, Variant};
+use crate::sim::{Decision, Execution, Schedule, Switch, Tid, Variant};
 use serde::{Deserialize, Serialize};
 use std::io::Write;
 use std::path::Path;
@@ -58,6 +58,8 @@ pub struct Trace {
     pub steps: u32,
     pub preemptions: u32,
     pub switches: Vec<Switch>,
+    /// Which thread ran each step, run-length encoded.
+    pub runs: Vec<(Tid, u32)>,
     pub events: Vec<Event>,
     pub annotations: Annotations,
 }
@@ -111,6 +113,7 @@ impl Trace {
             steps: ex.steps,
             preemptions: ex.preemptions,
             switches: ex.switches.clone(),
+            runs: ex.runs.clone(),
             events: ex.events.clone(),
             annotations: Annotations::default(),
         }
@@ -203,6 +206,9 @@ impl Trace {
             {
                 return Err(invalid(format!("event {i} names process {mm} but the scenario has {processes}")));
             }
+        }
+        if self.runs.iter().any(|(t, _)| t.index() >= threads) {
+            return Err(invalid("the step runs name a thread that does not exist".into()));
         }
         for s in &self.switches {
             if s.from.index() >= threads || s.to.index() >= threads {

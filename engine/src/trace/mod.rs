@@ -1,10 +1,12 @@
 //! Events: what the model did, step by step, in a kernel engineer's vocabulary.
 
+mod diff;
 mod event;
 mod file;
 mod render;
 mod replay;
 
+pub use diff::{VariantDiff, diff_variants};
 pub use event::{Event, EventKind, RestartReason, SrcLoc};
 pub use file::{
     Annotations, Bookmark, ENGINE_VERSION, FORMAT_VERSION, MAGIC, RecordMode, Trace, TraceError, write_atomically,

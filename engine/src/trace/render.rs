@@ -44,6 +44,10 @@ pub fn describe(kind: &EventKind, names: &[String]) -> String {
             }
             _ => format!("lookup {index:#x} → {}", opt_entry(found)),
         },
+        E::Relookup { index, found, .. } => match found {
+            Some(item) => format!("re-lookup {index:#x} (the fix) → {}: another thread inserted it", entry_str(*item)),
+            None => format!("re-lookup {index:#x} (the fix) → nothing: still free"),
+        },
         E::EntryLock { index, entry } => {
             format!("locks the entry at {index:#x}: now {}", entry_str(Item::Exceptional(*entry)))
         }

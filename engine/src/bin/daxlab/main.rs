@@ -6,6 +6,7 @@
 mod explore_cmd;
 mod output;
 mod trace_cmd;
+mod walkthrough;
 mod witness;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -46,6 +47,10 @@ enum Command {
     Replay(trace_cmd::ReplayArgs),
     /// Convert a trace between the binary and the JSON form.
     Convert(trace_cmd::ConvertArgs),
+    /// Replay a trace's interleaving under both variants and show where they part.
+    Diff(trace_cmd::TraceArg),
+    /// Walk through a trace step by step, narrated, with its race annotations.
+    Explain(trace_cmd::TraceArg),
 }
 
 fn main() -> ExitCode {
@@ -71,6 +76,8 @@ fn main() -> ExitCode {
         Command::Explore(args) => explore_cmd::run(args),
         Command::Replay(args) => trace_cmd::replay(args),
         Command::Convert(args) => trace_cmd::convert(args),
+        Command::Diff(args) => trace_cmd::diff(args),
+        Command::Explain(args) => trace_cmd::explain(args),
     };
     match result {
         Ok(code) => code,

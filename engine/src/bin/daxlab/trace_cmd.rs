@@ -1,13 +1,13 @@
 //! `daxlab replay` and `daxlab convert`.
 
-use daxlab::analysis::{Snapshot, describe_state};
+use daxlab::analysis::{Snapshot, analyze, describe_state, narrate};
 use daxlab::sim::{ReplayScheduler, RunConfig, execute_with};
-use daxlab::trace::{Trace, event_line, replay_trace, transcript};
+use daxlab::trace::{Trace, diff_variants, event_line, replay_trace, transcript};
 use daxlab::{Scenario, Variant};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use super::VariantArg;
+use super::{VariantArg, walkthrough};
 
 #[derive(clap::Args)]
 pub struct ReplayArgs {
@@ -100,4 +100,70 @@ pub fn convert(args: ConvertArgs) -> Result<ExitCode, String> {
     trace.save(&args.output).map_err(|e| e.to_string())?;
     println!("{} → {}", args.input.display(), args.output.display());
     Ok(ExitCode::SUCCESS)
+}
+
+#[derive(clap::Args)]
+pub struct TraceArg {
+    /// A trace file (.daxtrace or .json).
+    trace: PathBuf,
+}
+
+pub fn explain(args: TraceArg) -> Result<ExitCode, String> {
+    let (trace, sc) = load(&args.trace)?;
+    let names = sc.thread_names();
+    println!("{} — {}", sc.name, sc.description);
+    println!(
+        "variant {} ({}) · {} steps · {} preemption(s) · outcome: {}\n",
+        trace.variant,
+        trace.variant.kernel(),
+        trace.steps,
+        trace.preemptions,
+        trace.outcome
+    );
+    let analysis = walkthrough::print(&trace.events, &trace.switches, &names, "  ");
+    println!("\nannotations");
+    walkthrough::print_annotations(&analysis, &names, "  ");
+    for b in &trace.annotations.bookmarks {
+        println!("  bookmark at step {}: {}", b.step, b.note);
+    }
+    Ok(if trace.outcome.is_failure() { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+pub fn diff(args: TraceArg) -> Result<ExitCode, String> {
+    let (trace, sc) = load(&args.trace)?;
+    let names = sc.thread_names();
+    let d = diff_variants(&trace, &sc);
+    let (rv, rex) = &d.recorded;
+    let (cv, cex) = &d.carried;
+    println!("{} — one interleaving, both variants (recorded under {rv}, carried to {cv})\n", sc.name);
+    match d.part {
+        None => println!("the two variants never part: every event is the same"),
+        Some((ri, ci)) => {
+            println!("the first {ri} events of {rv} are the same on both sides; the last of them:");
+            for e in &rex.events[ri.saturating_sub(4)..ri] {
+                println!("    both     {}", event_line(e, &names));
+            }
+            println!("\nthey part here:");
+            for (v, ex, i) in [(rv, rex, ri), (cv, cex, ci)] {
+                println!("\n  {v} ({}):", v.kernel());
+                let sentences = narrate(&ex.events, &analyze(&ex.events), &names);
+                let told: Vec<usize> = (i.min(ex.events.len())..ex.events.len())
+                    .filter(|&k| walkthrough::worth_telling(&ex.events[k]))
+                    .collect();
+                for &k in told.iter().take(14) {
+                    let e = &ex.events[k];
+                    println!("    {:>5}  {:<4} {}", e.step, names[e.tid.index()], sentences[k]);
+                }
+                if told.len() > 14 {
+                    println!("    … {} more", told.len() - 14);
+                }
+            }
+        }
+    }
+    println!("\noutcomes:");
+    for (v, ex) in [(rv, rex), (cv, cex)] {
+        println!("  {v:<8} {}", ex.outcome);
+    }
+    let failed = rex.outcome.is_failure() || cex.outcome.is_failure();
+    Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }

@@ -1,23 +1,10 @@
 //! Witnesses: the narrated minimal schedule of a failure, and the witness file.
 
+use super::walkthrough;
 use daxlab::explore::{ExploreReport, OutcomeRow, replay};
-use daxlab::trace::{Bookmark, Event, EventKind, RecordMode, Trace, describe};
+use daxlab::trace::{Bookmark, EventKind, RecordMode, Trace};
 use daxlab::{Scenario, Variant};
 use std::path::{Path, PathBuf};
-
-/// Events that carry the story of a witness; the rest (rwsem traffic, tags, iomap_end) is
-/// left out of the printed narration but kept in the witness file.
-fn worth_telling(e: &Event) -> bool {
-    !matches!(
-        e.kind,
-        EventKind::RwsemAcquire { .. }
-            | EventKind::RwsemRelease { .. }
-            | EventKind::IomapEnd { .. }
-            | EventKind::TagClear { .. }
-            | EventKind::PreloadEnd
-            | EventKind::WaitEnd { .. }
-    )
-}
 
 pub fn print_witness(sc: &Scenario, variant: Variant, row: &OutcomeRow) {
     let (ex, divergence) = replay(sc, variant, &row.witness.schedule);
@@ -27,19 +14,8 @@ pub fn print_witness(sc: &Scenario, variant: Variant, row: &OutcomeRow) {
         println!("  (the replay diverged from the recorded schedule: {d})");
     }
     let p = ex.preemptions;
-    println!("  minimal witness: {p} preemption{} — replay it from the witness file", if p == 1 { "" } else { "s" });
-    let mut switches = ex.switches.iter().peekable();
-    for e in ex.events.iter().filter(|e| worth_telling(e)) {
-        while let Some(s) = switches.next_if(|s| s.step <= e.step) {
-            let (from, to) = (&names[s.from.index()], &names[s.to.index()]);
-            if s.preempted {
-                println!("  ─── preemption: {from} is switched out, {to} runs ───");
-            } else {
-                println!("  ─── {from} cannot go on; {to} runs ───");
-            }
-        }
-        println!("  {:>5}  {:<4} {}", e.step, names[e.tid.index()], describe(&e.kind, &names));
-    }
+    println!("  minimal witness: {p} preemption{}", if p == 1 { "" } else { "s" });
+    walkthrough::print(&ex.events, &ex.switches, &names, "  ");
 }
 
 /// Writes the minimal witness of every failure class as a trace file in `dir`, bookmarked
