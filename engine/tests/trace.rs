@@ -185,3 +185,75 @@ ops = [{ op = "load", at = 0x200008 }, { op = "store", at = 0x200008, value = 3 
         check_rebuilt_state(&sc, if seed % 2 == 0 { Variant::Unfixed } else { Variant::Fixed }, seed);
     }
 }
+
+fn seed_witness(variant: Variant, label_part: &str) -> (Scenario, Trace) {
+    use daxlab::explore::{ExploreConfig, Strategy, explore, replay};
+    let sc = builtin("seed-race").unwrap().unwrap();
+    let cfg = ExploreConfig { variant, strategy: Strategy::Exhaustive { preemptions: 2 }, max_executions: None };
+    let r = explore(&sc, &cfg, &mut |_| {});
+    let row = r.rows.iter().find(|row| row.label.contains(label_part)).expect("outcome class present");
+    let (ex, _) = replay(&sc, variant, &row.witness.schedule);
+    let trace = Trace::from_execution(&sc, variant, RecordMode::Replayed { from: "test".into() }, &ex);
+    (sc, trace)
+}
+
+#[test]
+fn analysis_finds_the_window_the_intruder_and_the_eexist_it_caused() {
+    use daxlab::analysis::{EexistKind, analyze, narrate};
+    let (sc, t) = seed_witness(Variant::Unfixed, "bug(pte-under-huge-pmd)");
+    let a = analyze(&t.events);
+    let t1 = daxlab::Tid(0);
+    let t2 = daxlab::Tid(1);
+    let w = a.windows.iter().find(|w| w.tid == t1).expect("T1's preload window");
+    assert_eq!(w.index, 0x200);
+    assert_eq!(w.intruders.len(), 1);
+    assert_eq!((w.intruders[0].tid, w.intruders[0].index, w.intruders[0].order), (t2, 0x200, 9));
+    let x = a.eexist.iter().find(|x| x.tid == t1).expect("T1's -EEXIST");
+    assert_eq!(x.kind, EexistKind::Actual);
+    assert_eq!(x.cause.as_ref().map(|c| c.tid), Some(t2));
+    assert!(a.fallbacks.iter().any(|(t, _, r)| *t == t1 && r.name() == "grab-eexist"));
+    assert!(a.wakeups.iter().any(|w| w.waker == t2 && w.woken == vec![t1]));
+    let sentences = narrate(&t.events, &a, &sc.thread_names());
+    assert_eq!(sentences.len(), t.events.len());
+    assert!(sentences.iter().any(|s| s.contains("T1 drops tree_lock to preload") && s.contains("nothing stops T2")));
+    assert!(sentences.iter().any(|s| s.contains("inside T1's preload window")));
+}
+
+#[test]
+fn diff_shows_eexist_unfixed_and_the_relookup_restart_fixed_at_the_same_point() {
+    use daxlab::trace::{EventKind, diff_variants};
+    let (sc, t) = seed_witness(Variant::Unfixed, "bug(pte-under-huge-pmd)");
+    let d = diff_variants(&t, &sc);
+    let (ri, ci) = d.part.expect("the variants part");
+    let unfixed = &d.recorded.1;
+    let fixed = &d.carried.1;
+    assert_eq!(d.carried.0, Variant::Fixed);
+    let at_part = &unfixed.events[ri];
+    assert!(matches!(at_part.kind, EventKind::Insert { err: Some(daxlab::kernel::Errno::Eexist), .. }), "{at_part:?}");
+    let other = &fixed.events[ci];
+    assert!(matches!(other.kind, EventKind::Relookup { found: Some(_), .. }), "{other:?}");
+    assert_eq!(at_part.tid, other.tid, "the same thread at the same point");
+    assert!(fixed.events[ci..].iter().any(|e| matches!(e.kind, EventKind::Restart { .. })));
+    assert!(unfixed.outcome.is_failure());
+    assert!(!fixed.outcome.is_failure());
+    // Before the parting point both sides agree event for event (the fixed side's empty
+    // re-lookups aside).
+    let shared = |events: &[daxlab::trace::Event], upto: usize| -> Vec<(daxlab::Tid, EventKind)> {
+        events[..upto]
+            .iter()
+            .filter(|e| !matches!(e.kind, EventKind::Relookup { found: None, .. }))
+            .map(|e| (e.tid, e.kind.clone()))
+            .collect()
+    };
+    assert_eq!(shared(&unfixed.events, ri), shared(&fixed.events, ci));
+}
+
+#[test]
+fn a_fixed_restart_carried_back_to_unfixed_meets_the_eexist() {
+    use daxlab::trace::{EventKind, diff_variants};
+    let (sc, t) = seed_witness(Variant::Fixed, "restart(relookup)");
+    let d = diff_variants(&t, &sc);
+    assert_eq!(d.carried.0, Variant::Unfixed);
+    let unfixed = &d.carried.1;
+    assert!(unfixed.events.iter().any(|e| matches!(e.kind, EventKind::Insert { order: 9, err: Some(_), .. })));
+}
