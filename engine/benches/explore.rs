@@ -5,7 +5,7 @@
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use daxlab::Variant;
-use daxlab::explore::{ExploreConfig, Strategy, explore};
+use daxlab::explore::{ExploreConfig, explore};
 use daxlab::scenario::builtin;
 use std::hint::black_box;
 
@@ -13,8 +13,7 @@ fn seed_race_both_variants(c: &mut Criterion) {
     let sc = builtin("seed-race").expect("built-in").expect("loads");
     let run = || {
         Variant::ALL.map(|variant| {
-            let cfg =
-                ExploreConfig { variant, strategy: Strategy::Exhaustive { preemptions: 2 }, max_executions: None };
+            let cfg = ExploreConfig::exhaustive(variant, 2);
             explore(&sc, &cfg, &mut |_| {})
         })
     };

@@ -161,7 +161,7 @@ fn a_schedule_that_does_not_fit_is_reported_as_divergence() {
 // --- the seed race ------------------------------------------------------------------------
 
 fn exhaustive(sc: &Scenario, variant: Variant, preemptions: u32) -> daxlab::explore::ExploreReport {
-    let cfg = ExploreConfig { variant, strategy: Strategy::Exhaustive { preemptions }, max_executions: None };
+    let cfg = ExploreConfig::exhaustive(variant, preemptions);
     explore(sc, &cfg, &mut |_| {})
 }
 
@@ -232,6 +232,7 @@ fn random_exploration_finds_the_seed_bug_reproducibly() {
         variant: Variant::Unfixed,
         strategy: Strategy::Random { runs: 3000, seed: 1 },
         max_executions: None,
+        cancel: None,
     };
     let a = explore(&sc, &cfg, &mut |_| {});
     let b = explore(&sc, &cfg, &mut |_| {});

@@ -187,9 +187,9 @@ ops = [{ op = "load", at = 0x200008 }, { op = "store", at = 0x200008, value = 3 
 }
 
 fn seed_witness(variant: Variant, label_part: &str) -> (Scenario, Trace) {
-    use daxlab::explore::{ExploreConfig, Strategy, explore, replay};
+    use daxlab::explore::{ExploreConfig, explore, replay};
     let sc = builtin("seed-race").unwrap().unwrap();
-    let cfg = ExploreConfig { variant, strategy: Strategy::Exhaustive { preemptions: 2 }, max_executions: None };
+    let cfg = ExploreConfig::exhaustive(variant, 2);
     let r = explore(&sc, &cfg, &mut |_| {});
     let row = r.rows.iter().find(|row| row.label.contains(label_part)).expect("outcome class present");
     let (ex, _) = replay(&sc, variant, &row.witness.schedule);
@@ -256,4 +256,46 @@ fn a_fixed_restart_carried_back_to_unfixed_meets_the_eexist() {
     assert_eq!(d.carried.0, Variant::Unfixed);
     let unfixed = &d.carried.1;
     assert!(unfixed.events.iter().any(|e| matches!(e.kind, EventKind::Insert { order: 9, err: Some(_), .. })));
+}
+
+#[test]
+fn a_timeline_gives_the_state_at_any_step() {
+    use daxlab::analysis::Timeline;
+    let (sc, t) = seed_witness(Variant::Unfixed, "bug(pte-under-huge-pmd)");
+    let timeline = Timeline::new(&sc, Variant::Unfixed, t.events.clone());
+    let expected = engine_snapshots(
+        &sc,
+        Variant::Unfixed,
+        &execute(&sc, &RunConfig::new(Variant::Unfixed), &mut ReplayScheduler::new(t.schedule.0.clone())),
+    );
+    for (k, want) in expected.iter().enumerate() {
+        assert_eq!(timeline.at_step(k as u32).digest(), want.digest(), "step {k}");
+    }
+    // Backwards as well as forwards.
+    assert_eq!(timeline.at_step(3).digest(), expected[3].digest());
+}
+
+#[test]
+fn the_interactive_scheduler_pauses_where_the_user_must_choose() {
+    use daxlab::sim::{Decision, InteractiveScheduler};
+    let sc = builtin("seed-race").unwrap().unwrap();
+    let first = execute(&sc, &RunConfig::new(Variant::Unfixed), &mut InteractiveScheduler::new(vec![]));
+    let pause = first.paused.clone().expect("two threads: the first pick is the user's");
+    assert_eq!(pause.runnable.len(), 2);
+    assert_eq!(pause.step, 0);
+    // Run T1 seven times, then switch to T2 in the preload window, and so on: each answer
+    // moves the pause forward and never rewinds the events already shown.
+    let mut decisions = Vec::new();
+    let mut last_events = 0;
+    for _ in 0..7 {
+        decisions.push(Decision::Run(daxlab::Tid(0)));
+        let ex = execute(&sc, &RunConfig::new(Variant::Unfixed), &mut InteractiveScheduler::new(decisions.clone()));
+        assert!(ex.events.len() >= last_events);
+        last_events = ex.events.len();
+        assert!(ex.paused.is_some());
+    }
+    decisions.push(Decision::Run(daxlab::Tid(1)));
+    let ex = execute(&sc, &RunConfig::new(Variant::Unfixed), &mut InteractiveScheduler::new(decisions.clone()));
+    assert_eq!(ex.paused.as_ref().map(|p| p.current), Some(Some(daxlab::Tid(1))));
+    assert_eq!(ex.preemptions, 1);
 }

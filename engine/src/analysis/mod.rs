@@ -6,8 +6,10 @@ mod annotate;
 mod narrate;
 mod state;
 mod state_text;
+mod timeline;
 
 pub use annotate::{Analysis, EexistKind, EexistPoint, Handoff, Intrusion, RaceWindow, WakeUp, analyze};
 pub use narrate::narrate;
 pub use state::{Snapshot, SnapshotDigest, TaskView};
 pub use state_text::describe_state;
+pub use timeline::Timeline;

@@ -16,6 +16,8 @@ use crate::scenario::Scenario;
 use crate::sim::{Execution, RandomScheduler, ReplayScheduler, RunConfig, Schedule, SplitMix64, Variant, execute};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -30,6 +32,18 @@ pub struct ExploreConfig {
     pub strategy: Strategy,
     /// Stop after this many executions (the report then says it is incomplete).
     pub max_executions: Option<u64>,
+    /// Set from another thread to stop early (the report then says it is incomplete).
+    pub cancel: Option<Arc<AtomicBool>>,
+}
+
+impl ExploreConfig {
+    pub fn exhaustive(variant: Variant, preemptions: u32) -> Self {
+        ExploreConfig { variant, strategy: Strategy::Exhaustive { preemptions }, max_executions: None, cancel: None }
+    }
+
+    fn cancelled(&self) -> bool {
+        self.cancel.as_ref().is_some_and(|c| c.load(Ordering::Relaxed))
+    }
 }
 
 /// The first witness of an outcome class: enough to replay it.
@@ -154,7 +168,7 @@ pub fn explore(sc: &Scenario, cfg: &ExploreConfig, progress: &mut dyn FnMut(u64)
         Strategy::Exhaustive { preemptions } => {
             let mut dfs = DfsScheduler::new(preemptions);
             loop {
-                if executions == limit {
+                if executions == limit || cfg.cancelled() {
                     complete = false;
                     break;
                 }
@@ -173,6 +187,9 @@ pub fn explore(sc: &Scenario, cfg: &ExploreConfig, progress: &mut dyn FnMut(u64)
         Strategy::Random { runs, seed } => {
             let mut seeds = SplitMix64::new(seed);
             for _ in 0..runs.min(limit) {
+                if cfg.cancelled() {
+                    break;
+                }
                 let run_seed = seeds.next_u64();
                 let ex = execute(sc, &run_cfg, &mut RandomScheduler::new(run_seed));
                 executions += 1;
@@ -182,7 +199,7 @@ pub fn explore(sc: &Scenario, cfg: &ExploreConfig, progress: &mut dyn FnMut(u64)
                     progress(executions);
                 }
             }
-            complete = runs <= limit;
+            complete = executions == runs;
         }
     }
     progress(executions);

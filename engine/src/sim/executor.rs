@@ -77,6 +77,15 @@ struct State {
     halted: bool,
 }
 
+/// Where a paused execution stopped: the next decision to make.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Pause {
+    pub step: u32,
+    pub runnable: Vec<Tid>,
+    /// The thread that ran last, if it could go on (choosing another preempts it).
+    pub current: Option<Tid>,
+}
+
 /// What the executor saw: how each thread ended (or what it waits on, for a hang), and the
 /// schedule and events of the run.
 #[derive(Debug)]
@@ -86,6 +95,8 @@ pub struct SimResult {
     pub hung: Vec<(Tid, WaitOn)>,
     pub step_limit_hit: bool,
     pub halted: bool,
+    /// Set when the scheduler paused the execution.
+    pub paused: Option<Pause>,
     pub steps: u32,
     pub preemptions: u32,
     pub switches: Vec<Switch>,
@@ -149,6 +160,10 @@ impl<'s> SimRuntime<'s> {
                 Ok(current) => current,
                 Err(why) => break why,
             };
+            if runnable.len() > 1 && self.wants_pause(&runnable, current) {
+                let step = self.st.borrow().step;
+                break Stop::Paused(Pause { step, runnable: runnable.clone(), current });
+            }
             let tid = self.pick(&runnable, current);
             {
                 let mut st = self.st.borrow_mut();
@@ -189,6 +204,10 @@ impl<'s> SimRuntime<'s> {
         };
 
         let step_limit_hit = matches!(stop, Stop::StepLimit);
+        let paused = match &stop {
+            Stop::Paused(p) => Some(p.clone()),
+            _ => None,
+        };
         let st = self.st.replace(State {
             threads: Vec::new(),
             shared_steps: Vec::new(),
@@ -218,6 +237,7 @@ impl<'s> SimRuntime<'s> {
             },
             step_limit_hit,
             halted: st.halted,
+            paused,
             steps: st.step,
             preemptions: st.preemptions,
             switches: st.switches,
@@ -233,6 +253,7 @@ enum Stop {
     Halted,
     Hung(Vec<(Tid, WaitOn)>),
     StepLimit,
+    Paused(Pause),
 }
 
 impl SimRuntime<'_> {
@@ -274,6 +295,12 @@ impl SimRuntime<'_> {
             return Err(Stop::StepLimit);
         }
         Ok(st.current.filter(|c| runnable.contains(c)))
+    }
+
+    fn wants_pause(&self, runnable: &[Tid], current: Option<Tid>) -> bool {
+        let st = self.st.borrow();
+        let pick = ThreadPick { runnable, current, preemptions: st.preemptions, shared_steps: &st.shared_steps };
+        self.sched.borrow_mut().pause(&pick)
     }
 
     /// Forced when one thread can run; otherwise the scheduler decides and the decision is

@@ -7,11 +7,11 @@ mod run;
 mod scheduler;
 
 pub use cx::{Cx, Runtime, SchedPoint};
-pub use executor::{SimRuntime, Switch, ThreadEnd, ThreadSpawn};
+pub use executor::{Pause, SimRuntime, Switch, ThreadEnd, ThreadSpawn};
 pub use run::{Execution, RunConfig, execute, execute_with};
 pub use scheduler::{
-    Choice, ChoicePick, DefaultScheduler, FollowScheduler, RandomScheduler, ReplayScheduler, Scheduler, SplitMix64,
-    ThreadPick,
+    Choice, ChoicePick, DefaultScheduler, FollowScheduler, InteractiveScheduler, RandomScheduler, ReplayScheduler,
+    Scheduler, SplitMix64, ThreadPick,
 };
 
 use serde::{Deserialize, Serialize};

@@ -2,7 +2,7 @@
 //! classify the outcome.
 
 use super::executor::{SimRuntime, ThreadSpawn};
-use super::{Cx, Schedule, Scheduler, Switch, Tid, Variant};
+use super::{Cx, Pause, Schedule, Scheduler, Switch, Tid, Variant};
 use crate::check::{Note, Outcome, RunEnd, classify};
 use crate::kernel::Kernel;
 use crate::scenario::{Scenario, run_thread};
@@ -36,6 +36,8 @@ pub struct Execution {
     pub switches: Vec<Switch>,
     /// Which thread ran each step, run-length encoded.
     pub runs: Vec<(Tid, u32)>,
+    /// Where the scheduler paused the run, if it did (the outcome is then provisional).
+    pub paused: Option<Pause>,
 }
 
 pub fn execute(sc: &Scenario, cfg: &RunConfig, sched: &mut dyn Scheduler) -> Execution {
@@ -81,6 +83,7 @@ pub fn execute_with<R>(
         preemptions: res.preemptions,
         switches: res.switches,
         runs: res.runs,
+        paused: res.paused,
     };
     (ex, inspected)
 }

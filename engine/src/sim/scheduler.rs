@@ -25,7 +25,7 @@ pub enum Choice {
     PreloadEnomem,
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct ChoicePick {
     pub tid: Tid,
     pub choice: Choice,
@@ -36,6 +36,12 @@ pub struct ChoicePick {
 pub trait Scheduler {
     fn pick_thread(&mut self, pick: &ThreadPick<'_>) -> Tid;
     fn pick_choice(&mut self, pick: &ChoicePick) -> u32;
+    /// Asked at each decision before `pick_thread`: true pauses the execution here, with
+    /// the machine as it is, so that someone outside can decide (the workbench's "be the
+    /// scheduler" mode).
+    fn pause(&mut self, _pick: &ThreadPick<'_>) -> bool {
+        false
+    }
 }
 
 /// Never preempts: keeps running the current thread, else the lowest runnable one, and
@@ -219,5 +225,50 @@ impl Scheduler for FollowScheduler {
 
     fn pick_choice(&mut self, pick: &ChoicePick) -> u32 {
         self.choices.pop_front().filter(|c| *c < pick.options).unwrap_or(0)
+    }
+}
+
+/// Replays the decisions made so far and pauses at the first decision left to make: the
+/// user of the workbench is the scheduler. Injected choices beyond the recorded ones are
+/// answered "no failure", and remembered as places where a failure could be injected.
+#[derive(Debug)]
+pub struct InteractiveScheduler {
+    decisions: Vec<Decision>,
+    next: usize,
+    /// (decision index, the choice) for each choice answered by default.
+    pub offered: Vec<(usize, ChoicePick)>,
+}
+
+impl InteractiveScheduler {
+    pub fn new(decisions: Vec<Decision>) -> Self {
+        InteractiveScheduler { decisions, next: 0, offered: Vec::new() }
+    }
+}
+
+impl Scheduler for InteractiveScheduler {
+    fn pause(&mut self, _: &ThreadPick<'_>) -> bool {
+        self.next >= self.decisions.len()
+    }
+
+    fn pick_thread(&mut self, pick: &ThreadPick<'_>) -> Tid {
+        let d = self.decisions.get(self.next).copied();
+        self.next += 1;
+        match d {
+            Some(Decision::Run(t)) if pick.runnable.contains(&t) => t,
+            _ => pick.current.unwrap_or(pick.runnable[0]),
+        }
+    }
+
+    fn pick_choice(&mut self, pick: &ChoicePick) -> u32 {
+        let d = self.decisions.get(self.next).copied();
+        let at = self.next;
+        self.next += 1;
+        match d {
+            Some(Decision::Choose(c)) if c < pick.options => c,
+            _ => {
+                self.offered.push((at, ChoicePick { tid: pick.tid, choice: pick.choice, options: pick.options }));
+                0
+            }
+        }
     }
 }

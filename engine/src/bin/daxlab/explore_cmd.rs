@@ -63,7 +63,8 @@ pub fn run(args: ExploreArgs) -> Result<ExitCode, String> {
     };
     let mut reports: Vec<ExploreReport> = Vec::new();
     for &variant in variants {
-        let cfg = ExploreConfig { variant, strategy: strategy.clone(), max_executions: args.max_executions };
+        let cfg =
+            ExploreConfig { variant, strategy: strategy.clone(), max_executions: args.max_executions, cancel: None };
         let bar = progress_bar(format!("{} ({variant})", sc.name));
         let report = explore(&sc, &cfg, &mut |n| bar.set_position(n));
         bar.finish_and_clear();

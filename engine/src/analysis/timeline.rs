@@ -1,0 +1,62 @@
+//! The state at any step of a long trace, fast: snapshots kept at intervals, the events in
+//! between re-applied on demand.
+
+use super::Snapshot;
+use crate::scenario::Scenario;
+use crate::sim::Variant;
+use crate::trace::Event;
+
+/// At most this many checkpoints are kept, so memory stays bounded on long traces while
+/// reaching any step re-applies at most `events / MAX_CHECKPOINTS` events.
+const MAX_CHECKPOINTS: usize = 256;
+const MIN_INTERVAL: usize = 512;
+
+pub struct Timeline {
+    events: Vec<Event>,
+    interval: usize,
+    /// checkpoints[i] is the state before event i * interval.
+    checkpoints: Vec<Snapshot>,
+}
+
+impl Timeline {
+    pub fn new(sc: &Scenario, variant: Variant, events: Vec<Event>) -> Timeline {
+        let interval = events.len().div_ceil(MAX_CHECKPOINTS).max(MIN_INTERVAL);
+        let mut state = Snapshot::capture(&sc.build(variant));
+        let mut checkpoints = Vec::with_capacity(events.len() / interval + 1);
+        for (i, e) in events.iter().enumerate() {
+            if i % interval == 0 {
+                checkpoints.push(state.clone());
+            }
+            state.apply(e);
+        }
+        if checkpoints.is_empty() {
+            checkpoints.push(state);
+        }
+        Timeline { events, interval, checkpoints }
+    }
+
+    pub fn events(&self) -> &[Event] {
+        &self.events
+    }
+
+    /// The state after the first `n` events.
+    pub fn after_events(&self, n: usize) -> Snapshot {
+        let n = n.min(self.events.len());
+        let c = (n / self.interval).min(self.checkpoints.len() - 1);
+        let mut state = self.checkpoints[c].clone();
+        for e in &self.events[c * self.interval..n] {
+            state.apply(e);
+        }
+        state
+    }
+
+    /// Number of events that happened before step `step`.
+    pub fn events_before_step(&self, step: u32) -> usize {
+        self.events.partition_point(|e| e.step < step)
+    }
+
+    /// The state at the start of `step` (after every earlier step).
+    pub fn at_step(&self, step: u32) -> Snapshot {
+        self.after_events(self.events_before_step(step))
+    }
+}
