@@ -9,6 +9,7 @@ use crate::kernel::Errno;
 use crate::mm::{PMD_MASK, PMD_SIZE, unmap_mapping_range};
 use crate::radix::Item;
 use crate::sim::{Cx, Variant};
+use crate::trace::Func;
 use crate::trace::{EventKind, RestartReason};
 use std::panic::Location;
 
@@ -31,6 +32,7 @@ pub async fn grab_mapping_entry(
     index: u64,
     size_flag: u64,
 ) -> Result<Item, Errno> {
+    let _f = cx.enter(Func::GrabMappingEntry);
     let at = Location::caller();
     let pmd = size_flag & RADIX_DAX_PMD != 0;
     let result = grab(cx, mapping, index, size_flag).await;

@@ -9,12 +9,14 @@ use crate::mm::{VmFault, Vmf, finish_fault};
 use crate::radix::Item;
 use crate::sim::Cx;
 use crate::trace::EventKind;
+use crate::trace::Func;
 use std::panic::Location;
 
 /// dax_load_hole(): map a zeroed page-cache page read-only for a read of a hole. The page
 /// replaces the locked empty entry we hold; from then on faults at this index lock the
 /// page instead, so `*entry` becomes the page and the caller's unlock is unlock_page().
 pub async fn dax_load_hole(cx: &Cx<'_>, mapping: &AddressSpace, entry: &mut Item, vmf: &Vmf<'_>) -> VmFault {
+    let _f = cx.enter(Func::DaxLoadHole);
     let page = match *entry {
         Item::Page(page) => page,
         Item::Exceptional(_) => match find_or_create_page(cx, mapping, vmf.pgoff).await {
@@ -36,6 +38,7 @@ pub async fn dax_load_hole(cx: &Cx<'_>, mapping: &AddressSpace, entry: &mut Item
 /// entry, which is not a page, so a new locked zeroed page is added:
 /// add_to_page_cache_lru() → page_cache_tree_insert().
 async fn find_or_create_page(cx: &Cx<'_>, mapping: &AddressSpace, index: u64) -> Result<u32, Errno> {
+    let _f = cx.enter(Func::FindOrCreatePage);
     let at = Location::caller();
     // A new page is born locked (__SetPageLocked) before anyone can find it.
     let page = cx.k.pages.alloc(false, Some(cx.tid));
@@ -52,6 +55,7 @@ async fn find_or_create_page(cx: &Cx<'_>, mapping: &AddressSpace, index: u64) ->
 /// 4 KiB entry, whose waiters are all woken — from now on they must take the page lock,
 /// and a page unlock never touches the DAX wait table (the v4.10 "4k holes" deadlock fix).
 async fn page_cache_tree_insert(cx: &Cx<'_>, mapping: &AddressSpace, index: u64, page: u32) -> Result<(), Errno> {
+    let _f = cx.enter(Func::PageCacheTreeInsert);
     let at = Location::caller();
     cx.sched(at).await;
     let old = mapping.page_tree.with(|t| t.lookup(index).map(|f| f.item));

@@ -10,6 +10,7 @@ use crate::mm::{PAGE_SIZE, PMD_MASK, PMD_SIZE, Vmf, unmap_mapping_range, vm_inse
 use crate::pmem::pfn_of_sector;
 use crate::radix::{Item, PAGECACHE_TAG_DIRTY};
 use crate::sim::Cx;
+use crate::trace::Func;
 use std::panic::Location;
 
 /// The caller holds `entry` locked (from grab_mapping_entry). Only an empty or zero entry
@@ -25,6 +26,7 @@ pub async fn dax_insert_mapping_entry(
     sector: u64,
     flags: u64,
 ) -> Result<Item, Errno> {
+    let _f = cx.enter(Func::DaxInsertMappingEntry);
     let at = Location::caller();
     let index = vmf.pgoff;
     let tree = &mapping.page_tree;
@@ -81,6 +83,7 @@ pub async fn dax_insert_mapping(
     entry: &mut Item,
     vmf: &Vmf<'_>,
 ) -> Result<(), Errno> {
+    let _f = cx.enter(Func::DaxInsertMapping);
     let pfn = pfn_of_sector(sector);
     *entry = dax_insert_mapping_entry(cx, mapping, vmf, *entry, sector, 0).await?;
     vm_insert_mixed(cx, vmf, vmf.address, pfn).await

@@ -9,6 +9,7 @@ use crate::kernel::{WaitKey, WaitOn};
 use crate::radix::Item;
 use crate::sim::Cx;
 use crate::trace::EventKind;
+use crate::trace::Func;
 use std::panic::Location;
 
 /// dax_entry_waitqueue(): the wait key for `index` as seen through `entry`. Waker and
@@ -23,6 +24,7 @@ pub fn dax_entry_waitqueue(mapping: &AddressSpace, index: u64, entry: u64) -> Wa
 /// again. The caller owes the wait-queue baton back: put_unlocked_mapping_entry() if it
 /// does not lock the entry, put_locked_mapping_entry() once it unlocks it.
 pub async fn get_unlocked_mapping_entry(cx: &Cx<'_>, mapping: &AddressSpace, index: u64) -> Option<Item> {
+    let _f = cx.enter(Func::GetUnlockedMappingEntry);
     loop {
         let entry = cx.radix_tree_lookup(&mapping.page_tree, index).await.map(|f| f.item);
         let Some(Item::Exceptional(value)) = entry else {
@@ -69,6 +71,7 @@ async fn unlock_slot(cx: &Cx<'_>, mapping: &AddressSpace, index: u64) -> u64 {
 /// dax_unlock_mapping_entry(): re-look-up `index` (the entry may have been replaced since
 /// it was locked), unlock it, and wake one waiter on its key.
 pub async fn dax_unlock_mapping_entry(cx: &Cx<'_>, mapping: &AddressSpace, index: u64) {
+    let _f = cx.enter(Func::DaxUnlockMappingEntry);
     let at = Location::caller();
     cx.spin_lock_irq(&mapping.tree_lock).await;
     let found = cx.radix_tree_lookup(&mapping.page_tree, index).await.map(|f| f.item);
@@ -88,6 +91,7 @@ pub async fn dax_unlock_mapping_entry(cx: &Cx<'_>, mapping: &AddressSpace, index
 /// put_locked_mapping_entry(): a hole page is unlocked and released; a DAX entry goes
 /// through dax_unlock_mapping_entry().
 pub async fn put_locked_mapping_entry(cx: &Cx<'_>, mapping: &AddressSpace, index: u64, entry: Item) {
+    let _f = cx.enter(Func::PutLockedMappingEntry);
     match entry {
         Item::Page(page) => {
             cx.unlock_page(page).await;
@@ -100,6 +104,7 @@ pub async fn put_locked_mapping_entry(cx: &Cx<'_>, mapping: &AddressSpace, index
 /// put_unlocked_mapping_entry(): we took the wake-one baton in
 /// get_unlocked_mapping_entry() but did not lock the entry, so pass it to the next waiter.
 pub async fn put_unlocked_mapping_entry(cx: &Cx<'_>, mapping: &AddressSpace, index: u64, entry: Item) {
+    let _f = cx.enter(Func::PutUnlockedMappingEntry);
     if let Item::Exceptional(value) = entry {
         dax_wake_mapping_entry_waiter(cx, mapping, index, value, false).await;
     }

@@ -4,10 +4,12 @@ use super::locking::{get_unlocked_mapping_entry, lock_slot, put_locked_mapping_e
 use crate::mm::{Pte, VmFault, Vmf};
 use crate::radix::{Item, PAGECACHE_TAG_DIRTY};
 use crate::sim::Cx;
+use crate::trace::Func;
 
 /// Tag the entry dirty (so fsync will write it back), then make the PTE writable. A missing
 /// entry means it was invalidated meanwhile: return NOPAGE and let the access retry.
 pub async fn dax_pfn_mkwrite(cx: &Cx<'_>, vmf: &Vmf<'_>, orig: Pte) -> VmFault {
+    let _f = cx.enter(Func::DaxPfnMkwrite);
     let mapping = &cx.k.mapping;
     let index = vmf.pgoff;
     cx.spin_lock_irq(&mapping.tree_lock).await;

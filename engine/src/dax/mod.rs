@@ -22,10 +22,12 @@ use crate::kernel::Errno;
 use crate::mm::{PeSize, VmFault, Vmf};
 use crate::sim::Cx;
 use crate::trace::EventKind;
+use crate::trace::Func;
 use std::panic::Location;
 
 /// dax_iomap_fault(): dispatch on the entry size the core mm asked for.
 pub async fn dax_iomap_fault(cx: &Cx<'_>, vmf: &Vmf<'_>, pe_size: PeSize) -> VmFault {
+    let _f = cx.enter(Func::DaxIomapFault);
     match pe_size {
         PeSize::Pte => dax_iomap_pte_fault(cx, vmf).await,
         PeSize::Pmd => dax_iomap_pmd_fault(cx, vmf).await,

@@ -14,6 +14,7 @@ use crate::pmem::pfn_of_sector;
 use crate::radix::Item;
 use crate::sim::Cx;
 use crate::trace::EventKind;
+use crate::trace::Func;
 use serde::{Deserialize, Serialize};
 use std::panic::Location;
 
@@ -78,6 +79,7 @@ impl Cx<'_> {
 }
 
 pub async fn dax_iomap_pmd_fault(cx: &Cx<'_>, vmf: &Vmf<'_>) -> VmFault {
+    let _f = cx.enter(Func::DaxIomapPmdFault);
     let at = Location::caller();
     let vma = vmf.vma;
     let pmd_addr = vmf.address & PMD_MASK;
@@ -152,6 +154,7 @@ async fn pmd_fault_mapped_range(cx: &Cx<'_>, vmf: &Vmf<'_>, pgoff: u64, at: &'st
 /// dax_pmd_insert_mapping(): the pfn must be 2 MiB aligned; record the PMD entry, then
 /// install the huge PMD with vmf_insert_pfn_pmd().
 async fn dax_pmd_insert_mapping(cx: &Cx<'_>, vmf: &Vmf<'_>, iomap: &IomapDesc, pos: u64, entry: &mut Item) -> VmFault {
+    let _f = cx.enter(Func::DaxPmdInsertMapping);
     let at = Location::caller();
     let sector = iomap.sector(pos);
     let pfn = pfn_of_sector(sector);
@@ -170,6 +173,7 @@ async fn dax_pmd_insert_mapping(cx: &Cx<'_>, vmf: &Vmf<'_>, iomap: &IomapDesc, p
 /// dax_pmd_load_hole(): map the huge zero page for a read of a 2 MiB hole. The radix entry
 /// becomes a huge-zero-page entry even if the PMD slot turns out to be taken.
 async fn dax_pmd_load_hole(cx: &Cx<'_>, vmf: &Vmf<'_>, entry: &mut Item) -> VmFault {
+    let _f = cx.enter(Func::DaxPmdLoadHole);
     let at = Location::caller();
     mm_get_huge_zero_page(vmf);
     match dax_insert_mapping_entry(cx, &cx.k.mapping, vmf, *entry, 0, RADIX_DAX_PMD | RADIX_DAX_HZP).await {

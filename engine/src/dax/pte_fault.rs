@@ -10,12 +10,14 @@ use crate::kernel::Errno;
 use crate::mm::{PAGE_SIZE, PeSize, VmFault, Vmf, finish_fault};
 use crate::radix::Item;
 use crate::sim::Cx;
+use crate::trace::Func;
 use std::panic::Location;
 
 /// In 4.11 the extent is looked up (and for writes allocated) before the entry is grabbed:
 /// iomap_begin runs without the entry lock ("dax: Call ->iomap_begin without entry lock
 /// during dax fault"). That order is what the 4.12 fault-vs-write fix later reverses.
 pub async fn dax_iomap_pte_fault(cx: &Cx<'_>, vmf: &Vmf<'_>) -> VmFault {
+    let _f = cx.enter(Func::DaxIomapPteFault);
     let at = Location::caller();
     let mapping = &cx.k.mapping;
     let pos = vmf.pgoff << 12;

@@ -5,6 +5,7 @@ use super::memory::{read_phys, write_phys};
 use super::{Mm, PMD_SIZE, PmdSlot, VmFault, handle_mm_fault};
 use crate::sim::{Cx, ThreadEnd};
 use crate::trace::EventKind;
+use crate::trace::Func;
 use std::panic::Location;
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -18,6 +19,7 @@ const MAX_FAULTS_PER_ACCESS: u32 = 32;
 
 /// One 8-byte access at `addr`. Returns the value loaded (or stored).
 pub async fn user_access(cx: &Cx<'_>, mm: &Mm, addr: u64, access: Access) -> Result<u64, ThreadEnd> {
+    let _f = cx.enter(Func::UserAccess);
     let write = matches!(access, Access::Store(_));
     for _ in 0..MAX_FAULTS_PER_ACCESS {
         if let Some(v) = mmu_access(cx, mm, addr, access).await {

@@ -9,9 +9,11 @@ use crate::dax::dax_pfn_mkwrite;
 use crate::fs::daxfs_fault;
 use crate::mm::{Mm, Vma};
 use crate::sim::Cx;
+use crate::trace::Func;
 
 /// handle_mm_fault() → __handle_mm_fault() for a fault at `address` in `vma`.
 pub async fn handle_mm_fault(cx: &Cx<'_>, mm: &Mm, vma: &Vma, address: u64, write: bool) -> VmFault {
+    let _f = cx.enter(Func::HandleMmFault);
     let vmf = Vmf::new(mm, vma, address, write);
     let orig = pmd_read(cx, mm, vmf.address).await;
     match orig.kind {
@@ -39,17 +41,20 @@ pub async fn handle_mm_fault(cx: &Cx<'_>, mm: &Mm, vma: &Vma, address: u64, writ
 
 /// A DAX vma has ->huge_fault, so an empty PMD slot goes to the filesystem first.
 async fn create_huge_pmd(cx: &Cx<'_>, vmf: &Vmf<'_>) -> VmFault {
+    let _f = cx.enter(Func::CreateHugePmd);
     Box::pin(daxfs_fault(cx, vmf, PeSize::Pmd)).await
 }
 
 /// A write to a read-only huge PMD (the huge zero page, or a PMD mapped by a read fault).
 async fn wp_huge_pmd(cx: &Cx<'_>, vmf: &Vmf<'_>) -> VmFault {
+    let _f = cx.enter(Func::WpHugePmd);
     Box::pin(daxfs_fault(cx, vmf, PeSize::Pmd)).await
 }
 
 /// handle_pte_fault(): the v4.11 guard tests pmd_trans_unstable() before pmd_devmap(), so a
 /// DAX huge PMD here is reported as a "bad pmd" and cleared before the fault is retried.
 pub async fn handle_pte_fault(cx: &Cx<'_>, vmf: &Vmf<'_>) -> VmFault {
+    let _f = cx.enter(Func::HandlePteFault);
     match pte_fault_guard(cx, vmf).await {
         PteGuard::Retry => VmFault::NONE,
         PteGuard::NoPte => do_fault(cx, vmf).await,
@@ -60,6 +65,7 @@ pub async fn handle_pte_fault(cx: &Cx<'_>, vmf: &Vmf<'_>) -> VmFault {
 
 /// do_fault(): read, private write (COW) or shared write, all through ->fault.
 async fn do_fault(cx: &Cx<'_>, vmf: &Vmf<'_>) -> VmFault {
+    let _f = cx.enter(Func::DoFault);
     // do_read_fault, do_cow_fault and do_shared_fault all return at once when ->fault
     // answers with an error, NOPAGE, RETRY or DONE_COW, which DAX always does: it installs
     // the PTE itself.
@@ -74,6 +80,7 @@ async fn do_fault(cx: &Cx<'_>, vmf: &Vmf<'_>) -> VmFault {
 ///   handler again: it allocates and replaces the hole page ("hole fill");
 /// - private: wp_page_copy() gives the process its own copy.
 async fn do_wp_page(cx: &Cx<'_>, vmf: &Vmf<'_>, orig: Pte) -> VmFault {
+    let _f = cx.enter(Func::DoWpPage);
     match (vmf.vma.shared, orig.kind) {
         (true, PteKind::Devmap) => Box::pin(daxfs_pfn_mkwrite(cx, vmf, orig)).await,
         (true, _) => do_fault(cx, vmf).await,
@@ -84,6 +91,7 @@ async fn do_wp_page(cx: &Cx<'_>, vmf: &Vmf<'_>, orig: Pte) -> VmFault {
 /// ext4_dax_pfn_mkwrite() in shape: under the fault lock, SIGBUS beyond EOF, else
 /// dax_pfn_mkwrite().
 async fn daxfs_pfn_mkwrite(cx: &Cx<'_>, vmf: &Vmf<'_>, orig: Pte) -> VmFault {
+    let _f = cx.enter(Func::DaxfsPfnMkwrite);
     cx.down_read(&cx.k.inode.mmap_sem).await;
     let size_pages = cx.k.inode.i_size().div_ceil(super::PAGE_SIZE);
     let ret = if vmf.pgoff >= size_pages { VmFault::SIGBUS } else { dax_pfn_mkwrite(cx, vmf, orig).await };

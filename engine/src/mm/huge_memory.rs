@@ -4,11 +4,13 @@ use super::{PmdKind, PmdSlot, VmFault, Vmf};
 use crate::check::{Invariant, Note};
 use crate::sim::Cx;
 use crate::trace::EventKind;
+use crate::trace::Func;
 use std::panic::Location;
 
 /// vmf_insert_pfn_pmd() → insert_pfn_pmd(): under the PMD lock, write a huge devmap PMD
 /// unconditionally. Whatever the slot held is overwritten, a PTE table included.
 pub async fn vmf_insert_pfn_pmd(cx: &Cx<'_>, vmf: &Vmf<'_>, pfn: u64, write: bool) -> VmFault {
+    let _f = cx.enter(Func::VmfInsertPfnPmd);
     let at = Location::caller();
     cx.sched(at).await;
     let addr = vmf.address & super::PMD_MASK;
@@ -27,6 +29,7 @@ pub async fn vmf_insert_pfn_pmd(cx: &Cx<'_>, vmf: &Vmf<'_>, pfn: u64, write: boo
 /// split_huge_pmd() on a DAX vma: a huge PMD (devmap or zero) is simply cleared, whoever
 /// installed it; an empty slot or a PTE table is left alone.
 pub async fn split_huge_pmd(cx: &Cx<'_>, vmf: &Vmf<'_>) {
+    let _f = cx.enter(Func::SplitHugePmd);
     let at = Location::caller();
     cx.sched(at).await;
     let addr = vmf.address & super::PMD_MASK;

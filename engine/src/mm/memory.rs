@@ -9,6 +9,7 @@ use crate::kernel::Errno;
 use crate::pmem::{is_pmem_pfn, pmem_offset};
 use crate::sim::Cx;
 use crate::trace::EventKind;
+use crate::trace::Func;
 use std::panic::Location;
 
 /// What an unlocked read of a PMD slot saw.
@@ -84,6 +85,7 @@ pub(super) async fn pte_fault_guard(cx: &Cx<'_>, vmf: &Vmf<'_>) -> PteGuard {
 /// lock; the PMD lock is then taken and the slot populated only if it is still empty.
 /// __pte_alloc() reports success even when the slot turned into something else meanwhile.
 async fn pte_alloc(cx: &Cx<'_>, mm: &Mm, addr: u64) {
+    let _f = cx.enter(Func::PteAlloc);
     let at = Location::caller();
     cx.sched(at).await;
     let slot = mm.pt.with(|pt| pt.kind(addr));
@@ -146,6 +148,7 @@ async fn insert_pfn_locked(cx: &Cx<'_>, vmf: &Vmf<'_>, addr: u64, pfn: u64) -> R
 
 /// vm_insert_mixed() → insert_pfn() → __get_locked_pte(): -EBUSY if a PTE is present.
 pub async fn vm_insert_mixed(cx: &Cx<'_>, vmf: &Vmf<'_>, addr: u64, pfn: u64) -> Result<(), Errno> {
+    let _f = cx.enter(Func::VmInsertMixed);
     pte_alloc(cx, vmf.mm, addr).await;
     insert_pfn_locked(cx, vmf, addr, pfn).await
 }
@@ -154,6 +157,7 @@ pub async fn vm_insert_mixed(cx: &Cx<'_>, vmf: &Vmf<'_>, addr: u64, pfn: u64) ->
 /// write): pte_alloc_one_map() checks the slot again after allocating, so a huge PMD that
 /// appeared meanwhile sends the fault back to retry instead of into the PMD's memory.
 pub async fn finish_fault(cx: &Cx<'_>, vmf: &Vmf<'_>, page: u32) -> VmFault {
+    let _f = cx.enter(Func::FinishFault);
     let at = Location::caller();
     pte_alloc(cx, vmf.mm, vmf.address).await;
     cx.sched(at).await;
@@ -190,6 +194,7 @@ pub async fn finish_fault(cx: &Cx<'_>, vmf: &Vmf<'_>, page: u32) -> VmFault {
 /// finish_mkwrite_fault() → wp_page_reuse(): make the PTE writable if it is still the one
 /// the fault started from.
 pub(crate) async fn finish_mkwrite_fault(cx: &Cx<'_>, vmf: &Vmf<'_>, orig: Pte) -> VmFault {
+    let _f = cx.enter(Func::FinishMkwriteFault);
     let at = Location::caller();
     cx.sched(at).await;
     let addr = vmf.address;
@@ -214,6 +219,7 @@ pub(crate) async fn finish_mkwrite_fault(cx: &Cx<'_>, vmf: &Vmf<'_>, orig: Pte) 
 /// wp_page_copy(): a write to a read-only PTE of a private mapping gets its own copy of
 /// the page's current contents.
 pub(super) async fn wp_page_copy(cx: &Cx<'_>, vmf: &Vmf<'_>, orig: Pte) -> VmFault {
+    let _f = cx.enter(Func::WpPageCopy);
     let at = Location::caller();
     let copy = cx.k.pages.alloc(true, None);
     let mut buf = [0u8; 4096];
@@ -268,6 +274,7 @@ pub(crate) fn write_phys(cx: &Cx<'_>, phys: u64, data: &[u8]) {
 /// PMD that intersects the range is cleared whole; PTE pages stay (only munmap frees
 /// them); private COW copies are left alone.
 pub async fn unmap_mapping_range(cx: &Cx<'_>, start: u64, len: u64) {
+    let _f = cx.enter(Func::UnmapMappingRange);
     let at = Location::caller();
     cx.sched(at).await;
     cx.emit(at, || EventKind::UnmapRange { start, len });

@@ -1,3 +1,4 @@
+use super::Func;
 use crate::check::Invariant;
 use crate::dax::FallbackReason;
 use crate::fs::IomapDesc;
@@ -46,6 +47,13 @@ pub enum RestartReason {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EventKind {
+    /// A modelled kernel function starts (paired with an `Exit`).
+    Enter {
+        func: Func,
+    },
+    Exit {
+        func: Func,
+    },
     ThreadExit {
         end: ThreadEnd,
     },

@@ -3,6 +3,7 @@
 mod diff;
 mod event;
 mod file;
+mod func;
 mod render;
 mod replay;
 
@@ -11,5 +12,6 @@ pub use event::{Event, EventKind, RestartReason, SrcLoc};
 pub use file::{
     Annotations, Bookmark, ENGINE_VERSION, FORMAT_VERSION, MAGIC, RecordMode, Trace, TraceError, write_atomically,
 };
+pub use func::{FnScope, Func};
 pub use render::{describe, entry_str, event_line, transcript};
 pub use replay::{Divergence, ReplayReport, replay_trace, same_event};

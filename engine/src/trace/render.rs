@@ -22,6 +22,8 @@ pub fn describe(kind: &EventKind, names: &[String]) -> String {
     use EventKind as E;
     let name = |t: Tid| names.get(t.index()).cloned().unwrap_or_else(|| format!("thread {}", t.0));
     match kind {
+        E::Enter { func } => format!("→ {}()", func.name()),
+        E::Exit { func } => format!("← {}()", func.name()),
         E::ThreadExit { end } => match end {
             ThreadEnd::Exited => "exits".into(),
             ThreadEnd::Sigbus { addr } => format!("gets SIGBUS at {addr:#x}"),

@@ -4,12 +4,15 @@ use daxlab::analysis::{Analysis, EexistKind, analyze, narrate};
 use daxlab::sim::Switch;
 use daxlab::trace::{Event, EventKind};
 
-/// Events that carry the story; the rest (rwsem traffic, iomap_end, preload_end, the end
-/// of a wait) stays in the trace but is left out of walkthroughs.
+/// Events that carry the story; the rest (function entries and exits, rwsem traffic,
+/// iomap_end, preload_end, the end of a wait) stays in the trace but is left out of
+/// walkthroughs.
 pub fn worth_telling(e: &Event) -> bool {
     !matches!(
         e.kind,
-        EventKind::RwsemAcquire { .. }
+        EventKind::Enter { .. }
+            | EventKind::Exit { .. }
+            | EventKind::RwsemAcquire { .. }
             | EventKind::RwsemRelease { .. }
             | EventKind::IomapEnd { .. }
             | EventKind::PreloadEnd
