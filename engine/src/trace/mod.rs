@@ -4,6 +4,7 @@ mod diff;
 mod event;
 mod file;
 mod func;
+mod perfetto;
 mod render;
 mod replay;
 
@@ -13,5 +14,6 @@ pub use file::{
     Annotations, Bookmark, ENGINE_VERSION, FORMAT_VERSION, MAGIC, RecordMode, Trace, TraceError, write_atomically,
 };
 pub use func::{FnScope, Func};
+pub use perfetto::to_perfetto;
 pub use render::{describe, entry_str, event_line, transcript};
 pub use replay::{Divergence, ReplayReport, replay_trace, same_event};

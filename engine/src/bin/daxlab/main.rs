@@ -51,6 +51,8 @@ enum Command {
     Diff(trace_cmd::TraceArg),
     /// Walk through a trace step by step, narrated, with its race annotations.
     Explain(trace_cmd::TraceArg),
+    /// Export a trace for Perfetto (Chrome trace-event JSON) or as a text transcript.
+    Export(trace_cmd::ExportArgs),
 }
 
 fn main() -> ExitCode {
@@ -78,6 +80,7 @@ fn main() -> ExitCode {
         Command::Convert(args) => trace_cmd::convert(args),
         Command::Diff(args) => trace_cmd::diff(args),
         Command::Explain(args) => trace_cmd::explain(args),
+        Command::Export(args) => trace_cmd::export(args),
     };
     match result {
         Ok(code) => code,

@@ -2,7 +2,7 @@
 
 use daxlab::analysis::{Snapshot, analyze, describe_state, narrate};
 use daxlab::sim::{ReplayScheduler, RunConfig, execute_with};
-use daxlab::trace::{Trace, diff_variants, event_line, replay_trace, transcript};
+use daxlab::trace::{Trace, diff_variants, event_line, replay_trace, to_perfetto, transcript, write_atomically};
 use daxlab::{Scenario, Variant};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -166,4 +166,42 @@ pub fn diff(args: TraceArg) -> Result<ExitCode, String> {
     }
     let failed = rex.outcome.is_failure() || cex.outcome.is_failure();
     Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportFormat {
+    /// Chrome trace-event JSON for the Perfetto UI (ui.perfetto.dev).
+    Perfetto,
+    /// The transcript: every event, one line each, and the outcome.
+    Text,
+}
+
+#[derive(clap::Args)]
+pub struct ExportArgs {
+    trace: PathBuf,
+    #[arg(long, value_enum, default_value = "perfetto")]
+    format: ExportFormat,
+    /// Write here instead of to standard output.
+    #[arg(long, short)]
+    output: Option<PathBuf>,
+}
+
+pub fn export(args: ExportArgs) -> Result<ExitCode, String> {
+    let (trace, sc) = load(&args.trace)?;
+    let names = sc.thread_names();
+    let bytes = match args.format {
+        ExportFormat::Perfetto => serde_json::to_vec(&to_perfetto(&trace, &names)).map_err(|e| e.to_string())?,
+        ExportFormat::Text => transcript(&trace.events, &trace.outcome, &names).into_bytes(),
+    };
+    match &args.output {
+        Some(path) => {
+            write_atomically(path, &bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+            eprintln!("wrote {}", path.display());
+        }
+        None => {
+            use std::io::Write;
+            std::io::stdout().write_all(&bytes).map_err(|e| e.to_string())?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
