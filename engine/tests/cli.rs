@@ -86,7 +86,7 @@ fn witnesses_are_traces_that_replay_and_convert() {
     // Edit one event by hand: T2's insert now claims -EEXIST. The replay must diverge at
     // exactly that event.
     let mut v: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
-    let events = v["trace"]["events"].as_array_mut().unwrap();
+    let events = v["trace"]["events"]["events"].as_array_mut().unwrap();
     let (index, insert) = events
         .iter_mut()
         .enumerate()

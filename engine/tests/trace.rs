@@ -83,9 +83,15 @@ fn bad_json_input_is_refused_with_what_is_wrong() {
 
     // Structurally fine, but naming a thread the scenario does not have.
     let mut v: serde_json::Value = serde_json::from_str(&json).unwrap();
-    v["trace"]["events"][0]["tid"] = serde_json::json!(9);
+    v["trace"]["events"]["events"][0]["tid"] = serde_json::json!(9);
     let e = err(serde_json::to_string(&v).unwrap().as_bytes());
     assert!(e.to_string().contains("thread 9"), "{e}");
+
+    // An event pointing past the source-file table.
+    let mut v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    v["trace"]["events"]["events"][0]["file"] = serde_json::json!(4000);
+    let e = err(serde_json::to_string(&v).unwrap().as_bytes());
+    assert!(e.to_string().contains("source file 4000"), "{e}");
 
     // The embedded scenario must itself be valid.
     let mut v: serde_json::Value = serde_json::from_str(&json).unwrap();

@@ -60,6 +60,7 @@ pub struct Trace {
     pub switches: Vec<Switch>,
     /// Which thread ran each step, run-length encoded.
     pub runs: Vec<(Tid, u32)>,
+    #[serde(with = "super::wire")]
     pub events: Vec<Event>,
     pub annotations: Annotations,
 }

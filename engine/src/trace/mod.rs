@@ -7,6 +7,7 @@ mod func;
 mod perfetto;
 mod render;
 mod replay;
+mod wire;
 
 pub use diff::{VariantDiff, diff_variants};
 pub use event::{Event, EventKind, RestartReason, SrcLoc};
