@@ -77,6 +77,9 @@ pub enum Op {
     Store { at: Size, value: Size },
     /// An 8-byte load.
     Load { at: Size },
+    /// holetest's loop: store `value` at offset `at` of each of `pages` consecutive pages,
+    /// in increasing page order (each store as `store` would do it).
+    Sweep { at: Size, pages: Size, value: Size },
     /// Fault on file page `page` directly: size "pte" enters the core-mm 4 KiB path at
     /// handle_pte_fault() (as a PMD fallback would), size "pmd" calls ->huge_fault. The
     /// fault is not retried.
@@ -303,8 +306,8 @@ impl Scenario {
         for (ti, t) in p.threads.iter().enumerate() {
             for (oi, op) in t.ops.iter().enumerate() {
                 let field = format!("process[{pi}].thread[{ti}].ops[{oi}]");
-                let offset = match op.get_ref() {
-                    Op::Store { at, .. } | Op::Load { at } => {
+                let offsets = match op.get_ref() {
+                    Op::Store { at, .. } | Op::Load { at } | Op::Sweep { at, .. } => {
                         if at.0 % 8 != 0 {
                             return Err(self.invalid(
                                 op.span(),
@@ -312,11 +315,22 @@ impl Scenario {
                                 "8-byte accesses must be 8-byte aligned",
                             ));
                         }
-                        at.0
+                        let pages = match op.get_ref() {
+                            Op::Sweep { pages, .. } => pages.0,
+                            _ => 1,
+                        };
+                        if pages == 0 {
+                            return Err(self.invalid(
+                                op.span(),
+                                format!("{field}.pages"),
+                                "a sweep needs at least one page",
+                            ));
+                        }
+                        [at.0, at.0.saturating_add((pages - 1).saturating_mul(4096))]
                     }
-                    Op::Fault { page, .. } => page.0 << 12,
+                    Op::Fault { page, .. } => [page.0 << 12; 2],
                 };
-                if offset < m.offset.0 || offset >= m.offset.0 + len {
+                if let Some(&offset) = offsets.iter().find(|&&o| o < m.offset.0 || o >= m.offset.0 + len) {
                     return Err(self.invalid(
                         op.span(),
                         field,

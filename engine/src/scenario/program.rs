@@ -17,6 +17,9 @@ pub async fn run_thread(cx: &Cx<'_>, mm: &Mm, ops: &[Op], unmap_at_exit: bool) -
         let r = match *op {
             Op::Store { at, value } => user_access(cx, mm, addr_of(at.0), Access::Store(value.0)).await.map(drop),
             Op::Load { at } => user_access(cx, mm, addr_of(at.0), Access::Load).await.map(drop),
+            Op::Sweep { at, pages, value } => {
+                sweep(cx, mm, (0..pages.0).map(|k| addr_of(at.0 + (k << 12))), value.0).await
+            }
             Op::Fault { page, size, write } => {
                 let addr = addr_of(page.0 << 12);
                 let vmf = Vmf::new(mm, vma, addr, write);
@@ -41,4 +44,12 @@ pub async fn run_thread(cx: &Cx<'_>, mm: &Mm, ops: &[Op], unmap_at_exit: bool) -
         cx.exit_mm(mm);
     }
     ThreadEnd::Exited
+}
+
+/// Stores `value` at each address in turn, stopping at the first store that kills the thread.
+async fn sweep(cx: &Cx<'_>, mm: &Mm, addrs: impl Iterator<Item = u64>, value: u64) -> Result<(), ThreadEnd> {
+    for addr in addrs {
+        user_access(cx, mm, addr, Access::Store(value)).await?;
+    }
+    Ok(())
 }

@@ -14,13 +14,14 @@ pub struct RunConfig {
     pub variant: Variant,
     /// Record events (exploration turns this off and re-runs witnesses with it on).
     pub record: bool,
-    /// A run longer than this is reported as a livelock.
+    /// A run longer than this is reported as a livelock. A backstop only: a fault that
+    /// keeps retrying is caught per access, and spinning or sleeping threads take no steps.
     pub max_steps: u32,
 }
 
 impl RunConfig {
     pub fn new(variant: Variant) -> Self {
-        RunConfig { variant, record: true, max_steps: 200_000 }
+        RunConfig { variant, record: true, max_steps: 50_000_000 }
     }
 }
 
