@@ -91,6 +91,26 @@ impl Cx<'_> {
         }
     }
 
+    /// trylock_page(): takes PG_locked if it is free, never sleeps.
+    #[track_caller]
+    pub fn trylock_page<'a>(&'a self, page: u32) -> impl Future<Output = bool> + 'a {
+        let at = Location::caller();
+        async move {
+            self.sched(at).await;
+            let got = self.k.pages.with(page, |p| {
+                let free = p.locked_by.is_none();
+                if free {
+                    p.locked_by = Some(self.tid);
+                }
+                free
+            });
+            if got {
+                self.emit(at, || EventKind::PageLock { page });
+            }
+            got
+        }
+    }
+
     /// unlock_page(): clears PG_locked and wakes the page's waiters.
     #[track_caller]
     pub fn unlock_page<'a>(&'a self, page: u32) -> impl Future<Output = ()> + 'a {

@@ -8,7 +8,7 @@ mod scheduler;
 
 pub use cx::{Cx, Runtime, SchedPoint};
 pub use executor::{SimRuntime, Switch, ThreadEnd, ThreadSpawn};
-pub use run::{Execution, RunConfig, execute};
+pub use run::{Execution, RunConfig, execute, execute_with};
 pub use scheduler::{
     Choice, ChoicePick, DefaultScheduler, RandomScheduler, ReplayScheduler, Scheduler, SplitMix64, ThreadPick,
 };

@@ -4,6 +4,7 @@
 use super::executor::{SimRuntime, ThreadSpawn};
 use super::{Cx, Schedule, Scheduler, Switch, Tid, Variant};
 use crate::check::{Note, Outcome, RunEnd, classify};
+use crate::kernel::Kernel;
 use crate::scenario::{Scenario, run_thread};
 use crate::trace::Event;
 use std::collections::BTreeSet;
@@ -36,6 +37,18 @@ pub struct Execution {
 }
 
 pub fn execute(sc: &Scenario, cfg: &RunConfig, sched: &mut dyn Scheduler) -> Execution {
+    execute_with(sc, cfg, sched, |_| ()).0
+}
+
+/// [`execute`], handing the machine as the threads left it to `inspect` (tree contents,
+/// page tables, counters) before the outcome is classified — classification tears the
+/// page tables down, as process exit would.
+pub fn execute_with<R>(
+    sc: &Scenario,
+    cfg: &RunConfig,
+    sched: &mut dyn Scheduler,
+    inspect: impl FnOnce(&Kernel) -> R,
+) -> (Execution, R) {
     let k = sc.build(cfg.variant);
     let rt = SimRuntime::new(sched, cfg.record);
     let spawns: Vec<ThreadSpawn<'_>> = sc
@@ -55,9 +68,10 @@ pub fn execute(sc: &Scenario, cfg: &RunConfig, sched: &mut dyn Scheduler) -> Exe
         })
         .collect();
     let res = rt.run(spawns, cfg.max_steps);
+    let inspected = inspect(&k);
     let outcome = classify(&k, RunEnd { ends: &res.ends, hung: &res.hung, step_limit_hit: res.step_limit_hit });
     let notes = k.obs.with(|o| o.notes.clone());
-    Execution {
+    let ex = Execution {
         outcome,
         notes,
         schedule: res.schedule,
@@ -65,5 +79,6 @@ pub fn execute(sc: &Scenario, cfg: &RunConfig, sched: &mut dyn Scheduler) -> Exe
         steps: res.steps,
         preemptions: res.preemptions,
         switches: res.switches,
-    }
+    };
+    (ex, inspected)
 }

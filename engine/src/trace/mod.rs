@@ -3,5 +3,5 @@
 mod event;
 mod render;
 
-pub use event::{Event, EventKind, RestartReason, SrcLoc};
+pub use event::{Event, EventKind, KeepReason, RestartReason, SrcLoc, Syscall};
 pub use render::{describe, entry_str};
