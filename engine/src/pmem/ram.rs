@@ -45,11 +45,13 @@ impl State {
     }
 
     fn clean(&mut self, offset: u64, len: u64) {
-        if self.media.is_empty() {
-            return;
-        }
-        for line in Self::lines(offset, len) {
-            self.media.remove(&line);
+        let lines = Self::lines(offset, len);
+        if (self.media.len() as u64) < lines.end - lines.start {
+            self.media.retain(|line, _| !lines.contains(line));
+        } else {
+            for line in lines {
+                self.media.remove(&line);
+            }
         }
     }
 }
