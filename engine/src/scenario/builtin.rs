@@ -22,6 +22,7 @@ pub const BUILTINS: &[(&str, &str)] = &[
     ("drop-caches-mapped-entry", include_str!("../../scenarios/drop-caches-mapped-entry.toml")),
     ("fsync-vs-fsync", include_str!("../../scenarios/fsync-vs-fsync.toml")),
     ("fsync-pte-in-pmd-entry", include_str!("../../scenarios/fsync-pte-in-pmd-entry.toml")),
+    ("truncate-vs-drop-caches", include_str!("../../scenarios/truncate-vs-drop-caches.toml")),
 ];
 
 pub fn builtin_names() -> Vec<&'static str> {
