@@ -40,7 +40,11 @@ ops = [{ops}]
 
 #[test]
 fn a_private_write_to_a_hole_falls_back_from_pmd_and_copies_into_an_anonymous_page() {
-    let sc = scenario("always", r#"{ op = "read", at = 0 }"#, r#"{ op = "store", at = 0x1000, value = 0x42 }, { op = "load", at = 0x1000 }"#);
+    let sc = scenario(
+        "always",
+        r#"{ op = "read", at = 0 }"#,
+        r#"{ op = "store", at = 0x1000, value = 0x42 }, { op = "load", at = 0x1000 }"#,
+    );
     for v in BOTH {
         let (ex, s) = run(&sc, v);
         assert_eq!(ex.outcome, Outcome::Ok);
@@ -60,7 +64,8 @@ fn a_private_write_to_a_hole_falls_back_from_pmd_and_copies_into_an_anonymous_pa
 #[test]
 fn a_private_write_to_a_mapped_block_copies_the_pmem_data() {
     let setup = r#"{ op = "store", at = 0x1000, value = 0xa }"#;
-    let ops = r#"{ op = "store", at = 0x1008, value = 0xb }, { op = "load", at = 0x1000 }, { op = "read", at = 0x1008 }"#;
+    let ops =
+        r#"{ op = "store", at = 0x1008, value = 0xb }, { op = "load", at = 0x1000 }, { op = "read", at = 0x1008 }"#;
     for thp in ["always", "never"] {
         for v in BOTH {
             let (ex, s) = run(&scenario(thp, setup, ops), v);
@@ -80,14 +85,23 @@ fn a_private_write_to_a_mapped_block_copies_the_pmem_data() {
 fn a_private_write_through_a_read_only_pte_goes_to_wp_page_copy() {
     // THP off: the read maps the block with a read-only DAX PTE; the store then takes
     // do_wp_page() on a private vma.
-    let sc = scenario("never", r#"{ op = "store", at = 0x1000, value = 0xa }"#, r#"{ op = "load", at = 0x1000 }, { op = "store", at = 0x1000, value = 0xc }"#);
+    let sc = scenario(
+        "never",
+        r#"{ op = "store", at = 0x1000, value = 0xa }"#,
+        r#"{ op = "load", at = 0x1000 }, { op = "store", at = 0x1000, value = 0xc }"#,
+    );
     for v in BOTH {
         let (ex, s) = run(&sc, v);
         assert_eq!(ex.outcome, Outcome::Ok);
         let load = pos(&ex, 0, |k| matches!(k, E::Load { value: 0xa, .. })).unwrap();
         let faults_after = ex.events[load..].iter().filter(|e| matches!(e.kind, E::FaultBegin { .. })).count();
         assert_eq!(faults_after, 0, "no ->fault: the copy is made in do_wp_page()");
-        pos(&ex, load, |k| matches!(k, E::PteInstall { pte, .. } if matches!(pte.kind, PteKind::Anon { .. }) && pte.write)).unwrap();
+        pos(
+            &ex,
+            load,
+            |k| matches!(k, E::PteInstall { pte, .. } if matches!(pte.kind, PteKind::Anon { .. }) && pte.write),
+        )
+        .unwrap();
         assert!(!ex.events.iter().any(|e| matches!(e.kind, E::SyscallEnter { call: Syscall::Write, .. })));
         assert!(matches!(s.pts[1].pte(BASE + 0x1000).map(|p| p.kind), Some(PteKind::Anon { .. })));
     }
@@ -95,7 +109,11 @@ fn a_private_write_through_a_read_only_pte_goes_to_wp_page_copy() {
 
 #[test]
 fn a_private_read_may_map_a_huge_pmd_and_a_write_then_splits_it() {
-    let sc = scenario("always", r#"{ op = "store", at = 0x1000, value = 0xa }"#, r#"{ op = "load", at = 0x1000 }, { op = "store", at = 0x1000, value = 0xc }"#);
+    let sc = scenario(
+        "always",
+        r#"{ op = "store", at = 0x1000, value = 0xa }"#,
+        r#"{ op = "load", at = 0x1000 }, { op = "store", at = 0x1000, value = 0xc }"#,
+    );
     for v in BOTH {
         let (ex, s) = run(&sc, v);
         assert_eq!(ex.outcome, Outcome::Ok);

@@ -33,10 +33,8 @@ ops = [{ op = "load", at = 0x1000 }]
         assert_eq!(ex.outcome, Outcome::Ok);
         let ins = pos(&ex, 0, |k| matches!(k, E::Insert { index: 0, order: 9, item: Item::Exceptional(0x2e), .. }))
             .expect("a locked empty PMD entry");
-        pos(&ex, ins, |k| {
-            matches!(k, E::Replace { old: Item::Exceptional(0x2e), new: Item::Exceptional(0x1e), .. })
-        })
-        .expect("becomes the locked huge zero page entry 0x1e");
+        pos(&ex, ins, |k| matches!(k, E::Replace { old: Item::Exceptional(0x2e), new: Item::Exceptional(0x1e), .. }))
+            .expect("becomes the locked huge zero page entry 0x1e");
         pos(&ex, ins, |k| matches!(k, E::PmdInstall { new: PmdKind::HugeZero, write: false, .. })).unwrap();
         assert!(kinds(&ex).iter().any(|k| matches!(k, E::FaultDone { result: VmFault::NOPAGE, .. })));
         assert_eq!(s.entries, vec![(0, 9, Item::Exceptional(0x1a), 0)]);
@@ -49,16 +47,16 @@ ops = [{ op = "load", at = 0x1000 }]
 fn dax_pmd_load_hole_falls_back_when_the_pmd_slot_is_taken_but_leaves_the_hzp_entry() {
     let sc = load("pmd-downgrade");
     for v in BOTH {
-        let (ex, _) = find(&sc, v, 2, |ex| {
-            has_note(ex, Note::Fallback { reason: FallbackReason::LoadHolePmdNotNone })
-        })
-        .expect("two PMD readers of one mm race to install the huge zero page");
-        let fb = pos(&ex, 0, |k| matches!(k, E::Fallback { reason: FallbackReason::LoadHolePmdNotNone, .. }))
-            .unwrap();
+        let (ex, _) = find(&sc, v, 2, |ex| has_note(ex, Note::Fallback { reason: FallbackReason::LoadHolePmdNotNone }))
+            .expect("two PMD readers of one mm race to install the huge zero page");
+        let fb = pos(&ex, 0, |k| matches!(k, E::Fallback { reason: FallbackReason::LoadHolePmdNotNone, .. })).unwrap();
         let tid = ex.events[fb].tid;
         // The entry was made (or kept) a huge zero page entry before the pmd_none() check.
-        assert!(ex.events[..fb].iter().any(|e| e.tid == tid
-            && matches!(e.kind, E::Replace { new: Item::Exceptional(0x1e), .. })));
+        assert!(
+            ex.events[..fb]
+                .iter()
+                .any(|e| e.tid == tid && matches!(e.kind, E::Replace { new: Item::Exceptional(0x1e), .. }))
+        );
         assert_eq!(ex.outcome, Outcome::Ok);
     }
 }
@@ -84,10 +82,14 @@ fn a_4k_read_fault_downgrades_a_huge_zero_page_entry() {
         assert!(lock < unmap && unmap < preload && preload < delete && delete < insert);
         // Then T2 and T3's PMD faults meet the 4 KiB entry inside their range and fall back.
         assert!(has_note(&ex, Note::Fallback { reason: FallbackReason::GrabEexist }));
-        let pages: Vec<u64> = s.entries.iter().map(|(i, o, item, _)| {
-            assert_eq!((*o, item.is_exceptional()), (0, false));
-            *i
-        }).collect();
+        let pages: Vec<u64> = s
+            .entries
+            .iter()
+            .map(|(i, o, item, _)| {
+                assert_eq!((*o, item.is_exceptional()), (0, false));
+                *i
+            })
+            .collect();
         assert_eq!(pages, vec![0x205, 0x2a0, 0x3f0], "three 4 KiB hole pages");
         assert_eq!((s.nrpages, s.nrexceptional), (3, 0));
     }
@@ -107,8 +109,11 @@ fn the_downgrade_wakes_all_waiters_on_the_pmd_key() {
         assert_eq!(ex.outcome, Outcome::Ok);
         // Both re-look-up their own index and fall back to 4 KiB.
         for t in [2u8, 3] {
-            assert!(ex.events.iter().any(|e| e.tid.0 == t
-                && matches!(e.kind, E::Fallback { reason: FallbackReason::GrabEexist, .. })));
+            assert!(
+                ex.events
+                    .iter()
+                    .any(|e| e.tid.0 == t && matches!(e.kind, E::Fallback { reason: FallbackReason::GrabEexist, .. }))
+            );
         }
     }
 }

@@ -42,9 +42,14 @@ fn fsync_write_protects_flushes_and_cleans_a_4k_entry() {
             pos(&ex, from, p).unwrap_or_else(|| panic!("missing: {what}"))
         };
         let tag = step(0, "tagging", &|k| matches!(k, E::TagForWriteback { tagged: 1, .. }));
-        let find = step(tag, "lookup", &|k| matches!(k, E::FindEntries { start: 0, tag: Some(PAGECACHE_TAG_TOWRITE), indices, .. } if indices == &[1]));
+        let find = step(
+            tag,
+            "lookup",
+            &|k| matches!(k, E::FindEntries { start: 0, tag: Some(PAGECACHE_TAG_TOWRITE), indices, .. } if indices == &[1]),
+        );
         let lock = step(find, "entry lock", &|k| matches!(k, E::EntryLock { index: 1, .. }));
-        let towrite = step(lock, "TOWRITE cleared", &|k| matches!(k, E::TagClear { index: 1, tag: PAGECACHE_TAG_TOWRITE }));
+        let towrite =
+            step(lock, "TOWRITE cleared", &|k| matches!(k, E::TagClear { index: 1, tag: PAGECACHE_TAG_TOWRITE }));
         let clean = step(towrite, "mkclean", &|k| matches!(k, E::Mkclean { huge: false, .. }));
         // Block 1 = sector 8 = pmem offset 0x1000.
         let flush = step(clean, "flush", &|k| matches!(k, E::PmemFlush { offset: 0x1000, len: 0x1000 }));
@@ -142,7 +147,8 @@ ops = [{ op = "punch-hole", offset = 0x1000, length = 0x1000 }, { op = "store", 
         };
         let t0 = ex.events[found].tid;
         let deleted = pos(ex, found, |k| matches!(k, E::Delete { index: 1, .. }));
-        let relook = ex.events[found..].iter().position(|e| e.tid == t0 && matches!(e.kind, E::Lookup { index: 1, .. }));
+        let relook =
+            ex.events[found..].iter().position(|e| e.tid == t0 && matches!(e.kind, E::Lookup { index: 1, .. }));
         match (deleted, relook) {
             (Some(d), Some(r)) if d < found + r => match &ex.events[found + r].kind {
                 E::Lookup { found: f, .. } => {
@@ -157,10 +163,8 @@ ops = [{ op = "punch-hole", offset = 0x1000, length = 0x1000 }, { op = "store", 
         // ... and finds nothing there any more,
         find(&sc, v, 2, |ex| skipped(ex, &|f| f.is_none())).expect("entry punched out");
         // ... or a new entry for another block (T1's store allocated a new one).
-        find(&sc, v, 2, |ex| {
-            skipped(ex, &|f| matches!(f, Some(Item::Exceptional(e)) if dax_radix_sector(*e) != 8))
-        })
-        .expect("entry reallocated");
+        find(&sc, v, 2, |ex| skipped(ex, &|f| matches!(f, Some(Item::Exceptional(e)) if dax_radix_sector(*e) != 8)))
+            .expect("entry reallocated");
     }
 }
 

@@ -75,8 +75,11 @@ fn page_cache_tree_insert_wakes_every_waiter_and_nobody_hangs() {
         for t in woken.iter() {
             // Each woken reader finds the page and takes the page lock, not the entry lock.
             assert!(ex.events[wake..].iter().any(|e| e.tid == t && matches!(e.kind, E::PageLock { page: 0 })));
-            assert!(ex.events[wake..].iter().any(|e| e.tid == t
-                && matches!(e.kind, E::GrabReturn { index: 5, result: Ok(Item::Page(0)), .. })));
+            assert!(
+                ex.events[wake..]
+                    .iter()
+                    .any(|e| e.tid == t && matches!(e.kind, E::GrabReturn { index: 5, result: Ok(Item::Page(0)), .. }))
+            );
         }
         assert_eq!(s.nrpages, 1);
     }
@@ -85,8 +88,7 @@ fn page_cache_tree_insert_wakes_every_waiter_and_nobody_hangs() {
 #[test]
 fn a_write_fills_the_hole_replacing_the_page_with_a_dirty_dax_entry() {
     for v in BOTH {
-        let (ex, s) =
-            run(&holes(r#"{ op = "load", at = 0x5000 }, { op = "store", at = 0x5000, value = 0xabcd }"#), v);
+        let (ex, s) = run(&holes(r#"{ op = "load", at = 0x5000 }, { op = "store", at = 0x5000, value = 0xabcd }"#), v);
         assert_eq!(ex.outcome, Outcome::Ok);
         assert!(has_note(&ex, Note::HoleFill));
         let grab = pos(&ex, 0, |k| matches!(k, E::GrabReturn { index: 5, result: Ok(Item::Page(0)), .. }))
@@ -132,8 +134,7 @@ ops = [{ op = "write", at = 0x5000, value = 2 }]
     for v in BOTH {
         let (ex, _) = find(&sc, v, 2, |ex| has_note(ex, Note::Restart { reason: RestartReason::PageTruncated }))
             .expect("an interleaving where the page goes while the fault waits for it");
-        let restart =
-            pos(&ex, 0, |k| matches!(k, E::Restart { reason: RestartReason::PageTruncated, .. })).unwrap();
+        let restart = pos(&ex, 0, |k| matches!(k, E::Restart { reason: RestartReason::PageTruncated, .. })).unwrap();
         let deleted = pos(&ex, 0, |k| matches!(k, E::PageCacheDelete { index: 5, .. })).unwrap();
         assert!(deleted < restart);
         assert_eq!(ex.events[deleted].tid.0, 1, "write(2)'s invalidation removed it");

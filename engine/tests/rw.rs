@@ -74,7 +74,8 @@ fn reading_past_eof_returns_nothing() {
 
 #[test]
 fn a_write_that_allocates_unmaps_and_drops_the_hole_page_when_nrpages_is_not_zero() {
-    let ops = r#"{ op = "load", at = 0x5000 }, { op = "write", at = 0x5000, value = 0x77 }, { op = "load", at = 0x5000 }"#;
+    let ops =
+        r#"{ op = "load", at = 0x5000 }, { op = "write", at = 0x5000, value = 0x77 }, { op = "load", at = 0x5000 }"#;
     for v in BOTH {
         let (ex, s) = run(&one_thread("never", ops), v);
         assert_eq!(ex.outcome, Outcome::Ok);
@@ -147,7 +148,12 @@ fn a_read_fault_that_saw_the_hole_maps_a_zero_page_after_write_filled_it() {
     for v in BOTH {
         let (ex, s) = find(&sc, v, 1, |ex| ex.outcome.is_failure()).expect("one preemption suffices");
         assert!(matches!(ex.outcome, Outcome::DataLoss { offset: 0x5000, expected: 0xfeed, found: 0, .. }));
-        let hole = pos(&ex, 0, |k| matches!(k, E::IomapBegin { write: false, result: Ok(m), .. } if m.kind == daxlab::fs::IomapType::Hole)).unwrap();
+        let hole = pos(
+            &ex,
+            0,
+            |k| matches!(k, E::IomapBegin { write: false, result: Ok(m), .. } if m.kind == daxlab::fs::IomapType::Hole),
+        )
+        .unwrap();
         let write = pos(&ex, hole, |k| matches!(k, E::IoCopy { write: true, .. })).unwrap();
         pos(&ex, write, |k| matches!(k, E::PageCacheInsert { index: 5, .. })).expect("hole page after the write");
         assert_eq!(s.nrpages, 1);

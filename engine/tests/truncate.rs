@@ -9,7 +9,6 @@ use daxlab::Outcome;
 use daxlab::check::{Invariant, Note};
 use daxlab::fs::ExtentState;
 use daxlab::mm::{PmdKind, PteKind};
-use daxlab::radix::Item;
 use daxlab::trace::{EventKind as E, KeepReason};
 
 const BASE: u64 = 0x7f00_0000_0000;
@@ -46,7 +45,8 @@ fn truncate_unmaps_deletes_entries_and_frees_blocks_beyond_the_new_eof() {
         assert_eq!(ex.outcome, Outcome::Ok, "the store beyond EOF is legitimately gone");
         let size = pos(&ex, 0, |k| matches!(k, E::Isize { old: 0x10000, new: 0x4000 })).unwrap();
         let unmap = pos(&ex, size, |k| matches!(k, E::UnmapRange { start: 0x4000, len: 0 })).unwrap();
-        let found = pos(&ex, unmap, |k| matches!(k, E::FindEntries { start: 4, indices, .. } if indices == &[5])).unwrap();
+        let found =
+            pos(&ex, unmap, |k| matches!(k, E::FindEntries { start: 4, indices, .. } if indices == &[5])).unwrap();
         let delete = pos(&ex, found, |k| matches!(k, E::Delete { index: 5, .. })).unwrap();
         pos(&ex, delete, |k| matches!(k, E::BlocksFreed { fblk: 5, len: 1 })).unwrap();
         assert_eq!(s.entries.iter().map(|e| e.0).collect::<Vec<_>>(), vec![1]);
@@ -100,9 +100,8 @@ fn fault_vs_truncate_runs_the_fault_wholly_before_or_after() {
         assert!(classes(&r).is_empty());
         assert!(r.rows.iter().any(|row| row.notes.contains(&"fallback(beyond-eof)".to_string())));
         let (before, _) = find(&sc, v, 1, |ex| {
-            pos(ex, 0, |k| matches!(k, E::PmdInstall { .. })).is_some_and(|i| {
-                pos(ex, i, |k| matches!(k, E::Delete { index: 0x200, .. })).is_some()
-            })
+            pos(ex, 0, |k| matches!(k, E::PmdInstall { .. }))
+                .is_some_and(|i| pos(ex, i, |k| matches!(k, E::Delete { index: 0x200, .. })).is_some())
         })
         .expect("fault first, then truncate deletes its PMD entry");
         assert_eq!(before.outcome, Outcome::Ok);
@@ -136,7 +135,10 @@ fn punch_hole_removes_dax_entries_and_hole_pages_in_the_range() {
 #[test]
 fn truncate_zaps_private_copies_beyond_eof_punch_hole_does_not() {
     let store = r#"{ op = "store", at = 0x5000, value = 1 }"#;
-    for (op, kept) in [(r#"{ op = "truncate", size = 0x4000 }"#, false), (r#"{ op = "punch-hole", offset = 0x5000, length = 0x1000 }"#, true)] {
+    for (op, kept) in [
+        (r#"{ op = "truncate", size = 0x4000 }"#, false),
+        (r#"{ op = "punch-hole", offset = 0x5000, length = 0x1000 }"#, true),
+    ] {
         let sc = scenario("never", "64KiB", false, &format!("{store}, {op}"));
         let (ex, s) = run(&sc, daxlab::Variant::Fixed);
         assert_eq!(ex.outcome, Outcome::Ok);
@@ -182,11 +184,15 @@ fn drop_caches_deletes_clean_dax_entries_but_keeps_dirty_ones() {
     for v in BOTH {
         let (ex, s) = run(&sc, v);
         assert_eq!(ex.outcome, Outcome::Ok);
-        let drop = pos(&ex, 0, |k| matches!(k, E::SyscallEnter { call: daxlab::trace::Syscall::DropCaches, .. })).unwrap();
+        let drop =
+            pos(&ex, 0, |k| matches!(k, E::SyscallEnter { call: daxlab::trace::Syscall::DropCaches, .. })).unwrap();
         let del = pos(&ex, drop, |k| matches!(k, E::Delete { index: 1, .. })).expect("clean entry 1 goes");
         pos(&ex, del, |k| matches!(k, E::InvalidateKeep { index: 2, reason: KeepReason::Dirty })).unwrap();
         // The mapped hole page stays (invalidate_inode_page skips mapped pages).
-        assert_eq!(s.entries.iter().map(|e| (e.0, e.2.is_exceptional())).collect::<Vec<_>>(), vec![(2, true), (5, false)]);
+        assert_eq!(
+            s.entries.iter().map(|e| (e.0, e.2.is_exceptional())).collect::<Vec<_>>(),
+            vec![(2, true), (5, false)]
+        );
         // ... and the deleted entry's PTE is still there: nothing unmapped it.
         assert!(s.pts[0].pte(BASE + 0x1000).is_some());
     }
@@ -236,7 +242,8 @@ fn a_mapped_entry_deleted_by_drop_caches_livelocks_the_next_store() {
         assert!(matches!(ex.outcome, Outcome::Livelock { .. }));
         let drop = pos(&ex, 0, |k| matches!(k, E::Delete { index: 1, .. })).unwrap();
         // Every retry: lookup finds nothing, dax_pfn_mkwrite returns NOPAGE.
-        let misses = ex.events[drop..].iter().filter(|e| matches!(e.kind, E::Lookup { index: 1, found: None, .. })).count();
+        let misses =
+            ex.events[drop..].iter().filter(|e| matches!(e.kind, E::Lookup { index: 1, found: None, .. })).count();
         assert!(misses >= 30, "the store keeps faulting ({misses} empty lookups)");
     }
 }

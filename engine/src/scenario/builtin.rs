@@ -23,6 +23,7 @@ pub const BUILTINS: &[(&str, &str)] = &[
     ("fsync-vs-fsync", include_str!("../../scenarios/fsync-vs-fsync.toml")),
     ("fsync-pte-in-pmd-entry", include_str!("../../scenarios/fsync-pte-in-pmd-entry.toml")),
     ("truncate-vs-drop-caches", include_str!("../../scenarios/truncate-vs-drop-caches.toml")),
+    ("misaligned-pmd", include_str!("../../scenarios/misaligned-pmd.toml")),
 ];
 
 pub fn builtin_names() -> Vec<&'static str> {

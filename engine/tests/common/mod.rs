@@ -42,9 +42,10 @@ impl Snap {
 }
 
 pub fn snap(k: &Kernel) -> Snap {
-    let entries = k.mapping.page_tree.with(|t| {
-        t.entries().into_iter().map(|(f, tags)| (f.first_index, f.order, f.item, tags)).collect()
-    });
+    let entries = k
+        .mapping
+        .page_tree
+        .with(|t| t.entries().into_iter().map(|(f, tags)| (f.first_index, f.order, f.item, tags)).collect());
     Snap {
         entries,
         nrpages: k.mapping.nrpages(),
