@@ -43,7 +43,9 @@ pub async fn truncate_pagecache_range(cx: &Cx<'_>, mapping: &AddressSpace, lstar
 /// the end of the file). Scenario ranges are page aligned, so there are no partial pages.
 ///
 /// A first pass removes what it can without sleeping on page locks; a second pass goes
-/// over the range again until nothing is left in it. The walk reports a multi-order entry
+/// over the range again until nothing is left in it. Faults cannot refill the range (the
+/// caller holds the fault lock exclusively); fsync can hold an entry locked, and
+/// dax_delete_mapping_entry() waits for it. The walk reports a multi-order entry
 /// at its first index, which may lie before `start`: truncating into the middle of a PMD
 /// entry deletes the whole entry.
 pub async fn truncate_inode_pages_range(cx: &Cx<'_>, mapping: &AddressSpace, lstart: u64, lend: Option<u64>) {
@@ -53,7 +55,12 @@ pub async fn truncate_inode_pages_range(cx: &Cx<'_>, mapping: &AddressSpace, lst
     }
     let start = lstart.div_ceil(PAGE_SIZE);
     let end = lend.map_or(u64::MAX, |l| (l + 1) >> PAGE_SHIFT);
+    truncate_without_waiting(cx, mapping, start, end).await;
+    truncate_until_empty(cx, mapping, start, end).await;
+}
 
+/// The first pass: skip hole pages someone else has locked.
+async fn truncate_without_waiting(cx: &Cx<'_>, mapping: &AddressSpace, start: u64, end: u64) {
     let mut index = start;
     while index < end {
         let batch = find_get_entries(cx, mapping, index, PAGEVEC_SIZE.min((end - index) as usize)).await;
@@ -78,8 +85,12 @@ pub async fn truncate_inode_pages_range(cx: &Cx<'_>, mapping: &AddressSpace, lst
         }
         index = index.wrapping_add(1);
     }
+}
 
-    index = start;
+/// The second pass: wait for page locks, and go over the range again until a lookup from
+/// `start` finds nothing left in it.
+async fn truncate_until_empty(cx: &Cx<'_>, mapping: &AddressSpace, start: u64, end: u64) {
+    let mut index = start;
     loop {
         let batch = find_get_entries(cx, mapping, index, PAGEVEC_SIZE.min(end.wrapping_sub(index) as usize)).await;
         if batch.is_empty() {
