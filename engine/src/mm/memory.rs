@@ -270,6 +270,9 @@ pub(crate) fn write_phys(cx: &Cx<'_>, phys: u64, data: &[u8]) {
 /// `even_cows` (truncate zaps them too: no page may stay mapped beyond EOF).
 pub async fn unmap_mapping_range(cx: &Cx<'_>, start: u64, len: u64, even_cows: bool) {
     let at = Location::caller();
+    // i_mmap_lock_write() may sleep: the v4.10 "sleep in atomic context" bug was calling
+    // this after radix_tree_preload().
+    cx.might_sleep(at);
     cx.sched(at).await;
     cx.emit(at, || EventKind::UnmapRange { start, len });
     let first = start >> 12;

@@ -72,6 +72,7 @@ impl Cx<'_> {
     pub fn lock_page<'a>(&'a self, page: u32) -> impl Future<Output = ()> + 'a {
         let at = Location::caller();
         async move {
+            self.might_sleep(at);
             loop {
                 self.sched(at).await;
                 let got = self.k.pages.with(page, |p| {

@@ -19,6 +19,8 @@ impl Cx<'_> {
     pub fn radix_tree_preload<'a>(&'a self) -> impl Future<Output = Result<(), Errno>> + 'a {
         let at = Location::caller();
         async move {
+            // The allocation may enter reclaim.
+            self.might_sleep(at);
             self.sched(at).await;
             if self.k.inject_enomem && self.choose(Choice::PreloadEnomem, 2) == 1 {
                 self.emit(at, || EventKind::Preload { ok: false, pool: self.k.tasks.get(self.tid).preload_nr });
