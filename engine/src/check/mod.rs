@@ -91,7 +91,9 @@ impl Cx<'_> {
                     by: st.by,
                     via: "the pmem media after fsync returned".into(),
                 };
-                self.k.obs.with(|o| o.not_durable.get_or_insert(loss).clone());
+                self.k.obs.with(|o| {
+                    o.not_durable.get_or_insert(loss);
+                });
                 return;
             }
         }
