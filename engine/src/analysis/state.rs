@@ -201,6 +201,15 @@ impl Snapshot {
                 self.tree.tag_set(*index, *tag);
             }
             E::TagClear { index, tag } => self.tree.tag_clear(*index, *tag),
+            E::TagForWriteback { start, end, .. } => {
+                self.tree.copy_tag_range(
+                    *start,
+                    *end,
+                    crate::mm::WRITEBACK_TAG_BATCH,
+                    crate::radix::PAGECACHE_TAG_DIRTY,
+                    crate::radix::PAGECACHE_TAG_TOWRITE,
+                );
+            }
             E::PageLock { page } => {
                 self.page_locks.insert(*page, e.tid);
             }
@@ -277,6 +286,19 @@ impl Snapshot {
                 pt.teardown();
             }
             E::Store { addr, .. } => mark_dirty(pt, *addr),
+            E::Mkclean { addr, huge, .. } => match pt.slot_mut(*addr) {
+                Some(PmdSlot::HugeDevmap { write, dirty, .. }) if *huge => {
+                    *write = false;
+                    *dirty = false;
+                }
+                Some(PmdSlot::Table { ptes, .. }) if !*huge => {
+                    if let Some(p) = ptes.get_mut(&crate::mm::pte_index(*addr)) {
+                        p.write = false;
+                        p.dirty = false;
+                    }
+                }
+                _ => {}
+            },
             _ => {}
         }
     }

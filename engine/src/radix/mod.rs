@@ -2,6 +2,7 @@
 //! multi-order entries stored as a canonical slot plus sibling slots, exceptional
 //! entries, and the DIRTY/WRITEBACK/TOWRITE tags.
 
+mod iter;
 mod ops;
 mod preload;
 mod tree;

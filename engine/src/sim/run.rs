@@ -45,8 +45,9 @@ pub fn execute(sc: &Scenario, cfg: &RunConfig, sched: &mut dyn Scheduler) -> Exe
     execute_with(sc, cfg, sched, |_| ()).0
 }
 
-/// Like [`execute`], and hands the machine as the run left it to `inspect` (before the
-/// teardown checks of a finished run, which free the page tables).
+/// [`execute`], handing the machine as the threads left it to `inspect` (tree contents,
+/// page tables, counters) before the outcome is classified — classification tears the
+/// page tables down, as process exit would.
 pub fn execute_with<R>(
     sc: &Scenario,
     cfg: &RunConfig,

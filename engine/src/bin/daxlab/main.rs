@@ -26,6 +26,13 @@ pub enum VariantArg {
     Both,
 }
 
+/// A failure the scheduler may inject.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum InjectArg {
+    /// radix_tree_preload() returns -ENOMEM.
+    Enomem,
+}
+
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
 pub enum StrategyArg {
     Exhaustive,
