@@ -8,6 +8,7 @@ use crate::check::Invariant;
 use crate::fs::AddressSpace;
 use crate::radix::{Item, PAGECACHE_TAG_DIRTY, PAGECACHE_TAG_TOWRITE};
 use crate::sim::Cx;
+use crate::trace::Func;
 use crate::trace::{EventKind, KeepReason};
 use std::panic::Location;
 
@@ -15,6 +16,7 @@ use std::panic::Location;
 /// delete it — unless this is an invalidation (`trunc` false) and fsync still has to flush
 /// it. Either way the wake-one baton taken while waiting is passed on, under tree_lock.
 async fn __dax_invalidate_mapping_entry(cx: &Cx<'_>, mapping: &AddressSpace, index: u64, trunc: bool) -> bool {
+    let _f = cx.enter(Func::DaxInvalidateMappingEntryInner);
     let at = Location::caller();
     let tree = &mapping.page_tree;
     cx.spin_lock_irq(&mapping.tree_lock).await;
@@ -43,6 +45,7 @@ async fn __dax_invalidate_mapping_entry(cx: &Cx<'_>, mapping: &AddressSpace, ind
 /// filesystem's fault lock exclusively, so nothing can have removed the entry it saw:
 /// WARN_ON_ONCE if it is gone.
 pub async fn dax_delete_mapping_entry(cx: &Cx<'_>, mapping: &AddressSpace, index: u64) -> bool {
+    let _f = cx.enter(Func::DaxDeleteMappingEntry);
     let at = Location::caller();
     let ret = __dax_invalidate_mapping_entry(cx, mapping, index, true).await;
     if !ret {
@@ -54,6 +57,7 @@ pub async fn dax_delete_mapping_entry(cx: &Cx<'_>, mapping: &AddressSpace, index
 /// dax_invalidate_mapping_entry_sync(): delete the entry if it is clean (waiting for it
 /// to be unlocked first). For invalidate_inode_pages2_range().
 pub async fn dax_invalidate_mapping_entry_sync(cx: &Cx<'_>, mapping: &AddressSpace, index: u64) -> bool {
+    let _f = cx.enter(Func::DaxInvalidateMappingEntrySync);
     __dax_invalidate_mapping_entry(cx, mapping, index, false).await
 }
 
@@ -62,6 +66,7 @@ pub async fn dax_invalidate_mapping_entry_sync(cx: &Cx<'_>, mapping: &AddressSpa
 /// waiter on its key woken. Nothing checks whether page tables still map it: "dax: prevent
 /// invalidation of mapped DAX entries" removes this function in 4.12.
 pub async fn dax_invalidate_mapping_entry(cx: &Cx<'_>, mapping: &AddressSpace, index: u64) -> bool {
+    let _f = cx.enter(Func::DaxInvalidateMappingEntry);
     let at = Location::caller();
     let tree = &mapping.page_tree;
     cx.spin_lock_irq(&mapping.tree_lock).await;

@@ -9,6 +9,7 @@ use crate::kernel::Errno;
 use crate::mm::{PAGE_SHIFT, invalidate_inode_pages2_range};
 use crate::sim::Cx;
 use crate::trace::EventKind;
+use crate::trace::Func;
 use std::panic::Location;
 
 /// `struct iov_iter` over one user buffer: what a write copies from, or a read fills.
@@ -36,6 +37,7 @@ impl IovIter {
 /// dax_iomap_rw(): iomap_apply() over the range until the buffer is used up or an extent
 /// yields nothing. Returns the bytes done, or the first error if none were.
 pub async fn dax_iomap_rw(cx: &Cx<'_>, pos: u64, iter: &mut IovIter) -> Result<u64, Errno> {
+    let _f = cx.enter(Func::DaxIomapRw);
     let flags = if iter.write { IOMAP_WRITE } else { 0 };
     let (mut pos, mut done) = (pos, 0u64);
     let mut ret = Ok(0);
@@ -55,6 +57,7 @@ pub async fn dax_iomap_rw(cx: &Cx<'_>, pos: u64, iter: &mut IovIter) -> Result<u
 /// iomap_apply() (fs/iomap.c): map the range, cut it to the extent found, run the actor,
 /// tell the filesystem how much was used.
 async fn iomap_apply(cx: &Cx<'_>, pos: u64, length: u64, flags: u32, iter: &mut IovIter) -> Result<u64, Errno> {
+    let _f = cx.enter(Func::IomapApply);
     let iomap = cx.iomap_begin(pos, length, flags).await?;
     let length = length.min(iomap.offset + iomap.length - pos);
     let written = dax_iomap_actor(cx, pos, length, iter, &iomap).await;
@@ -78,6 +81,7 @@ async fn dax_iomap_actor(
     iter: &mut IovIter,
     iomap: &IomapDesc,
 ) -> Result<u64, Errno> {
+    let _f = cx.enter(Func::DaxIomapActor);
     let at = Location::caller();
     let mapping = &cx.k.mapping;
     let mut end = pos + length;

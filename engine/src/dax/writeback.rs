@@ -13,6 +13,7 @@ use crate::pmem::pfn_of_sector;
 use crate::radix::{Item, PAGECACHE_TAG_DIRTY, PAGECACHE_TAG_TOWRITE};
 use crate::sim::Cx;
 use crate::trace::EventKind;
+use crate::trace::Func;
 use std::panic::Location;
 
 /// The part of `struct writeback_control` DAX looks at.
@@ -38,6 +39,7 @@ pub async fn dax_writeback_mapping_range(
     mapping: &AddressSpace,
     wbc: WritebackControl,
 ) -> Result<(), Errno> {
+    let _f = cx.enter(Func::DaxWritebackMappingRange);
     let at = Location::caller();
     cx.sched(at).await;
     if mapping.nrexceptional() == 0 || !wbc.sync_all {
@@ -73,6 +75,7 @@ pub async fn dax_writeback_mapping_range(
 /// none can return before the caches are flushed; faults wait on it too, so no new dirty
 /// data can reach the block between the write-protect and the flush.
 async fn dax_writeback_one(cx: &Cx<'_>, mapping: &AddressSpace, index: u64, entry: Item) -> Result<(), Errno> {
+    let _f = cx.enter(Func::DaxWritebackOne);
     let at = Location::caller();
     let tree = &mapping.page_tree;
     let Item::Exceptional(seen) = entry else {
@@ -121,6 +124,7 @@ async fn dax_writeback_one(cx: &Cx<'_>, mapping: &AddressSpace, index: u64, entr
 /// every shared vma that maps `index` and write-protect and clean the PTE or huge PMD at
 /// the address of `index`, if it maps `pfn`. Only that one address is looked at.
 async fn dax_mapping_entry_mkclean(cx: &Cx<'_>, index: u64, pfn: u64) {
+    let _f = cx.enter(Func::DaxMappingEntryMkclean);
     for mm in &cx.k.mms {
         for vma in mm.vmas.iter().filter(|v| v.shared) {
             if let Some(address) = vma.address_of(index) {

@@ -3,6 +3,7 @@
 use crate::kernel::Errno;
 use crate::mm::invalidate_mapping_pages;
 use crate::sim::Cx;
+use crate::trace::Func;
 use crate::trace::Syscall;
 use std::panic::Location;
 
@@ -10,6 +11,7 @@ use std::panic::Location;
 /// exceptional entries), else invalidate_mapping_pages() over the whole file, with no
 /// filesystem lock held. Returns how many hole pages were dropped.
 pub async fn drop_pagecache_sb(cx: &Cx<'_>) -> Result<u64, Errno> {
+    let _f = cx.enter(Func::DropPagecacheSb);
     let at = Location::caller();
     let mapping = &cx.k.mapping;
     cx.syscall_enter(at, Syscall::DropCaches, 0, 0).await;

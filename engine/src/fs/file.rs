@@ -22,6 +22,7 @@ pub async fn daxfs_fault(cx: &Cx<'_>, vmf: &Vmf<'_>, pe_size: PeSize) -> VmFault
 
 /// ext4_dax_read_iter(): i_rwsem shared around dax_iomap_rw(). Returns the bytes read.
 pub async fn daxfs_read_iter(cx: &Cx<'_>, pos: u64, iter: &mut IovIter) -> Result<u64, Errno> {
+    let _f = cx.enter(Func::DaxfsReadIter);
     let inode = &cx.k.inode;
     cx.syscall_enter(Location::caller(), Syscall::Read, pos, iter.count()).await;
     cx.down_read(&inode.i_rwsem).await;
@@ -34,6 +35,7 @@ pub async fn daxfs_read_iter(cx: &Cx<'_>, pos: u64, iter: &mut IovIter) -> Resul
 /// a write past EOF moves i_size. No fault lock is taken: a write races freely with page
 /// faults on the same range.
 pub async fn daxfs_write_iter(cx: &Cx<'_>, pos: u64, iter: &mut IovIter) -> Result<u64, Errno> {
+    let _f = cx.enter(Func::DaxfsWriteIter);
     let inode = &cx.k.inode;
     cx.syscall_enter(Location::caller(), Syscall::Write, pos, iter.count()).await;
     cx.down_write(&inode.i_rwsem).await;
@@ -51,6 +53,7 @@ pub async fn daxfs_write_iter(cx: &Cx<'_>, pos: u64, iter: &mut IovIter) -> Resu
 /// a DAX mapping with exceptional entries is dax_writeback_mapping_range(WB_SYNC_ALL)
 /// (->writepages). No inode lock: fsync runs concurrently with faults and writes.
 pub async fn daxfs_fsync(cx: &Cx<'_>) -> Result<u64, Errno> {
+    let _f = cx.enter(Func::DaxfsFsync);
     let at = Location::caller();
     let mapping = &cx.k.mapping;
     cx.syscall_enter(at, Syscall::Fsync, 0, i64::MAX as u64).await;

@@ -9,6 +9,7 @@ use super::file::i_size_write;
 use crate::kernel::Errno;
 use crate::mm::{PAGE_SIZE, truncate_pagecache, truncate_pagecache_range};
 use crate::sim::Cx;
+use crate::trace::Func;
 use crate::trace::{EventKind, Syscall};
 use std::panic::Location;
 
@@ -16,6 +17,7 @@ use std::panic::Location;
 /// i_size first, so a fault that runs afterwards sees the new EOF; then the page cache and
 /// the mappings beyond it; then the blocks.
 pub async fn daxfs_truncate(cx: &Cx<'_>, newsize: u64) -> Result<u64, Errno> {
+    let _f = cx.enter(Func::DaxfsTruncate);
     let at = Location::caller();
     let inode = &cx.k.inode;
     cx.syscall_enter(at, Syscall::Truncate, newsize, 0).await;
@@ -36,6 +38,7 @@ pub async fn daxfs_truncate(cx: &Cx<'_>, newsize: u64) -> Result<u64, Errno> {
 /// fallocate(FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE) of a page-aligned range, clamped
 /// to i_size as ext4 does.
 pub async fn daxfs_punch_hole(cx: &Cx<'_>, offset: u64, len: u64) -> Result<u64, Errno> {
+    let _f = cx.enter(Func::DaxfsPunchHole);
     let at = Location::caller();
     let inode = &cx.k.inode;
     cx.syscall_enter(at, Syscall::PunchHole, offset, len).await;
@@ -60,6 +63,7 @@ pub async fn daxfs_punch_hole(cx: &Cx<'_>, offset: u64, len: u64) -> Result<u64,
 /// fallocate(mode 0): unwritten blocks over the holes of the range (reads still see
 /// zeros, so nothing cached or mapped changes); i_size grows if the range goes past it.
 pub async fn daxfs_fallocate(cx: &Cx<'_>, offset: u64, len: u64) -> Result<u64, Errno> {
+    let _f = cx.enter(Func::DaxfsFallocate);
     let at = Location::caller();
     let inode = &cx.k.inode;
     cx.syscall_enter(at, Syscall::Fallocate, offset, len).await;

@@ -5,6 +5,7 @@ use crate::fs::AddressSpace;
 use crate::radix::Item;
 use crate::sim::Cx;
 use crate::trace::EventKind;
+use crate::trace::Func;
 use std::panic::Location;
 
 /// include/linux/pagevec.h: how many entries one batch of a page-cache walk holds.
@@ -67,6 +68,7 @@ pub async fn __delete_from_page_cache(cx: &Cx<'_>, mapping: &AddressSpace, index
 /// delete_from_page_cache(): the same under tree_lock, then the page cache's reference is
 /// dropped.
 pub async fn delete_from_page_cache(cx: &Cx<'_>, mapping: &AddressSpace, index: u64, page: u32) {
+    let _f = cx.enter(Func::DeleteFromPageCache);
     cx.spin_lock_irq(&mapping.tree_lock).await;
     __delete_from_page_cache(cx, mapping, index, page).await;
     cx.spin_unlock_irq(&mapping.tree_lock).await;

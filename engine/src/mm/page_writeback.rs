@@ -4,6 +4,7 @@ use crate::fs::AddressSpace;
 use crate::radix::{PAGECACHE_TAG_DIRTY, PAGECACHE_TAG_TOWRITE};
 use crate::sim::Cx;
 use crate::trace::EventKind;
+use crate::trace::Func;
 use std::panic::Location;
 
 /// How many entries are tagged before tree_lock is dropped for a cond_resched().
@@ -14,6 +15,7 @@ pub const WRITEBACK_TAG_BATCH: usize = 4096;
 /// v4.11 walks with radix_tree_for_each_tagged() under tree_lock and resumes the walk
 /// after dropping the lock every WRITEBACK_TAG_BATCH entries.
 pub async fn tag_pages_for_writeback(cx: &Cx<'_>, mapping: &AddressSpace, start: u64, end: u64) {
+    let _f = cx.enter(Func::TagPagesForWriteback);
     let at = Location::caller();
     let mut index = start;
     loop {

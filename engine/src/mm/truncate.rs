@@ -17,11 +17,13 @@ use crate::fs::AddressSpace;
 use crate::kernel::Errno;
 use crate::radix::Item;
 use crate::sim::Cx;
+use crate::trace::Func;
 
 /// truncate_pagecache(inode, newsize), called after i_size was lowered: unmap everything
 /// beyond the new EOF (private COW copies too), drop the page cache there, and unmap again
 /// in case a racing fault mapped something meanwhile.
 pub async fn truncate_pagecache(cx: &Cx<'_>, mapping: &AddressSpace, newsize: u64) {
+    let _f = cx.enter(Func::TruncatePagecache);
     let holebegin = newsize.next_multiple_of(PAGE_SIZE);
     unmap_mapping_range(cx, holebegin, 0, true).await;
     truncate_inode_pages_range(cx, mapping, newsize, None).await;
@@ -31,6 +33,7 @@ pub async fn truncate_pagecache(cx: &Cx<'_>, mapping: &AddressSpace, newsize: u6
 /// truncate_pagecache_range(inode, lstart, lend) for hole punching: the page-aligned part
 /// of [lstart, lend] is unmapped (COW copies stay), then its page cache is dropped.
 pub async fn truncate_pagecache_range(cx: &Cx<'_>, mapping: &AddressSpace, lstart: u64, lend: u64) {
+    let _f = cx.enter(Func::TruncatePagecacheRange);
     let unmap_start = lstart.next_multiple_of(PAGE_SIZE);
     let unmap_end = ((lend + 1) & !(PAGE_SIZE - 1)).wrapping_sub(1);
     if unmap_end > unmap_start {
@@ -49,6 +52,7 @@ pub async fn truncate_pagecache_range(cx: &Cx<'_>, mapping: &AddressSpace, lstar
 /// at its first index, which may lie before `start`: truncating into the middle of a PMD
 /// entry deletes the whole entry.
 pub async fn truncate_inode_pages_range(cx: &Cx<'_>, mapping: &AddressSpace, lstart: u64, lend: Option<u64>) {
+    let _f = cx.enter(Func::TruncateInodePagesRange);
     cx.sched(std::panic::Location::caller()).await;
     if mapping.nrpages() == 0 && mapping.nrexceptional() == 0 {
         return;
@@ -150,6 +154,7 @@ pub async fn invalidate_inode_pages2_range(
     start: u64,
     end: u64,
 ) -> Result<(), Errno> {
+    let _f = cx.enter(Func::InvalidateInodePages2Range);
     let mut ret = Ok(());
     let mut did_range_unmap = false;
     let mut index = start;
@@ -197,6 +202,7 @@ pub async fn invalidate_inode_pages2_range(
 /// dax_invalidate_mapping_entry(), which removes a clean, unlocked entry even while page
 /// tables still map it. Returns how many hole pages were dropped.
 pub async fn invalidate_mapping_pages(cx: &Cx<'_>, mapping: &AddressSpace, start: u64, end: u64) -> u64 {
+    let _f = cx.enter(Func::InvalidateMappingPages);
     let mut count = 0;
     let mut index = start;
     while index <= end {
