@@ -299,7 +299,13 @@ impl SimRuntime<'_> {
 
     fn wants_pause(&self, runnable: &[Tid], current: Option<Tid>) -> bool {
         let st = self.st.borrow();
-        let pick = ThreadPick { runnable, current, preemptions: st.preemptions, shared_steps: &st.shared_steps };
+        let pick = ThreadPick {
+            runnable,
+            current,
+            preemptions: st.preemptions,
+            shared_steps: &st.shared_steps,
+            step: st.step,
+        };
         self.sched.borrow_mut().pause(&pick)
     }
 
@@ -311,7 +317,13 @@ impl SimRuntime<'_> {
         }
         let chosen = {
             let st = self.st.borrow();
-            let pick = ThreadPick { runnable, current, preemptions: st.preemptions, shared_steps: &st.shared_steps };
+            let pick = ThreadPick {
+                runnable,
+                current,
+                preemptions: st.preemptions,
+                shared_steps: &st.shared_steps,
+                step: st.step,
+            };
             self.sched.borrow_mut().pick_thread(&pick)
         };
         let chosen = if runnable.contains(&chosen) { chosen } else { runnable[0] };

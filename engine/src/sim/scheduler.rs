@@ -15,6 +15,8 @@ pub struct ThreadPick<'a> {
     pub preemptions: u32,
     /// Steps each thread has run so far, not counting variant-only steps.
     pub shared_steps: &'a [u32],
+    /// The step about to run (steps are numbered from 0 across all threads).
+    pub step: u32,
 }
 
 /// A nondeterministic kernel event the scheduler may inject.
