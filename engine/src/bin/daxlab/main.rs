@@ -60,6 +60,14 @@ enum Command {
     Explain(trace_cmd::TraceArg),
     /// Export a trace for Perfetto (Chrome trace-event JSON) or as a text transcript.
     Export(trace_cmd::ExportArgs),
+    /// Rewrite the checked-in traces (traces/) and their expected replays (replays/) after
+    /// an intended change to the engine.
+    Golden {
+        #[arg(long, default_value = "traces")]
+        traces: std::path::PathBuf,
+        #[arg(long, default_value = "replays")]
+        replays: std::path::PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
@@ -88,6 +96,14 @@ fn main() -> ExitCode {
         Command::Diff(args) => trace_cmd::diff(args),
         Command::Explain(args) => trace_cmd::explain(args),
         Command::Export(args) => trace_cmd::export(args),
+        Command::Golden { traces, replays } => daxlab::trace::write_goldens(&traces, &replays)
+            .map(|stems| {
+                for s in &stems {
+                    println!("{}/{s}.daxtrace  →  {}/{s}.txt", traces.display(), replays.display());
+                }
+                ExitCode::SUCCESS
+            })
+            .map_err(|e| e.to_string()),
     };
     match result {
         Ok(code) => code,
