@@ -26,8 +26,8 @@ fn first_difference(want: &str, got: &str) -> Option<String> {
     let (w, g): (Vec<&str>, Vec<&str>) = (want.lines().collect(), got.lines().collect());
     let i = (0..w.len().max(g.len())).find(|&i| w.get(i) != g.get(i))?;
     let mut out = String::new();
-    for k in i.saturating_sub(3)..i {
-        out.push_str(&format!("      {}\n", w[k]));
+    for line in &w[i.saturating_sub(3)..i] {
+        out.push_str(&format!("      {line}\n"));
     }
     out.push_str(&format!("  -   {}\n", w.get(i).unwrap_or(&"(end of expected transcript)")));
     out.push_str(&format!("  +   {}\n", g.get(i).unwrap_or(&"(end of replay)")));
