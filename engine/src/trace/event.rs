@@ -149,6 +149,7 @@ pub enum EventKind {
         pos: u64,
         len: u64,
         write: bool,
+        #[serde(with = "iomap_result")]
         result: Result<IomapDesc, Errno>,
     },
     IomapEnd {
@@ -174,6 +175,7 @@ pub enum EventKind {
     GrabReturn {
         index: u64,
         pmd: bool,
+        #[serde(with = "grab_result")]
         result: Result<Item, Errno>,
     },
     Restart {
@@ -403,3 +405,40 @@ impl EventKind {
         }
     }
 }
+
+/// Each `Result` in an event travels as an enum with a name of its own, so that a schema
+/// of the format (and a reader in another language) can tell them apart. On the wire it is
+/// the same as serde's `Result`: variant 0 `Ok`, variant 1 `Err`.
+macro_rules! named_result {
+    ($module:ident, $wire:ident, $name:literal, $ok:ty) => {
+        /// The wire form of a `Result` in an event (see `named_result!`).
+        #[derive(Serialize, Deserialize)]
+        #[serde(rename = $name)]
+        pub enum $wire {
+            Ok($ok),
+            Err(Errno),
+        }
+
+        mod $module {
+            use super::*;
+            use serde::{Deserializer, Serializer};
+
+            pub fn serialize<S: Serializer>(r: &Result<$ok, Errno>, s: S) -> Result<S::Ok, S::Error> {
+                match r {
+                    Ok(v) => s.serialize_newtype_variant($name, 0, "Ok", v),
+                    Err(e) => s.serialize_newtype_variant($name, 1, "Err", e),
+                }
+            }
+
+            pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Result<$ok, Errno>, D::Error> {
+                Ok(match $wire::deserialize(d)? {
+                    $wire::Ok(v) => Ok(v),
+                    $wire::Err(e) => Err(e),
+                })
+            }
+        }
+    };
+}
+
+named_result!(iomap_result, IomapResult, "IomapResult", IomapDesc);
+named_result!(grab_result, GrabResult, "GrabResult", Item);

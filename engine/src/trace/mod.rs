@@ -11,7 +11,7 @@ mod replay;
 mod wire;
 
 pub use diff::{VariantDiff, diff_variants};
-pub use event::{Event, EventKind, KeepReason, RestartReason, SrcLoc, Syscall};
+pub use event::{Event, EventKind, GrabResult, IomapResult, KeepReason, RestartReason, SrcLoc, Syscall};
 pub use file::{
     Annotations, Bookmark, ENGINE_VERSION, FORMAT_VERSION, MAGIC, RecordMode, Trace, TraceError, write_atomically,
 };
