@@ -36,9 +36,10 @@ fn a_read_fault_on_a_hole_maps_a_zeroed_hole_page_in_place_of_the_empty_entry() 
     for v in BOTH {
         let (ex, s) = run(&holes(r#"{ op = "load", at = 0x5000 }"#), v);
         assert_eq!(ex.outcome, Outcome::Ok);
-        let insert =
-            pos(&ex, 0, |k| matches!(k, E::Insert { index: 5, order: 0, item: Item::Exceptional(0x26), err: None }))
-                .expect("grab inserts the locked empty 4k entry 0x26");
+        let insert = pos(&ex, 0, |k| {
+            matches!(k, E::Insert { index: 5, order: 0, item: Item::Exceptional(0x26), err: None, .. })
+        })
+        .expect("grab inserts the locked empty 4k entry 0x26");
         pos(&ex, insert, |k| matches!(k, E::PageCacheInsert { index: 5, replaced: Some(Item::Exceptional(0x26)), .. }))
             .expect("the hole page replaces exactly that entry");
         assert!(kinds(&ex).iter().any(|k| matches!(k, E::FaultDone { result: VmFault::NOPAGE, .. })));
@@ -97,7 +98,7 @@ fn a_write_fills_the_hole_replacing_the_page_with_a_dirty_dax_entry() {
             .expect("the hole page is unmapped first");
         let del = pos(&ex, unmap, |k| matches!(k, E::PageCacheDelete { index: 5, page: 0 })).unwrap();
         // Block 1 is the first data block: sector 8, entry (8 << 6) | locked | exceptional.
-        pos(&ex, del, |k| matches!(k, E::Insert { index: 5, order: 0, item: Item::Exceptional(0x206), err: None }))
+        pos(&ex, del, |k| matches!(k, E::Insert { index: 5, order: 0, item: Item::Exceptional(0x206), err: None, .. }))
             .expect("a locked DAX entry takes its place");
         pos(&ex, del, |k| matches!(k, E::PageUnlock { page: 0 })).expect("the old page is unlocked");
         let (_, _, item, tags) = s.entry(5).unwrap();

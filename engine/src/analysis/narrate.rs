@@ -37,7 +37,7 @@ pub fn narrate(events: &[Event], analysis: &Analysis, names: &[String]) -> Vec<S
                 EventKind::Preload { ok: true, .. } => {
                     format!("{me} fills its per-CPU radix node pool; preemption stays off until radix_tree_preload_end()")
                 }
-                EventKind::Insert { index, order, err: None, item } => {
+                EventKind::Insert { index, order, err: None, item, .. } => {
                     let victim = analysis.windows.iter().find(|w| {
                         w.tid != e.tid && w.intruders.iter().any(|i| i.step == e.step && i.tid == e.tid)
                     });

@@ -174,7 +174,7 @@ impl RadixTree {
     }
 
     /// radix_tree_extend(): grow the tree upward until it can hold `index`.
-    fn extend(&mut self, index: u64, mut shift: u32) -> u32 {
+    fn extend(&mut self, index: u64, mut shift: u32, alloc: &mut dyn FnMut() -> bool) -> Result<u32, Errno> {
         let mut maxshift = shift;
         while index > shift_maxindex(maxshift) {
             maxshift += RADIX_TREE_MAP_SHIFT;
@@ -182,6 +182,9 @@ impl RadixTree {
         let mut slot = self.root_slot();
         if slot != Slot::Empty {
             loop {
+                if !alloc() {
+                    return Err(Errno::Enomem);
+                }
                 let node = self.alloc_node(None, shift, 0, 1);
                 for tag in 0..RADIX_TREE_MAX_TAGS {
                     if self.root_tags & (1 << tag) != 0 {
@@ -202,12 +205,12 @@ impl RadixTree {
                 }
             }
         }
-        maxshift + RADIX_TREE_MAP_SHIFT
+        Ok(maxshift + RADIX_TREE_MAP_SHIFT)
     }
 
     /// __radix_tree_create(): make sure nodes exist down to the level that holds an entry
     /// of `order` at `index`. Stops early at a data entry that already covers the index.
-    fn create(&mut self, index: u64, order: u32) -> SlotRef {
+    fn create(&mut self, index: u64, order: u32, alloc: &mut dyn FnMut() -> bool) -> Result<SlotRef, Errno> {
         let mut max = index | ((1u64 << order) - 1);
         let (mut shift, maxindex) = self.load_root();
         if order > 0 && max == (1u64 << order) - 1 {
@@ -215,7 +218,7 @@ impl RadixTree {
         }
         let mut child = self.root_slot();
         if max > maxindex {
-            shift = self.extend(max, shift);
+            shift = self.extend(max, shift, alloc)?;
             child = self.root_slot();
         }
         let mut at = SlotRef { node: None, offset: 0 };
@@ -223,6 +226,9 @@ impl RadixTree {
             shift -= RADIX_TREE_MAP_SHIFT;
             match child {
                 Slot::Empty => {
+                    if !alloc() {
+                        return Err(Errno::Enomem);
+                    }
                     let new = self.alloc_node(at.node, shift, at.offset, 0);
                     self.set(at, Slot::Node(new));
                     if let Some(parent) = at.node {
@@ -238,13 +244,26 @@ impl RadixTree {
             at = SlotRef { node: Some(node), offset };
             child = next;
         }
-        at
+        Ok(at)
     }
 
     /// __radix_tree_insert(): -EEXIST if any of the slots the entry would occupy is in use,
     /// including by a pointer to a child node (a smaller entry somewhere below).
     pub fn insert(&mut self, index: u64, order: u32, item: Item) -> Result<(), Errno> {
-        let at = self.create(index, order);
+        self.insert_with(index, order, item, &mut || true)
+    }
+
+    /// [`RadixTree::insert`] where `alloc` says whether each node the walk needs can be
+    /// allocated (radix_tree_node_alloc()); when it cannot, the insert fails with -ENOMEM,
+    /// keeping the nodes already added, as the kernel does.
+    pub fn insert_with(
+        &mut self,
+        index: u64,
+        order: u32,
+        item: Item,
+        alloc: &mut dyn FnMut() -> bool,
+    ) -> Result<(), Errno> {
+        let at = self.create(index, order, alloc)?;
         let Some(node) = at.node else {
             if self.root_slot() != Slot::Empty {
                 return Err(Errno::Eexist);

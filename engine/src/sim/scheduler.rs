@@ -25,6 +25,9 @@ pub struct ThreadPick<'a> {
 pub enum Choice {
     /// Answer 1 makes this `radix_tree_preload()` fail with -ENOMEM.
     PreloadEnomem,
+    /// Answer 1 makes the GFP_ATOMIC slab allocation of a radix-tree node under tree_lock
+    /// fail, so the node comes from the preload pool.
+    AtomicNodeAllocFails,
 }
 
 #[derive(Clone, Debug)]

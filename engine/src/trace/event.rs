@@ -127,6 +127,9 @@ pub enum EventKind {
         order: u32,
         item: Item,
         err: Option<Errno>,
+        /// Nodes this insert allocated, and how many of them came from the preload pool.
+        nodes: u32,
+        from_pool: u32,
     },
     Delete {
         index: u64,

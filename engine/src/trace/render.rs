@@ -77,10 +77,14 @@ pub fn describe(kind: &EventKind, names: &[String]) -> String {
         }
         E::Preload { ok: false, .. } => "radix_tree_preload() fails: -ENOMEM".into(),
         E::PreloadEnd => "radix_tree_preload_end(): preemption back on".into(),
-        E::Insert { index, order, item, err } => format!(
-            "__radix_tree_insert({index:#x}, order {order}, {}) → {}",
+        E::Insert { index, order, item, err, from_pool, .. } => format!(
+            "__radix_tree_insert({index:#x}, order {order}, {}) → {}{}",
             entry_str(*item),
-            err.map_or("ok".to_string(), |e| e.to_string())
+            err.map_or("ok".to_string(), |e| e.to_string()),
+            match from_pool {
+                0 => String::new(),
+                n => format!(" ({n} node(s) from the preload pool: the atomic allocation failed)"),
+            }
         ),
         E::Delete { index, item } => {
             format!("radix_tree_delete({index:#x}) removes {}", entry_str(*item))
