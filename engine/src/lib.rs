@@ -12,6 +12,7 @@ pub mod analysis;
 pub mod check;
 pub mod dax;
 pub mod explore;
+pub mod figure;
 pub mod fs;
 pub mod kernel;
 pub mod mm;
