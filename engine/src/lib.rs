@@ -9,6 +9,7 @@
 //! shared kernel state is an `.await` on the context, which is a scheduling point.
 
 pub mod analysis;
+pub mod challenge;
 pub mod check;
 pub mod dax;
 pub mod explore;

@@ -23,7 +23,7 @@ pub use explore::{ExploreFigure, explore_figure};
 pub use scene::{Scene, Shape};
 pub use sequence::sequence;
 pub use state::{StateAt, state};
-pub use stress::{StressResults, StressRun, StressSample, stress_figure};
+pub use stress::{STRESS_FORMAT, StressResults, StressRun, StressSample, stress_figure};
 
 use std::path::Path;
 

@@ -38,7 +38,7 @@ pub(super) fn label_spec() -> TextSpec {
 /// One row of the diagram: an event, or a thread switch between two events.
 pub(super) enum RowKind {
     Event { index: usize, mark: Mark, context: Option<String>, label: String },
-    Switch { switch: Switch, preemption: Option<u32> },
+    Switch { preemption: Option<u32> },
 }
 
 pub(super) struct Row {
@@ -234,7 +234,7 @@ fn layout_rows(d: &mut Diagram) {
             preemptions += u32::from(s.preempted);
             let caption = vec![switch_caption(&d.names, s, preemptions)];
             let h = 20;
-            rows.push(Row { kind: RowKind::Switch { switch: *s, preemption: s.preempted.then_some(preemptions) }, y, h, caption });
+            rows.push(Row { kind: RowKind::Switch { preemption: s.preempted.then_some(preemptions) }, y, h, caption });
             y += h;
         }
         let t = e.tid.index();
