@@ -45,7 +45,7 @@ pub const DOC_FIGURES: &[DocFigure] = &[
     at("seed-state-step-24", SEED, 24),
     seq("seed-bug", SEED, Some(29), Some(53)),
     at("seed-state-step-53", SEED, 53),
-    seq("seed-fixed", SEED_FIXED, Some(14), Some(41)),
+    seq("seed-fixed", SEED_FIXED, Some(14), Some(53)),
     at("seed-fixed-state-step-26", SEED_FIXED, 26),
     DocFigure { name: "seed-explore", source: FigureSource::Explore { trace: SEED, preemptions: 3 } },
     seq("pte-vs-pmd-fixed", "pte-vs-pmd.fixed.bug-pte-under-huge-pmd.daxtrace", None, None),
