@@ -39,7 +39,10 @@ fn solution(c: &Challenge) -> Execution {
     let row = report
         .rows
         .iter()
-        .find(|r| (r.class == *outcome || (outcome == "any-failure" && r.failure)) && notes.iter().all(|n| r.notes.contains(n)))
+        .find(|r| {
+            (r.class == *outcome || (outcome == "any-failure" && r.failure))
+                && notes.iter().all(|n| r.notes.contains(n))
+        })
         .unwrap_or_else(|| panic!("{}: no interleaving within {bound} preemptions reaches the goal", c.title));
     replay(&c.scenario, c.variant, &row.witness.schedule).0
 }
@@ -90,7 +93,12 @@ fn wrong_runs_fail_with_a_reason() {
     let calm = execute(&c1.scenario, &RunConfig::new(Variant::Unfixed), &mut DefaultScheduler);
     let v = c1.check_execution(Variant::Unfixed, &calm);
     assert!(!v.passed);
-    assert!(v.message.starts_with("your run ended ok on the unfixed kernel; the goal is to make the unfixed kernel install"), "{}", v.message);
+    assert!(
+        v.message
+            .starts_with("your run ended ok on the unfixed kernel; the goal is to make the unfixed kernel install"),
+        "{}",
+        v.message
+    );
     // The right crash on the wrong kernel.
     let v = c1.check_trace(&golden("seed-race.fixed.same-interleaving"));
     assert!(!v.passed && v.message.contains("the challenge is about the unfixed one"), "{}", v.message);
@@ -151,7 +159,9 @@ fn cannot_fail_is_shown_by_exhaustive_exploration_only() {
     assert!(!v.passed && v.message.starts_with("one run cannot show"), "{}", v.message);
     // The same goal on the unfixed kernel is refuted, with the class found.
     let text = std::fs::read_to_string(root().join("challenges/05-fixed-cannot-fail.toml")).unwrap();
-    let bad = Challenge::from_toml(&text.replace("variant = \"fixed\"", "variant = \"unfixed\""), "edited", Path::new(".")).unwrap();
+    let bad =
+        Challenge::from_toml(&text.replace("variant = \"fixed\"", "variant = \"unfixed\""), "edited", Path::new("."))
+            .unwrap();
     let v = bad.prove().unwrap();
     assert!(!v.passed && v.message.contains("found bug(pte-under-huge-pmd) with 2 preemption(s)"), "{}", v.message);
 }
@@ -159,9 +169,11 @@ fn cannot_fail_is_shown_by_exhaustive_exploration_only() {
 #[test]
 fn bad_challenge_files_are_refused_with_a_reason() {
     let good = std::fs::read_to_string(root().join("challenges/01-first-blood.toml")).unwrap();
-    let e = Challenge::from_toml(&good.replace("[goal]", "[goal]\ncolour = \"red\""), "x.toml", Path::new(".")).unwrap_err();
+    let e = Challenge::from_toml(&good.replace("[goal]", "[goal]\ncolour = \"red\""), "x.toml", Path::new("."))
+        .unwrap_err();
     assert!(e.to_string().contains("x.toml") && e.to_string().contains("colour"), "{e}");
-    let e = Challenge::from_toml(&good.replace("seed-race", "no-such.toml"), "x.toml", Path::new("/nonexistent")).unwrap_err();
+    let e = Challenge::from_toml(&good.replace("seed-race", "no-such.toml"), "x.toml", Path::new("/nonexistent"))
+        .unwrap_err();
     assert!(e.to_string().contains("the challenge's scenario"), "{e}");
     let e = Challenge::from_toml(&good.replace("bug(pte-under-huge-pmd)", " "), "x.toml", Path::new(".")).unwrap_err();
     assert!(e.to_string().contains("goal.outcome"), "{e}");

@@ -60,12 +60,17 @@ fn every_checked_in_trace_draws_a_sequence_and_its_states() {
 fn the_seed_race_diagram_marks_the_window_the_eexist_and_the_bug() {
     let t = trace("seed-race.unfixed.bug-pte-under-huge-pmd");
     let svg = svg_of(&figure::sequence(&t, StepRange::default()).unwrap());
-    for want in ["race window at 0x200", "T1", "T2", "-EEXIST", "BUG: pte-under-huge-pmd", "preemption 1:", "preemption 2:"] {
+    for want in
+        ["race window at 0x200", "T1", "T2", "-EEXIST", "BUG: pte-under-huge-pmd", "preemption 1:", "preemption 2:"]
+    {
         assert!(svg.contains(want), "the diagram says {want:?}");
     }
     // Step numbers in the gutter: the window opens at 6, T2 inserts at 17, -EEXIST at 25.
     for step in ["6", "17", "25", "53"] {
-        assert!(svg.contains(&format!(">\n{step}\n</text>")) || svg.contains(&format!(">{step}</text>")), "step {step}");
+        assert!(
+            svg.contains(&format!(">\n{step}\n</text>")) || svg.contains(&format!(">{step}</text>")),
+            "step {step}"
+        );
     }
     let fixed = trace("seed-race.fixed.same-interleaving");
     let scene = figure::sequence(&fixed, StepRange::default()).unwrap();
@@ -133,9 +138,9 @@ fn png_output_is_a_png_and_saves_atomically() {
     figure::sequence(&t, StepRange { from: Some(20), to: Some(30) }).unwrap().save(&path).unwrap();
     let bytes = std::fs::read(&path).unwrap();
     assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
-    let leftovers = std::fs::read_dir(path.parent().unwrap()).unwrap().filter(|e| {
-        e.as_ref().unwrap().file_name().to_string_lossy().contains(".tmp")
-    });
+    let leftovers = std::fs::read_dir(path.parent().unwrap())
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().contains(".tmp"));
     assert_eq!(leftovers.count(), 0);
 }
 
@@ -199,7 +204,11 @@ fn the_figures_in_docs_are_up_to_date() {
             stale.push(format!("{}.png is missing", f.name));
         }
     }
-    assert!(stale.is_empty(), "{}\nregenerate them: cargo run --release -p daxlab -- figures docs/figures", stale.join("\n"));
+    assert!(
+        stale.is_empty(),
+        "{}\nregenerate them: cargo run --release -p daxlab -- figures docs/figures",
+        stale.join("\n")
+    );
     let lesson = std::fs::read_to_string(root().join("docs").join("lesson.md")).unwrap();
     for f in DOC_FIGURES {
         assert!(lesson.contains(&format!("figures/{}.png", f.name)), "the lesson shows {}", f.name);

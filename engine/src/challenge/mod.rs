@@ -181,7 +181,10 @@ impl Challenge {
         }
         let r = replay_trace(trace, &self.scenario, trace.variant, None);
         if let Some(d) = r.divergence {
-            return Verdict::fail(format!("the trace does not replay (it parts from the recording at event {})", d.index));
+            return Verdict::fail(format!(
+                "the trace does not replay (it parts from the recording at event {})",
+                d.index
+            ));
         }
         let ex = &r.execution;
         let run = Run {
@@ -215,10 +218,15 @@ impl Challenge {
             ));
         };
         if run.variant != self.variant {
-            return Verdict::fail(format!("this run is on the {} kernel; the challenge is about the {} one", run.variant, self.variant));
+            return Verdict::fail(format!(
+                "this run is on the {} kernel; the challenge is about the {} one",
+                run.variant, self.variant
+            ));
         }
         if !run.finished {
-            return Verdict::fail("the run is not finished yet: keep scheduling (or finish it without preemptions)".into());
+            return Verdict::fail(
+                "the run is not finished yet: keep scheduling (or finish it without preemptions)".into(),
+            );
         }
         let class = run.outcome.class();
         let reached = if outcome == "any-failure" { run.outcome.is_failure() } else { class == *outcome };

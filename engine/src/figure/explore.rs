@@ -54,7 +54,11 @@ pub fn explore_figure(f: &ExploreFigure) -> Result<Scene, FigureError> {
     let widest = f.reports.iter().map(bound_of).max().unwrap_or(0) as i32 + 1;
     let width = MARGIN * 2 + LABEL_W + widest * COL_W + WITNESS_W;
     let mut s = Scene::new(width as u32, 100);
-    s.text((MARGIN, MARGIN), format!("{} — exhaustive exploration", f.scenario), &TextSpec::new(20.0, style::INK).bold());
+    s.text(
+        (MARGIN, MARGIN),
+        format!("{} — exhaustive exploration", f.scenario),
+        &TextSpec::new(20.0, style::INK).bold(),
+    );
     let spec = TextSpec::new(12.5, style::MUTED);
     s.text((MARGIN, MARGIN + 28), fit(&f.description, width - 2 * MARGIN, &spec), &spec);
     let mut y = MARGIN + 60;
@@ -76,7 +80,10 @@ fn verdict(r: &ExploreReport) -> (String, Rgba) {
     }
     let first = failing.iter().map(|row| row.witness.preemptions).min().unwrap_or(0);
     let classes: Vec<String> = r.failure_classes().into_iter().collect();
-    (format!("fails: {} — first with {first} preemption{}", classes.join(", "), if first == 1 { "" } else { "s" }), style::BUG)
+    (
+        format!("fails: {} — first with {first} preemption{}", classes.join(", "), if first == 1 { "" } else { "s" }),
+        style::BUG,
+    )
 }
 
 fn panel(s: &mut Scene, r: &ExploreReport, y: i32) -> i32 {
@@ -111,7 +118,13 @@ fn outcome_row(s: &mut Scene, row: &OutcomeRow, totals: &[u64], (y, odd): (i32, 
     if odd {
         s.rect((MARGIN, y), (right, y + ROW_H), style::ZEBRA);
     }
-    let color = if row.failure { style::BUG } else if row.notes.is_empty() { style::INK } else { style::MUTED };
+    let color = if row.failure {
+        style::BUG
+    } else if row.notes.is_empty() {
+        style::INK
+    } else {
+        style::MUTED
+    };
     let mut spec = TextSpec::new(12.0, color).mono();
     spec.bold = row.failure;
     s.text((MARGIN + 4, y + 6), fit(&row.label, LABEL_W - 12, &spec), &spec);

@@ -92,12 +92,33 @@ impl TextSpec {
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Shape {
-    Rect { from: (i32, i32), to: (i32, i32), fill: Option<Rgba>, stroke: Option<(Rgba, u32)> },
-    Line { points: Vec<(i32, i32)>, color: Rgba, width: u32 },
-    Circle { center: (i32, i32), radius: i32, fill: Option<Rgba>, stroke: Option<(Rgba, u32)> },
-    Polygon { points: Vec<(i32, i32)>, fill: Rgba },
+    Rect {
+        from: (i32, i32),
+        to: (i32, i32),
+        fill: Option<Rgba>,
+        stroke: Option<(Rgba, u32)>,
+    },
+    Line {
+        points: Vec<(i32, i32)>,
+        color: Rgba,
+        width: u32,
+    },
+    Circle {
+        center: (i32, i32),
+        radius: i32,
+        fill: Option<Rgba>,
+        stroke: Option<(Rgba, u32)>,
+    },
+    Polygon {
+        points: Vec<(i32, i32)>,
+        fill: Rgba,
+    },
     /// `at` is the top of the text line, on the left, centre or right per `spec.align`.
-    Text { at: (i32, i32), text: String, spec: TextSpec },
+    Text {
+        at: (i32, i32),
+        text: String,
+        spec: TextSpec,
+    },
 }
 
 /// A figure ready to be drawn: its size and its shapes, back to front.
@@ -197,6 +218,9 @@ impl Scene {
         let mut enc = png::Encoder::new(&mut out, w, h);
         enc.set_color(png::ColorType::Rgb);
         enc.set_depth(png::BitDepth::Eight);
+        enc.set_compression(png::Compression::Best);
+        enc.set_filter(png::FilterType::Paeth);
+        enc.set_adaptive_filter(png::AdaptiveFilterType::Adaptive);
         let mut writer = enc.write_header().map_err(|e| FigureError::Draw(e.to_string()))?;
         writer.write_image_data(&rgb).map_err(|e| FigureError::Draw(e.to_string()))?;
         writer.finish().map_err(|e| FigureError::Draw(e.to_string()))?;

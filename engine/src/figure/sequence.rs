@@ -208,7 +208,9 @@ fn contexts(events: &[Event], threads: usize) -> Vec<Option<Func>> {
             }
             s.iter()
                 .rev()
-                .find(|f| !matches!(f, Func::UserAccess | Func::GetUnlockedMappingEntry | Func::PutUnlockedMappingEntry))
+                .find(|f| {
+                    !matches!(f, Func::UserAccess | Func::GetUnlockedMappingEntry | Func::PutUnlockedMappingEntry)
+                })
                 .copied()
         })
         .collect()
@@ -222,8 +224,7 @@ fn layout_rows(d: &mut Diagram) {
     let mut preemptions = d.trace.switches.iter().filter(|s| s.preempted && s.step < d.from).count() as u32;
     let mut y = d.rows_top;
     let mut rows = Vec::new();
-    for i in d.lo..d.hi {
-        let e = &d.trace.events[i];
+    for (i, e) in d.trace.events.iter().enumerate().take(d.hi).skip(d.lo) {
         if !worth_telling(e) {
             continue;
         }
@@ -247,6 +248,12 @@ fn layout_rows(d: &mut Diagram) {
         let mark = Mark::of(e, &d.analysis);
         rows.push(Row { kind: RowKind::Event { index: i, mark, context, label }, y, h, caption });
         y += h;
+    }
+    for s in switches.filter(|s| s.step >= d.from && s.step <= d.to) {
+        preemptions += u32::from(s.preempted);
+        let caption = vec![switch_caption(&d.names, s, preemptions)];
+        rows.push(Row { kind: RowKind::Switch { preemption: s.preempted.then_some(preemptions) }, y, h: 20, caption });
+        y += 20;
     }
     d.rows = rows;
     d.rows_bottom = y + 8;
@@ -296,7 +303,9 @@ pub(super) fn track(tracks: &mut [Track], e: &Event) {
         }
         E::Wake { woken, .. } => {
             for w in woken.iter() {
-                tracks[w.index()].asleep = false;
+                if let Some(t) = tracks.get_mut(w.index()) {
+                    t.asleep = false;
+                }
             }
         }
         _ => {}

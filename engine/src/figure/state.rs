@@ -137,7 +137,12 @@ fn title(s: &mut Scene, v: &View) -> i32 {
     let step = v.pos.checked_sub(1).map_or(0, |i| t.events[i].step);
     let head = format!("{} — {} kernel ({}): the state at step {step}", t.scenario, t.variant, t.variant.kernel());
     s.text((MARGIN, MARGIN), head, &TextSpec::new(19.0, style::INK).bold());
-    let sub = format!("after event {} of {} (the workbench's cursor at \"step {step} · event {}\")", v.pos, t.events.len(), v.pos);
+    let sub = format!(
+        "after event {} of {} (the workbench's cursor at \"step {step} · event {}\")",
+        v.pos,
+        t.events.len(),
+        v.pos
+    );
     s.text((MARGIN, MARGIN + 27), sub, &TextSpec::new(12.0, style::MUTED));
     let mut y = MARGIN + 48;
     let spec = TextSpec::new(13.5, style::INK);
@@ -150,7 +155,7 @@ fn title(s: &mut Scene, v: &View) -> i32 {
         s.text((MARGIN, y), l, &spec);
         y += 18;
     }
-    if let Some(next) = t.events[v.pos..].iter().position(|e| crate::analysis::worth_telling(e)).map(|k| v.pos + k) {
+    if let Some(next) = t.events[v.pos..].iter().position(crate::analysis::worth_telling).map(|k| v.pos + k) {
         let spec = TextSpec::new(12.0, style::MUTED);
         let line = format!("Next (step {}): {}", t.events[next].step, sentences[next]);
         s.text((MARGIN, y), fit(&line, w, &spec), &spec);
@@ -284,7 +289,12 @@ fn line(s: &mut Scene, y: &mut i32, text: String, color: Rgba) {
 fn locks(s: &mut Scene, v: &View, y: i32) -> i32 {
     let mut y = section(s, RIGHT_X, y, "Locks and waits");
     let holder = v.snap.tree_lock.map_or("free".to_string(), |t| format!("held by {}", v.name(t)));
-    line(s, &mut y, format!("tree_lock (spin_lock_irq): {holder}"), if v.snap.tree_lock.is_some() { style::TREE_LOCK } else { style::INK });
+    line(
+        s,
+        &mut y,
+        format!("tree_lock (spin_lock_irq): {holder}"),
+        if v.snap.tree_lock.is_some() { style::TREE_LOCK } else { style::INK },
+    );
     let locked: Vec<String> = v
         .snap
         .tree
@@ -293,7 +303,11 @@ fn locks(s: &mut Scene, v: &View, y: i32) -> i32 {
         .filter_map(|(f, _)| match f.item {
             Item::Exceptional(e) if dax_is_locked(e) => {
                 let last = f.first_index + (1u64 << f.order) - 1;
-                let range = if f.order == 0 { format!("{:#x}", f.first_index) } else { format!("{:#x}–{last:#x}", f.first_index) };
+                let range = if f.order == 0 {
+                    format!("{:#x}", f.first_index)
+                } else {
+                    format!("{:#x}–{last:#x}", f.first_index)
+                };
                 Some(format!("DAX entry {range} is locked: {}", entry_str(f.item)))
             }
             _ => None,
@@ -342,7 +356,8 @@ fn page_tables(s: &mut Scene, v: &View, y: i32) -> i32 {
     let mut y = section(s, RIGHT_X, y, "Page tables");
     for (mm, pt) in v.snap.mms.iter().enumerate() {
         let Some(p) = v.sc.processes.get(mm) else { continue };
-        let head = format!("process {mm} ({}): nr_ptes {}, rss file {} anon {}", p.name, pt.nr_ptes, pt.rss[0], pt.rss[1]);
+        let head =
+            format!("process {mm} ({}): nr_ptes {}, rss file {} anon {}", p.name, pt.nr_ptes, pt.rss[0], pt.rss[1]);
         line(s, &mut y, head, style::INK);
         let base = v.sc.map_base(p);
         let last = (base + v.sc.map_length(p).max(1) - 1) >> PMD_SHIFT;

@@ -69,7 +69,10 @@ impl StressResults {
         }
         for (i, run) in r.runs.iter().enumerate() {
             if run.first_failure.is_some_and(|f| f == 0 || f > run.iterations) {
-                return Err(bad(format!("run {i}: first_failure must be between 1 and iterations ({})", run.iterations)));
+                return Err(bad(format!(
+                    "run {i}: first_failure must be between 1 and iterations ({})",
+                    run.iterations
+                )));
             }
             if run.samples.iter().any(|s| !s.t.is_finite() || !s.faults_per_sec.is_finite() || s.t < 0.0) {
                 return Err(bad(format!("run {i}: a sample has a negative or non-finite value")));
@@ -79,7 +82,8 @@ impl StressResults {
     }
 
     pub fn load(path: &Path) -> Result<StressResults, FigureError> {
-        let bytes = std::fs::read(path).map_err(|source| FigureError::Io { path: path.display().to_string(), source })?;
+        let bytes =
+            std::fs::read(path).map_err(|source| FigureError::Io { path: path.display().to_string(), source })?;
         let text = String::from_utf8_lossy(&bytes);
         StressResults::from_json(&text, &path.display().to_string())
     }
@@ -140,7 +144,11 @@ pub fn stress_figure(r: &StressResults) -> Result<Scene, FigureError> {
     let width = MARGIN * 3 + PANEL_W * 2;
     let mut s = Scene::new(width as u32, (MARGIN * 2 + 70 + PANEL_H + 30) as u32);
     let title = r.title.clone().unwrap_or_else(|| "stress runs".into());
-    s.text((MARGIN, MARGIN), fit(&title, width - 2 * MARGIN, &TextSpec::new(20.0, style::INK).bold()), &TextSpec::new(20.0, style::INK).bold());
+    s.text(
+        (MARGIN, MARGIN),
+        fit(&title, width - 2 * MARGIN, &TextSpec::new(20.0, style::INK).bold()),
+        &TextSpec::new(20.0, style::INK).bold(),
+    );
     let groups = r.groups();
     let mut x = MARGIN;
     for (i, g) in groups.iter().enumerate() {
@@ -199,7 +207,8 @@ fn histogram(s: &mut Scene, r: &StressResults, groups: &[String], at: (i32, i32)
     }
     let ymax = counts.iter().flat_map(|c| c.iter()).copied().max().unwrap_or(1).max(1);
     let title = "first failing iteration of each run";
-    let (x0, _y0, x1, y1) = axes(s, at, title, "iteration (last column: no failure)", (f64::from(bins + 1), f64::from(ymax)));
+    let (x0, _y0, x1, y1) =
+        axes(s, at, title, "iteration (last column: no failure)", (f64::from(bins + 1), f64::from(ymax)));
     let slot = (x1 - x0) as f64 / f64::from(bins + 1);
     let bar = ((slot - 4.0) / groups.len() as f64).max(1.0);
     for (g, c) in counts.iter().enumerate() {

@@ -80,7 +80,9 @@ impl Mark {
             E::Fallback { .. } => Mark::Fallback,
             E::WaitBegin { .. } | E::LockContended { .. } | E::RwsemContended { .. } => Mark::Sleep,
             E::Wake { woken, .. } if !woken.is_empty() => Mark::Wake,
-            E::LockRelease { lock: LockId::TreeLock } if a.windows.iter().any(|w| w.open == e.step && w.tid == e.tid) => {
+            E::LockRelease { lock: LockId::TreeLock }
+                if a.windows.iter().any(|w| w.open == e.step && w.tid == e.tid) =>
+            {
                 Mark::WindowOpen
             }
             E::Insert { err: None, .. }

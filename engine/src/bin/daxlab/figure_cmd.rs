@@ -1,8 +1,6 @@
 //! `daxlab figure …` (one figure) and `daxlab figures DIR` (every figure of docs/).
 
-use daxlab::figure::{
-    self, ExploreFigure, Format, StateAt, StepRange, StressResults, explore_figure, stress_figure,
-};
+use daxlab::figure::{self, ExploreFigure, Format, StateAt, StepRange, StressResults, explore_figure, stress_figure};
 use daxlab::{Scenario, trace::Trace};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -101,8 +99,7 @@ fn scenario_of(arg: &str) -> Result<Scenario, String> {
 }
 
 pub fn figures(dir: &Path, traces: &Path) -> Result<ExitCode, String> {
-    let written =
-        figure::write_doc_figures(traces, dir, &[Format::Svg, Format::Png]).map_err(|e| e.to_string())?;
+    let written = figure::write_doc_figures(traces, dir, &[Format::Svg, Format::Png]).map_err(|e| e.to_string())?;
     for p in &written {
         println!("{}", p.display());
     }
