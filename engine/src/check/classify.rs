@@ -21,6 +21,8 @@ pub struct Observations {
     pub stores: u64,
     /// The first store an fsync returned without making durable.
     pub not_durable: Option<Outcome>,
+    /// Page faults taken by user accesses (handle_mm_fault calls), for throughput figures.
+    pub faults: u64,
 }
 
 /// One completed 8-byte store the file must now hold.
