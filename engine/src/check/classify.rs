@@ -213,7 +213,7 @@ fn read_file_u64(k: &Kernel, offset: u64) -> u64 {
 }
 
 /// Where a file offset lives on pmem, if it is written data.
-pub(super) fn device_offset(k: &Kernel, offset: u64) -> Option<u64> {
+pub fn device_offset(k: &Kernel, offset: u64) -> Option<u64> {
     match k.inode.extents.with(|e| e.find(offset >> 12)) {
         Some(e) if e.state == ExtentState::Written => {
             let pblk = e.pblk + (offset >> 12) - e.fblk;

@@ -6,8 +6,11 @@
 //! whoever asked first, which interleaves threads that run at the same speed step by step,
 //! as two CPUs would.
 
-use crossbeam_utils::{Backoff, CachePadded};
+use crossbeam_utils::CachePadded;
 use std::sync::atomic::{AtomicU64, Ordering};
+
+/// A few microseconds of spinning.
+const SPIN_LIMIT: u32 = 1 << 10;
 
 #[derive(Debug, Default)]
 pub struct StepLock {
@@ -18,12 +21,15 @@ pub struct StepLock {
 impl StepLock {
     pub fn lock(&self) {
         let ticket = self.next.fetch_add(1, Ordering::Relaxed);
-        let backoff = Backoff::new();
+        let mut spins = 0u32;
         while self.serving.load(Ordering::Acquire) != ticket {
-            // Spins first, then yields the CPU: with more threads than CPUs the holder of
-            // the next ticket may need this CPU to run.
-            backoff.snooze();
-            if backoff.is_completed() {
+            // A step takes a few microseconds: spinning that long is far cheaper than a
+            // trip through the OS scheduler. Past that, yield the CPU: with more threads
+            // than CPUs the holder of the next ticket may need this one to run.
+            if spins < SPIN_LIMIT {
+                spins += 1;
+                std::hint::spin_loop();
+            } else {
                 std::thread::yield_now();
             }
         }

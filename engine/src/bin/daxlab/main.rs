@@ -5,6 +5,7 @@
 
 mod explore_cmd;
 mod output;
+mod stress_cmd;
 mod trace_cmd;
 mod walkthrough;
 mod witness;
@@ -60,6 +61,8 @@ enum Command {
     Explain(trace_cmd::TraceArg),
     /// Export a trace for Perfetto (Chrome trace-event JSON) or as a text transcript.
     Export(trace_cmd::ExportArgs),
+    /// Run a workload on real threads over RAM, a file or real pmem, recorded and replayable.
+    Stress(stress_cmd::StressArgs),
 }
 
 fn main() -> ExitCode {
@@ -88,6 +91,7 @@ fn main() -> ExitCode {
         Command::Diff(args) => trace_cmd::diff(args),
         Command::Explain(args) => trace_cmd::explain(args),
         Command::Export(args) => trace_cmd::export(args),
+        Command::Stress(args) => stress_cmd::run(args),
     };
     match result {
         Ok(code) => code,
