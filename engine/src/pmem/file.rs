@@ -49,15 +49,7 @@ impl FilePmem {
     pub fn map(file: &File, path: &Path, len: u64, device: bool, remove_on_drop: bool) -> io::Result<FilePmem> {
         let len = usize::try_from(len).map_err(|_| io::Error::other("the region does not fit in memory"))?;
         let (ptr, sync) = map_shared(file, len)?;
-        Ok(FilePmem {
-            path: path.to_path_buf(),
-            ptr,
-            len,
-            sync,
-            flush: CacheFlush::detect(),
-            device,
-            remove_on_drop,
-        })
+        Ok(FilePmem { path: path.to_path_buf(), ptr, len, sync, flush: CacheFlush::detect(), device, remove_on_drop })
     }
 
     pub fn path(&self) -> &Path {
@@ -145,9 +137,7 @@ fn map_shared(file: &File, len: usize) -> io::Result<(*mut u8, SyncMode)> {
     let prot = libc::PROT_READ | libc::PROT_WRITE;
     let fd = file.as_raw_fd();
     // SAFETY: a fresh mapping at an address the kernel chooses; no memory is aliased.
-    let p = unsafe {
-        libc::mmap(std::ptr::null_mut(), len, prot, libc::MAP_SHARED_VALIDATE | libc::MAP_SYNC, fd, 0)
-    };
+    let p = unsafe { libc::mmap(std::ptr::null_mut(), len, prot, libc::MAP_SHARED_VALIDATE | libc::MAP_SYNC, fd, 0) };
     if p != libc::MAP_FAILED {
         return Ok((p.cast(), SyncMode::MapSync));
     }

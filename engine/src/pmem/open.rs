@@ -17,7 +17,9 @@ pub enum PmemError {
     Missing { path: String },
     #[error("--pmem {path}: permission denied: cannot {what} (run as a user who may, or choose another path)")]
     Permission { path: String, what: &'static str },
-    #[error("--pmem {path}: the device holds {have} bytes, but this run needs {need} bytes (use a larger device or smaller --sizes)")]
+    #[error(
+        "--pmem {path}: the device holds {have} bytes, but this run needs {need} bytes (use a larger device or smaller --sizes)"
+    )]
     TooSmall { path: String, have: u64, need: u64 },
     #[error("--pmem {path}: {what}")]
     Unsupported { path: String, what: String },

@@ -70,9 +70,7 @@ impl Race {
 
     /// Markers checked and lost (holetest's errors plus the other read-backs' mismatches).
     pub fn markers(&self) -> (u64, u64) {
-        self.verification
-            .as_ref()
-            .map_or((0, 0), |v| (v.checked, (v.error_lines.len() + v.problems.len()) as u64))
+        self.verification.as_ref().map_or((0, 0), |v| (v.checked, (v.error_lines.len() + v.problems.len()) as u64))
     }
 }
 

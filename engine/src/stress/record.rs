@@ -77,16 +77,15 @@ pub fn to_trace(sc: &Scenario, variant: Variant, real: &RealRun, pmem: &str) -> 
     if let Some(i) = first_difference(&real.events, &ex.events) {
         let show = |e: Option<&Event>| e.map_or("nothing".to_string(), |e| format!("{e:?}"));
         return Err(Mismatch {
-            what: format!(
-                "event {i}: real {}, re-run {}",
-                show(real.events.get(i)),
-                show(ex.events.get(i))
-            ),
+            what: format!("event {i}: real {}, re-run {}", show(real.events.get(i)), show(ex.events.get(i))),
         });
     }
     if ex.steps != real.steps || ex.runs != real.runs {
         return Err(Mismatch {
-            what: format!("the real run took {} steps, the re-run {} (or gave them out differently)", real.steps, ex.steps),
+            what: format!(
+                "the real run took {} steps, the re-run {} (or gave them out differently)",
+                real.steps, ex.steps
+            ),
         });
     }
     Ok(Trace::from_execution(sc, variant, RecordMode::RealThreads { pmem: pmem.to_string() }, &ex))

@@ -170,8 +170,15 @@ impl RealRuntime {
     /// Blocks until every first poll is done and this thread's phase has come; false if
     /// the run ended first.
     pub(super) fn wait_for_start(&self, tid: Tid) -> bool {
+        // Spin before yielding, so that the threads set off together as holetest's do.
+        let mut spins = 0u32;
         while self.initial_done.load(Ordering::Acquire) < self.slots.len() && !self.halted() {
-            std::thread::yield_now();
+            if spins < 1 << 14 {
+                spins += 1;
+                std::hint::spin_loop();
+            } else {
+                std::thread::yield_now();
+            }
         }
         let phase = self.slot(tid).phase;
         while lock(&self.sched).phase < phase && !self.halted() {
@@ -237,7 +244,8 @@ impl RealRuntime {
         self.slot(tid).status.store(DONE, Ordering::Release);
         let mut s = lock(&self.sched);
         let phase = s.phase;
-        let phase_over = self.slots.iter().filter(|x| x.phase == phase).all(|x| x.status.load(Ordering::Acquire) == DONE);
+        let phase_over =
+            self.slots.iter().filter(|x| x.phase == phase).all(|x| x.status.load(Ordering::Acquire) == DONE);
         if !phase_over {
             self.check_hang(&mut s);
             return;

@@ -69,7 +69,9 @@ async fn through_mapping(cx: &Cx<'_>, mm: &Mm, ht: &Holetest, found: &RefCell<Ve
             f.checked += 1;
             match got {
                 Ok(v) if v == want => {}
-                Ok(v) => f.error_lines.push(format!("ERROR: thread {i}, offset {:08x}, {v:08x} != {want:08x}", page * 4096 + offset)),
+                Ok(v) => f
+                    .error_lines
+                    .push(format!("ERROR: thread {i}, offset {:08x}, {v:08x} != {want:08x}", page * 4096 + offset)),
                 Err(end) => f.problems.push(format!("the verifying load at {:#x} ended with {end:?}", base + offset)),
             }
         }

@@ -3,6 +3,7 @@
 use daxlab::Variant;
 use daxlab::pmem::PmemBackend;
 use daxlab::stress::{Generic340, Iteration, Race};
+use daxlab::trace::{EventKind, Trace};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -204,13 +205,21 @@ fn count(t: &mut Tally, it: &Iteration, dir: Option<&Path>, variant: Variant) {
                     );
                     let path = dir.join(name);
                     match trace.save(&path) {
-                        Ok(()) => t.traces.push(format!("{} ({}, step {})", path.display(), trace.outcome.class(), trace.steps)),
+                        Ok(()) => t.traces.push(format!("{} ({})", path.display(), describe(trace))),
                         Err(e) => t.mismatches.push(format!("could not save {}: {e}", path.display())),
                     }
                 }
                 Err(m) => t.mismatches.push(format!("iteration {} {}: {m}", it.index, race_name(race))),
             }
         }
+    }
+}
+
+/// The outcome class and, for a fired invariant, the step it fired at.
+fn describe(trace: &Trace) -> String {
+    match trace.events.iter().find(|e| matches!(e.kind, EventKind::Bug { .. })) {
+        Some(e) => format!("{} at step {}", trace.outcome.class(), e.step),
+        None => format!("{}, {} steps", trace.outcome.class(), trace.steps),
     }
 }
 
