@@ -115,7 +115,7 @@ fn drive(rt: &RealRuntime, tid: Tid, fut: impl Future<Output = ThreadEnd>) -> Op
         return Some(end);
     }
     rt.end_initial(tid, None);
-    if !rt.wait_for_start(tid) || !rt.begin_step(tid) {
+    if !rt.wait_for_start(tid) || !rt.begin_step(tid, None) {
         rt.close(tid);
         return None;
     }

@@ -151,7 +151,7 @@ impl RealRuntime {
                 self.slot(tid).holds_step.store(true, Ordering::Relaxed);
                 return;
             }
-            self.lock.unlock();
+            let _ = self.lock.unlock();
             std::thread::yield_now();
         }
     }
@@ -187,11 +187,15 @@ impl RealRuntime {
         !self.halted()
     }
 
-    /// Starts a step of `tid`: perturb, take the step lock, number the step. Returns false
-    /// (still holding the lock) if the run is over.
-    pub(super) fn begin_step(&self, tid: Tid) -> bool {
+    /// Starts a step of `tid`: perturb, take the step lock (`after` the token of the step
+    /// it just ended, if any), number the step. Returns false (still holding the lock) if
+    /// the run is over.
+    pub(super) fn begin_step(&self, tid: Tid, after: Option<u64>) -> bool {
         self.perturb(tid);
-        self.lock.lock();
+        match after {
+            Some(token) => self.lock.lock_after(token),
+            None => self.lock.lock(),
+        }
         self.slot(tid).holds_step.store(true, Ordering::Relaxed);
         if self.halted() {
             return false;
@@ -216,11 +220,9 @@ impl RealRuntime {
     }
 
     /// Ends the step `tid` holds, if it holds one.
-    pub(super) fn end_step(&self, tid: Tid) {
+    pub(super) fn end_step(&self, tid: Tid) -> Option<u64> {
         let slot = self.slot(tid);
-        if slot.holds_step.swap(false, Ordering::Relaxed) {
-            self.lock.unlock();
-        }
+        slot.holds_step.swap(false, Ordering::Relaxed).then(|| self.lock.unlock())
     }
 
     /// The thread's future returned `end` during its current step.
@@ -379,8 +381,8 @@ impl Runtime for RealRuntime {
             // The end of the first poll: the driver takes over from here.
             return SchedPoint::yield_once();
         }
-        self.end_step(tid);
-        if self.begin_step(tid) { SchedPoint::ready() } else { SchedPoint::yield_once() }
+        let token = self.end_step(tid);
+        if self.begin_step(tid, token) { SchedPoint::ready() } else { SchedPoint::yield_once() }
     }
 
     fn block(&self, tid: Tid, on: WaitOn) {

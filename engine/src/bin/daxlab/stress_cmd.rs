@@ -248,7 +248,7 @@ fn print_summary(t: &Tally, elapsed: Duration) {
     println!("markers          {} read back through the mapping, {} lost or wrong", t.checked, t.lost);
     println!("outcome classes  (per race)");
     for (label, (failed, n)) in &t.classes {
-        println!("  {} {label:<50} {n:>6}", if *failed { "✗" } else { " " });
+        println!("  {} {label:<64} {n:>6}", if *failed { "✗" } else { " " });
     }
     for trace in &t.traces {
         println!("trace            {trace}");
