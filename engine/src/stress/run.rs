@@ -68,7 +68,9 @@ pub fn run_real(sc: &Scenario, k: &Kernel, cfg: &RealConfig) -> RealRun {
                     let r = std::panic::catch_unwind(AssertUnwindSafe(|| {
                         rt.attach(*tid);
                         let cx = Cx::new(k, *tid, rt);
-                        drive(rt, *tid, run_thread(&cx, &k.mms[*pi], ops, *setup))
+                        let end = drive(rt, *tid, run_thread(&cx, &k.mms[*pi], ops, *setup));
+                        rt.detach(*tid);
+                        end
                     }));
                     if r.is_err() {
                         // A bug in daxlab itself: stop the others rather than leave them
@@ -82,7 +84,6 @@ pub fn run_real(sc: &Scenario, k: &Kernel, cfg: &RealConfig) -> RealRun {
             .collect();
         handles.into_iter().map(|h| h.join().unwrap_or_else(Err)).collect()
     });
-    let elapsed = started.elapsed();
     let mut ends = Vec::with_capacity(results.len());
     for r in results {
         match r {
@@ -90,7 +91,9 @@ pub fn run_real(sc: &Scenario, k: &Kernel, cfg: &RealConfig) -> RealRun {
             Err(panic) => std::panic::resume_unwind(panic),
         }
     }
+    // The merge of the event buffers is part of the cost of recording.
     let parts = rt.into_parts();
+    let elapsed = started.elapsed();
     RealRun {
         ends,
         hung: parts.hung,

@@ -5,7 +5,7 @@
 //! The step number is the ticket: it orders every access to shared model state, so the
 //! per-thread event buffers merge into one total order, and the list of which thread ran
 //! each step replays the run in the deterministic executor. What is real: which thread
-//! gets the next step is decided by the hardware and the OS (whoever asks for the ticket
+//! gets the next step is decided by the hardware and the OS (whoever takes the lock word
 //! first), blocked threads really spin (spin locks, with backoff) or sleep (parking, for
 //! entry locks, rwsems and page locks), and stores land in real memory. What is
 //! serialised: model steps never overlap.
@@ -49,6 +49,12 @@ impl RealConfig {
     }
 }
 
+thread_local! {
+    /// The running thread's events: only its own OS thread ever emits for an emulated
+    /// thread, so recording takes no lock.
+    static EVENTS: std::cell::RefCell<Vec<Event>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 const RUNNABLE: u8 = 0;
 const BLOCKED: u8 = 1;
 const DONE: u8 = 2;
@@ -68,7 +74,8 @@ struct Slot {
     started: AtomicBool,
     /// The thread's future is being dropped after a halt: its Exit events are not real.
     closed: AtomicBool,
-    /// Events, the ones from before the first step first.
+    /// Events, the ones from before the first step first (collected from the thread's
+    /// local buffer when it ends).
     events: Mutex<Vec<Event>>,
     rng: Mutex<SplitMix64>,
 }
@@ -141,6 +148,12 @@ impl RealRuntime {
     /// Called first on the thread's own OS thread, so that wake-ups can unpark it.
     pub(super) fn attach(&self, tid: Tid) {
         let _ = self.slot(tid).thread.set(std::thread::current());
+        EVENTS.with_borrow_mut(Vec::clear);
+    }
+
+    /// Called last on the thread's own OS thread: hands its events over for the merge.
+    pub(super) fn detach(&self, tid: Tid) {
+        *lock(&self.slot(tid).events) = EVENTS.take();
     }
 
     /// Waits for this thread's turn at its first poll; returns holding the step lock.
@@ -230,7 +243,7 @@ impl RealRuntime {
         if self.cfg.record {
             let step = self.current_step.load(Ordering::Relaxed);
             let at = Location::caller().into();
-            lock(&self.slot(tid).events).push(Event { step, tid, kind: EventKind::ThreadExit { end }, at });
+            EVENTS.with_borrow_mut(|b| b.push(Event { step, tid, kind: EventKind::ThreadExit { end }, at }));
         }
         self.mark_done(tid);
         self.end_step(tid);
@@ -338,18 +351,9 @@ impl RealRuntime {
     /// What the run produced. Call after every thread has returned.
     pub(super) fn into_parts(self) -> RunParts {
         let s = self.sched.into_inner().unwrap_or_else(|e| e.into_inner());
-        let mut events: Vec<Event> = Vec::new();
-        let mut stepped: Vec<Event> = Vec::new();
-        for slot in self.slots {
-            // Events from before the first step come first, in thread order, at step 0,
-            // as the deterministic executor's first polls put them.
-            for e in slot.events.into_inner().unwrap_or_else(|e| e.into_inner()) {
-                if e.step == PRE_STEP { events.push(Event { step: 0, ..e }) } else { stepped.push(e) }
-            }
-        }
-        // Within a step only one thread runs, so a stable sort by step is the merge.
-        stepped.sort_by_key(|e| e.step);
-        events.extend(stepped);
+        let buffers: Vec<Vec<Event>> =
+            self.slots.into_iter().map(|x| x.events.into_inner().unwrap_or_else(|e| e.into_inner())).collect();
+        let events = merge(buffers);
         RunParts {
             steps: s.next_step,
             runs: s.runs,
@@ -363,6 +367,26 @@ impl RealRuntime {
 
 /// Pre-step events are tagged with this step while buffered, then renumbered 0.
 const PRE_STEP: u32 = u32::MAX;
+
+/// Merges per-thread buffers (each in step order) into one list: first every thread's
+/// events from before its first step, in thread order and renumbered 0, as the
+/// deterministic executor's first polls put them; then by step. Only one thread runs in a
+/// step, so each step's events are one buffer's consecutive events.
+fn merge(buffers: Vec<Vec<Event>>) -> Vec<Event> {
+    let mut out = Vec::with_capacity(buffers.iter().map(Vec::len).sum());
+    let mut queues: Vec<_> = buffers.into_iter().map(|b| b.into_iter().peekable()).collect();
+    for q in &mut queues {
+        while let Some(e) = q.next_if(|e| e.step == PRE_STEP) {
+            out.push(Event { step: 0, ..e });
+        }
+    }
+    loop {
+        let next = queues.iter_mut().enumerate().filter_map(|(i, q)| q.peek().map(|e| (e.step, i))).min();
+        let Some((step, i)) = next else { break };
+        out.extend(std::iter::from_fn(|| queues[i].next_if(|e| e.step == step)));
+    }
+    out
+}
 
 /// The raw result of a real run, before the outcome is classified.
 #[derive(Debug)]
@@ -417,7 +441,7 @@ impl Runtime for RealRuntime {
         }
         let step =
             if slot.started.load(Ordering::Relaxed) { self.current_step.load(Ordering::Relaxed) } else { PRE_STEP };
-        lock(&slot.events).push(Event { step, tid, kind, at: at.into() });
+        EVENTS.with_borrow_mut(|b| b.push(Event { step, tid, kind, at: at.into() }));
     }
 
     fn recording(&self) -> bool {
