@@ -71,6 +71,7 @@ struct Tally {
     lost: u64,
     classes: BTreeMap<String, (bool, u64)>,
     traces: Vec<String>,
+    unsaved: Vec<String>,
     mismatches: Vec<String>,
 }
 
@@ -206,7 +207,7 @@ fn count(t: &mut Tally, it: &Iteration, dir: Option<&Path>, variant: Variant) {
                     let path = dir.join(name);
                     match trace.save(&path) {
                         Ok(()) => t.traces.push(format!("{} ({})", path.display(), describe(trace))),
-                        Err(e) => t.mismatches.push(format!("could not save {}: {e}", path.display())),
+                        Err(e) => t.unsaved.push(e.to_string()),
                     }
                 }
                 Err(m) => t.mismatches.push(format!("iteration {} {}: {m}", it.index, race_name(race))),
@@ -252,6 +253,9 @@ fn print_summary(t: &Tally, elapsed: Duration) {
     }
     for trace in &t.traces {
         println!("trace            {trace}");
+    }
+    for u in &t.unsaved {
+        println!("trace NOT saved  {u}");
     }
     for m in &t.mismatches {
         println!("DAXLAB BUG       {m}");
