@@ -21,6 +21,7 @@ pub mod pmem;
 pub mod radix;
 pub mod scenario;
 pub mod sim;
+pub mod stress;
 pub mod trace;
 
 pub use check::{Invariant, Note, Outcome};

@@ -172,3 +172,31 @@ fn show_prints_a_loadable_scenario() {
     let o = daxlab(&["explore", path.to_str().unwrap(), "--variant", "fixed"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
 }
+
+#[test]
+fn stress_holetest_fixed_passes_and_prints_the_summary() {
+    let o = daxlab(&["stress", "holetest", "--variant", "fixed", "--iterations", "2", "--sizes", "1,2"]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    let out = stdout(&o);
+    for want in ["iterations run   2", "failures         0", "faults/s", "per iteration", "outcome classes"] {
+        assert!(out.contains(want), "{want} in {out}");
+    }
+}
+
+#[test]
+fn stress_with_a_bad_pmem_path_exits_2_naming_it() {
+    let o = daxlab(&["stress", "holetest", "--variant", "fixed", "--pmem", "/nonexistent/pmem"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--pmem /nonexistent/pmem: no such file or directory"), "{}", stderr(&o));
+    let o = daxlab(&["stress", "holetest", "--variant", "fixed", "--perturb", "2"]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn stress_on_a_non_dax_file_says_map_sync_was_refused_once() {
+    let dir = scratch("pmem-dir");
+    std::fs::create_dir_all(&dir).unwrap();
+    let o = daxlab(&["stress", "holetest", "--variant", "fixed", "--sizes", "1", "--pmem", dir.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stderr(&o).matches("MAP_SYNC refused").count(), 1, "{}", stderr(&o));
+}

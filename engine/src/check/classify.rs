@@ -21,6 +21,8 @@ pub struct Observations {
     pub stores: u64,
     /// The first store an fsync returned without making durable.
     pub not_durable: Option<Outcome>,
+    /// Page faults taken by user accesses (handle_mm_fault calls), for throughput figures.
+    pub faults: u64,
 }
 
 /// One completed 8-byte store the file must now hold.
@@ -211,7 +213,7 @@ fn read_file_u64(k: &Kernel, offset: u64) -> u64 {
 }
 
 /// Where a file offset lives on pmem, if it is written data.
-pub(super) fn device_offset(k: &Kernel, offset: u64) -> Option<u64> {
+pub fn device_offset(k: &Kernel, offset: u64) -> Option<u64> {
     match k.inode.extents.with(|e| e.find(offset >> 12)) {
         Some(e) if e.state == ExtentState::Written => {
             let pblk = e.pblk + (offset >> 12) - e.fblk;

@@ -4,7 +4,7 @@
 mod classify;
 mod invariant;
 
-pub use classify::{Observations, Outcome, RunEnd, Stored, classify};
+pub use classify::{Observations, Outcome, RunEnd, Stored, classify, device_offset};
 pub use invariant::{Invariant, Note};
 
 use crate::sim::Cx;

@@ -1,9 +1,19 @@
 //! Persistent-memory backends. The DAX code only needs byte access at device offsets and
-//! a way to write CPU caches back; which memory stands behind it is the backend's business.
+//! a way to write CPU caches back; which memory stands behind it is the backend's business:
+//! sparse RAM (the default, which also models what a power failure would keep), a shared
+//! mapping of a file on any filesystem, or real pmem (a file on a -o dax filesystem, or a
+//! device-DAX device) mapped with MAP_SYNC.
 
+mod file;
+mod flush;
+mod open;
 mod ram;
 
+pub use file::{FilePmem, Reopened, SyncMode};
+pub use flush::{CACHE_LINE, CacheFlush};
+pub use open::{PmemBackend, PmemError};
 pub use ram::RamPmem;
+use std::sync::Arc;
 
 /// Physical address where the emulated pmem device starts (2 MiB aligned, like a real
 /// namespace). pfn = (PMEM_PHYS_BASE + device offset) >> 12.
@@ -49,5 +59,30 @@ pub trait Pmem: Send + Sync + std::fmt::Debug {
     }
     fn write_u64(&self, offset: u64, v: u64) {
         self.write(offset, &v.to_le_bytes());
+    }
+}
+
+/// One backend shared by the machines of a run, each built over it in turn.
+impl<P: Pmem + ?Sized> Pmem for Arc<P> {
+    fn size(&self) -> u64 {
+        (**self).size()
+    }
+    fn read(&self, offset: u64, buf: &mut [u8]) {
+        (**self).read(offset, buf)
+    }
+    fn write(&self, offset: u64, data: &[u8]) {
+        (**self).write(offset, data)
+    }
+    fn write_nocache(&self, offset: u64, data: &[u8]) {
+        (**self).write_nocache(offset, data)
+    }
+    fn zero(&self, offset: u64, len: u64) {
+        (**self).zero(offset, len)
+    }
+    fn flush(&self, offset: u64, len: u64) {
+        (**self).flush(offset, len)
+    }
+    fn read_media(&self, offset: u64, buf: &mut [u8]) {
+        (**self).read_media(offset, buf)
     }
 }

@@ -9,7 +9,7 @@
 
 use super::Pmem;
 use crate::kernel::Shared;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 const BLOCK: u64 = 4096;
 const LINE: u64 = 64;
@@ -18,7 +18,8 @@ const LINE: u64 = 64;
 struct State {
     blocks: HashMap<u64, Box<[u8; BLOCK as usize]>>,
     /// Dirty cache lines → the media's copy of the line (its content at the last flush).
-    media: HashMap<u64, [u8; LINE as usize]>,
+    /// Ordered, so that cleaning a range costs what is dirty in it, not what is dirty.
+    media: BTreeMap<u64, [u8; LINE as usize]>,
 }
 
 impl State {
@@ -45,13 +46,9 @@ impl State {
     }
 
     fn clean(&mut self, offset: u64, len: u64) {
-        let lines = Self::lines(offset, len);
-        if (self.media.len() as u64) < lines.end - lines.start {
-            self.media.retain(|line, _| !lines.contains(line));
-        } else {
-            for line in lines {
-                self.media.remove(&line);
-            }
+        let dirty: Vec<u64> = self.media.range(Self::lines(offset, len)).map(|(line, _)| *line).collect();
+        for line in dirty {
+            self.media.remove(&line);
         }
     }
 }

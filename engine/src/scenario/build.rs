@@ -6,15 +6,27 @@ use crate::check::Observations;
 use crate::fs::{AddressSpace, Allocator, Extent, Inode};
 use crate::kernel::{Kernel, Shared, Tasks, WaitTable};
 use crate::mm::{Mm, PAGE_SHIFT, Pages, Vma};
-use crate::pmem::RamPmem;
+use crate::pmem::{Pmem, RamPmem};
 use crate::sim::Variant;
 
 impl Scenario {
-    /// A fresh machine in the state the scenario describes, before any thread runs.
+    /// Bytes of pmem a machine for this scenario uses at most: room for every block twice
+    /// over plus alignment padding.
+    pub fn pmem_capacity(&self) -> u64 {
+        ((self.size() >> PAGE_SHIFT) * 2 + 2048) << PAGE_SHIFT
+    }
+
+    /// A fresh machine in the state the scenario describes, before any thread runs, over
+    /// sparse RAM pmem.
     pub fn build(&self, variant: Variant) -> Kernel {
-        let blocks = self.size() >> PAGE_SHIFT;
-        // Room for every block twice over plus alignment padding.
-        let capacity = blocks * 2 + 2048;
+        self.build_on(variant, Box::new(RamPmem::new(self.pmem_capacity())))
+    }
+
+    /// [`Scenario::build`] over the given pmem, which should hold [`Scenario::pmem_capacity`]
+    /// bytes (a smaller one makes allocations fail with -ENOSPC sooner). Whatever it holds
+    /// already does not matter: the filesystem zeroes blocks as it allocates them.
+    pub fn build_on(&self, variant: Variant, pmem: Box<dyn Pmem>) -> Kernel {
+        let capacity = (self.pmem_capacity() >> PAGE_SHIFT).min(pmem.size() >> PAGE_SHIFT);
         let inode = Inode::new(0x2c, self.size(), Allocator::new(self.file.allocator, capacity));
         for e in &self.file.extents {
             let e = e.get_ref();
@@ -50,7 +62,7 @@ impl Scenario {
             inject_enomem: self.inject_enomem,
             mapping: AddressSpace::new(),
             inode,
-            pmem: Box::new(RamPmem::new(capacity << PAGE_SHIFT)),
+            pmem,
             pages: Pages::default(),
             mms,
             wait_table: WaitTable::default(),

@@ -67,18 +67,21 @@ impl Holetest {
             let _ = writeln!(t, "[[file.extent]]\noffset = 0\nlength = {}\nstate = \"unwritten\"", self.size);
         }
         let pages = self.size / 4096;
+        // thp_get_unmapped_area() aligns a mapping of at least 2 MiB to 2 MiB; a shorter one
+        // goes wherever it fits (here: 1 MiB past an aligned address).
+        let mmap = if self.size >= 2 << 20 {
+            "{ shared = true }".to_string()
+        } else {
+            format!("{{ shared = true, address = {:#x} }}", super::DEFAULT_MAP_BASE + (1 << 20))
+        };
         if self.file == HoletestFile::ZeroFilled {
-            let _ = writeln!(t, "[[process]]\nname = \"memset\"\nsetup = true\nmmap = {{ shared = true }}");
+            let _ = writeln!(t, "[[process]]\nname = \"memset\"\nsetup = true\nmmap = {mmap}");
             let _ = writeln!(t, "[[process.thread]]\nname = \"main\"");
             let _ = writeln!(t, "ops = [{{ op = \"sweep\", at = 0, pages = {pages}, value = 0 }}]");
         }
         for i in 0..self.threads {
             if self.fork || i == 0 {
-                let _ = writeln!(
-                    t,
-                    "[[process]]\nname = \"holetest{}\"\nmmap = {{ shared = true }}",
-                    if self.fork { i } else { 0 }
-                );
+                let _ = writeln!(t, "[[process]]\nname = \"holetest{}\"\nmmap = {mmap}", if self.fork { i } else { 0 });
             }
             let _ = writeln!(t, "[[process.thread]]\nname = \"{}{i}\"", if self.fork { "P" } else { "T" });
             let (at, id) = (self.offset(i), self.id(i));

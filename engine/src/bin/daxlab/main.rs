@@ -7,6 +7,7 @@ mod challenge_cmd;
 mod explore_cmd;
 mod figure_cmd;
 mod output;
+mod stress_cmd;
 mod trace_cmd;
 mod walkthrough;
 mod witness;
@@ -85,6 +86,8 @@ enum Command {
         #[arg(long, default_value = "replays")]
         replays: std::path::PathBuf,
     },
+    /// Run a workload on real threads over RAM, a file or real pmem, recorded and replayable.
+    Stress(stress_cmd::StressArgs),
 }
 
 fn main() -> ExitCode {
@@ -124,6 +127,7 @@ fn main() -> ExitCode {
                 ExitCode::SUCCESS
             })
             .map_err(|e| e.to_string()),
+        Command::Stress(args) => stress_cmd::run(args),
     };
     match result {
         Ok(code) => code,

@@ -82,6 +82,9 @@ pub fn replay(args: ReplayArgs) -> Result<ExitCode, String> {
                 ex.steps,
                 ex.outcome
             );
+            if let Some(e) = ex.events.iter().find(|e| matches!(e.kind, daxlab::trace::EventKind::Bug { .. })) {
+                println!("the invariant fires at step {} in {}", e.step, names[e.tid.index()]);
+            }
         }
     }
     Ok(ExitCode::SUCCESS)
