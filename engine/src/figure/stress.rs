@@ -88,6 +88,20 @@ impl StressResults {
         StressResults::from_json(&text, &path.display().to_string())
     }
 
+    /// Adds `run` to the results in `path` (creating the file), written atomically, so that
+    /// repeated `daxlab stress --results FILE` runs build up a distribution.
+    pub fn append(path: &Path, title: &str, run: StressRun) -> Result<(), FigureError> {
+        let mut results = if path.exists() {
+            StressResults::load(path)?
+        } else {
+            StressResults { format: STRESS_FORMAT.into(), version: 1, title: Some(title.into()), runs: Vec::new() }
+        };
+        results.runs.push(run);
+        let json = serde_json::to_vec_pretty(&results).expect("stress results serialise");
+        crate::trace::write_atomically(path, &json)
+            .map_err(|source| FigureError::Io { path: path.display().to_string(), source })
+    }
+
     fn groups(&self) -> Vec<String> {
         let mut g: Vec<String> = Vec::new();
         for r in &self.runs {

@@ -1,6 +1,7 @@
 //! `daxlab stress holetest`: generic/340 in a loop on real threads.
 
 use daxlab::Variant;
+use daxlab::figure::{StressResults, StressRun, StressSample};
 use daxlab::pmem::PmemBackend;
 use daxlab::stress::{Generic340, Iteration, Race};
 use daxlab::trace::{EventKind, Trace};
@@ -56,6 +57,10 @@ pub struct StressArgs {
     /// Stop at the first failing iteration.
     #[arg(long)]
     stop_on_failure: bool,
+    /// Append this run (first failing iteration, faults per second after each iteration) to
+    /// a results file that `daxlab figure stress` draws.
+    #[arg(long)]
+    results: Option<std::path::PathBuf>,
 }
 
 /// Totals over the iterations run.
@@ -124,9 +129,12 @@ pub fn run(args: StressArgs) -> Result<ExitCode, String> {
     let started = Instant::now();
     let mut tally = Tally::default();
     let mut first_failed: Option<Iteration> = None;
+    let mut samples = Vec::new();
     for i in 1..=args.iterations {
         let it = g.run_iteration(i, &pmem);
         count(&mut tally, &it, args.record.as_deref(), variant);
+        samples
+            .push(StressSample { t: started.elapsed().as_secs_f64(), faults_per_sec: iteration_faults_per_sec(&it) });
         bar.inc(1);
         bar.set_message(format!("{:.0} faults/s · {} failed", tally.faults_per_sec(), tally.failures));
         let failed = !it.passed;
@@ -139,6 +147,18 @@ pub fn run(args: StressArgs) -> Result<ExitCode, String> {
     }
     bar.finish_and_clear();
     print_summary(&tally, started.elapsed());
+    if let Some(path) = &args.results {
+        let outcome = tally.classes.iter().find(|(_, (failed, _))| *failed).map(|(c, _)| c.clone());
+        let run = StressRun {
+            variant: variant.to_string(),
+            iterations: tally.iterations,
+            first_failure: tally.first_failure,
+            outcome,
+            samples,
+        };
+        StressResults::append(path, "daxlab stress holetest (generic/340)", run).map_err(|e| e.to_string())?;
+        println!("run appended to {}", path.display());
+    }
     if let Some(it) = &first_failed {
         print_failed(it, &g.expected_output());
     }
@@ -283,4 +303,11 @@ fn print_failed(it: &Iteration, expected: &str) {
             println!("    ({errors} ERROR lines not shown)");
         }
     }
+}
+
+/// Faults per second of racing in one iteration.
+fn iteration_faults_per_sec(it: &Iteration) -> f64 {
+    let faults: u64 = it.races.iter().map(|r| r.faults).sum();
+    let secs: f64 = it.races.iter().map(|r| r.elapsed.as_secs_f64()).sum();
+    faults as f64 / secs.max(1e-9)
 }
