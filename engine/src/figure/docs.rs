@@ -3,7 +3,7 @@
 //! temporary folder and fails when a committed SVG differs.
 
 use super::explore::{ExploreFigure, explore_figure};
-use super::{FigureError, Format, Scene, StateAt, StepRange, sequence, state};
+use super::{FigureError, Format, Scene, StateAt, StepRange, StressResults, sequence, state, stress_figure};
 use crate::trace::Trace;
 use std::path::{Path, PathBuf};
 
@@ -16,6 +16,8 @@ pub enum FigureSource {
     State { trace: &'static str, step: u32 },
     /// `daxlab figure explore traces/TRACE --preemptions N`: the trace's scenario explored.
     Explore { trace: &'static str, preemptions: u32 },
+    /// `daxlab figure stress traces/RESULTS`: results that `daxlab stress --results` wrote.
+    Stress { results: &'static str },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -50,6 +52,7 @@ pub const DOC_FIGURES: &[DocFigure] = &[
     DocFigure { name: "seed-explore", source: FigureSource::Explore { trace: SEED, preemptions: 3 } },
     seq("pte-vs-pmd-fixed", "pte-vs-pmd.fixed.bug-pte-under-huge-pmd.daxtrace", None, None),
     seq("drop-caches-livelock", "drop-caches-mapped-entry.unfixed.livelock.daxtrace", Some(86), Some(124)),
+    DocFigure { name: "generic340-stress", source: FigureSource::Stress { results: "generic340-stress.json" } },
 ];
 
 impl DocFigure {
@@ -59,6 +62,7 @@ impl DocFigure {
             FigureSource::Sequence { trace, .. }
             | FigureSource::State { trace, .. }
             | FigureSource::Explore { trace, .. } => trace,
+            FigureSource::Stress { results } => results,
         }
     }
 
@@ -76,6 +80,7 @@ impl DocFigure {
             FigureSource::Explore { preemptions, .. } => {
                 format!("daxlab figure explore {t} --preemptions {preemptions} -o {out}")
             }
+            FigureSource::Stress { .. } => format!("daxlab figure stress {t} -o {out}"),
         }
     }
 }
@@ -83,14 +88,15 @@ impl DocFigure {
 /// Draws one figure of docs/ from the traces in `traces`.
 pub fn render_doc_figure(f: &DocFigure, traces: &Path) -> Result<Scene, FigureError> {
     let path = traces.join(f.trace());
-    let trace = Trace::load(&path).map_err(|e| FigureError::Input(e.to_string()))?;
+    let load = || Trace::load(&path).map_err(|e| FigureError::Input(e.to_string()));
     match f.source {
-        FigureSource::Sequence { from, to, .. } => sequence(&trace, StepRange { from, to }),
-        FigureSource::State { step, .. } => state(&trace, StateAt::Step(step)),
+        FigureSource::Sequence { from, to, .. } => sequence(&load()?, StepRange { from, to }),
+        FigureSource::State { step, .. } => state(&load()?, StateAt::Step(step)),
         FigureSource::Explore { preemptions, .. } => {
-            let sc = trace.scenario().map_err(|e| FigureError::Input(e.to_string()))?;
+            let sc = load()?.scenario().map_err(|e| FigureError::Input(e.to_string()))?;
             explore_figure(&ExploreFigure::run(&sc, preemptions))
         }
+        FigureSource::Stress { .. } => stress_figure(&StressResults::load(&path)?),
     }
 }
 
