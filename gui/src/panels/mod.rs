@@ -1,0 +1,81 @@
+//! The panels, one file each, and how they are laid out in the window.
+
+pub mod compare;
+pub mod events;
+pub mod explore;
+pub mod locks;
+pub mod narration;
+pub mod pagetables;
+pub mod scheduler;
+pub mod source;
+pub mod threads;
+pub mod timeline;
+mod timeline_paint;
+pub mod toolbar;
+pub mod tree;
+
+use crate::app::{Mode, Workbench};
+use egui::Ui;
+
+/// The frame: toolbar, narration and timeline on top, the event list on the left, the
+/// mode's own panel (scheduler) on the right, and the state inspectors (or the compare
+/// table, or the explorer) in the middle.
+pub fn layout(ui: &mut Ui, app: &mut Workbench) {
+    egui::Panel::top("toolbar").show(ui, |ui| toolbar::show(ui, app));
+    egui::Panel::top("narration").show(ui, |ui| narration::show(ui, app));
+    egui::Panel::top("timeline").resizable(true).default_size(250.0).show(ui, |ui| match app.mode {
+        Mode::Compare => compare::timelines(ui, app),
+        _ => main_timeline(ui, app),
+    });
+    egui::Panel::left("events").resizable(true).default_size(430.0).show(ui, |ui| events::show(ui, app));
+    if app.mode == Mode::Scheduler {
+        egui::Panel::right("scheduler").resizable(true).default_size(360.0).show(ui, |ui| scheduler::show(ui, app));
+    }
+    egui::CentralPanel::default().show(ui, |ui| match app.mode {
+        Mode::Compare => compare::table(ui, app),
+        Mode::Explore => explore::show(ui, app),
+        Mode::Trace | Mode::Scheduler => state(ui, app),
+    });
+}
+
+fn main_timeline(ui: &mut Ui, app: &mut Workbench) {
+    let total = app.doc.len() as u32;
+    timeline::controls(ui, &mut app.view, total, app.pos as f64);
+    let height = ui.available_height().max(80.0);
+    let lanes =
+        timeline::Lanes { doc: &app.doc, xmap: None, total, pos: app.pos, label: "timeline", part_x: None };
+    if let Some(p) = timeline::show(ui, &lanes, &mut app.view, height) {
+        app.actions.push(crate::app::Action::Goto(p));
+    }
+}
+
+/// The machine at the cursor: radix tree and page tables, threads and locks, source.
+fn state(ui: &mut Ui, app: &mut Workbench) {
+    let Some(cache) = app.cache.take() else { return };
+    ui.columns(3, |cols| {
+        let h = cols[0].available_height();
+        section(&mut cols[0], "Radix tree (mapping->page_tree)", h * 0.62, |ui| tree::show(ui, &app.doc, &cache));
+        section(&mut cols[0], "Page tables", h * 0.36, |ui| pagetables::show(ui, &app.doc, &cache));
+        section(&mut cols[1], "Threads", h * 0.5, |ui| threads::show(ui, &app.doc, &cache, app.pos));
+        section(&mut cols[1], "Locks and waits", h * 0.48, |ui| locks::show(ui, &app.doc, &cache, app.pos));
+        section(&mut cols[2], "Source (the engine's code, a cursor per thread)", h, |ui| {
+            source::show(ui, &app.doc, app.pos)
+        });
+    });
+    app.cache = Some(cache);
+}
+
+/// A titled, framed, scrollable box of a fixed height.
+pub fn section(ui: &mut Ui, title: &str, height: f32, body: impl FnOnce(&mut Ui)) {
+    egui::Frame::group(ui.style()).show(ui, |ui| {
+        ui.set_width(ui.available_width());
+        ui.label(egui::RichText::new(title).strong());
+        egui::ScrollArea::both().id_salt(title).max_height((height - 40.0).max(40.0)).auto_shrink([false, true]).show(
+            ui,
+            |ui| {
+                ui.set_min_height((height - 40.0).max(40.0));
+                body(ui)
+            },
+        );
+    });
+}
