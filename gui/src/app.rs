@@ -164,6 +164,7 @@ impl Workbench {
     /// Draws one frame: the panels, then the actions they asked for.
     pub fn draw(&mut self, ui: &mut egui::Ui) {
         self.keyboard(ui.ctx());
+        self.dropped_files(ui.ctx());
         self.tick_play(ui.ctx());
         self.cached();
         panels::layout(ui, self);
@@ -173,6 +174,16 @@ impl Workbench {
         }
         if self.explore.poll(ui.ctx()) {
             ui.ctx().request_repaint_after(std::time::Duration::from_millis(50));
+        }
+    }
+
+    /// A trace file dropped on the window is opened.
+    fn dropped_files(&mut self, ctx: &egui::Context) {
+        let dropped: Vec<PathBuf> = ctx.input(|i| {
+            i.raw.dropped_files.iter().map(|f| f.path().to_path_buf()).filter(|p| !p.as_os_str().is_empty()).collect()
+        });
+        if let Some(p) = dropped.into_iter().next() {
+            self.actions.push(Action::Open(p));
         }
     }
 

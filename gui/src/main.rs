@@ -11,6 +11,9 @@ fn main() -> eframe::Result {
     eframe::run_native(
         "daxlab",
         options,
-        Box::new(move |_cc| Ok(Box::new(daxlab_gui::Workbench::from_args(path)))),
+        Box::new(move |cc| {
+            daxlab_gui::setup_fonts(&cc.egui_ctx);
+            Ok(Box::new(daxlab_gui::Workbench::from_args(path)))
+        }),
     )
 }

@@ -49,9 +49,11 @@ pub fn category(kind: &EventKind) -> u16 {
         E::Wake { .. } | E::WaitEnd { .. } => cat::WAKE,
         E::Bug { .. } => cat::BUG,
         E::Preload { ok: false, .. } => cat::ENOMEM,
-        E::PmdInstall { .. } | E::PmdSplit { .. } | E::PteInstall { .. } | E::PteTableAlloc { .. } | E::BadPmd { .. } => {
-            cat::PAGETABLE
-        }
+        E::PmdInstall { .. }
+        | E::PmdSplit { .. }
+        | E::PteInstall { .. }
+        | E::PteTableAlloc { .. }
+        | E::BadPmd { .. } => cat::PAGETABLE,
         E::Store { .. } | E::Load { .. } => cat::ACCESS,
         E::FaultBegin { .. } | E::FaultDone { .. } => cat::FAULT,
         _ => 0,
@@ -113,6 +115,8 @@ pub struct TraceIndex {
     pub switches: Vec<(u32, bool)>,
     /// Events with a mark worth drawing on their own (see [`SPECIAL`]), ascending.
     pub specials: Vec<u32>,
+    /// The first event of each category bit.
+    pub first: [Option<u32>; 16],
     pub pyramid: Pyramid,
 }
 
@@ -157,6 +161,7 @@ impl TraceIndex {
             longest_arrow: 0,
             switches: Vec::new(),
             specials: Vec::new(),
+            first: [None; 16],
             pyramid: Pyramid::default(),
         };
         let mut holder = NO_THREAD;
@@ -175,6 +180,11 @@ impl TraceIndex {
                 _ => {}
             }
             waits.apply(e);
+            for b in 0..16 {
+                if c & (1 << b) != 0 && ix.first[b].is_none() {
+                    ix.first[b] = Some(i as u32);
+                }
+            }
             if c & SPECIAL != 0 {
                 ix.specials.push(i as u32);
             }
@@ -191,6 +201,11 @@ impl TraceIndex {
         ix.place_switches(events, step_switches);
         ix.pyramid = Pyramid::build(&ix.tid, &ix.holder, &ix.sleeping, &ix.spinning);
         ix
+    }
+
+    /// The first event with category bit `mask` (one bit).
+    pub fn first_with(&self, mask: u16) -> Option<usize> {
+        self.first.get(mask.trailing_zeros() as usize).copied().flatten().map(|i| i as usize)
     }
 
     pub fn len(&self) -> usize {
@@ -236,7 +251,9 @@ impl TraceIndex {
             let intruders: Vec<u32> = w
                 .intruders
                 .iter()
-                .filter_map(|x| Self::find_in_step(events, x.step, x.tid.0, |k| matches!(k, E::Insert { err: None, .. })))
+                .filter_map(|x| {
+                    Self::find_in_step(events, x.step, x.tid.0, |k| matches!(k, E::Insert { err: None, .. }))
+                })
                 .collect();
             self.windows.push(Window { tid: w.tid.0, index: w.index, open, close, intruders });
         }

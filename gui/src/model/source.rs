@@ -80,7 +80,8 @@ mod tests {
     #[test]
     fn the_engine_sources_are_embedded_and_functions_found() {
         let text = file("engine/src/dax/grab.rs").expect("grab.rs is embedded");
-        let line = text.lines().position(|l| l.contains("cx.radix_tree_preload().await")).expect("grab calls preload") + 1;
+        let line =
+            text.lines().position(|l| l.contains("cx.radix_tree_preload().await")).expect("grab calls preload") + 1;
         let span = enclosing_fn(text, line).expect("inside a function");
         assert_eq!(span.name, "grab");
         assert!(span.first < line && line <= span.last);

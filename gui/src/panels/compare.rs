@@ -21,6 +21,8 @@ pub struct Compare {
     pub align: Alignment,
     pub view: TimelineView,
     recorded: Variant,
+    /// The cursor the view last followed.
+    followed: Option<usize>,
 }
 
 impl Compare {
@@ -42,7 +44,7 @@ impl Compare {
         let align = align(unfixed.events(), fixed.events(), part);
         let total = align.total_rows() as f64;
         let view = TimelineView { start: 0.0, len: total.clamp(8.0, 300.0) };
-        Compare { generation: 0, unfixed, fixed, align, view, recorded: doc.variant() }
+        Compare { generation: 0, unfixed, fixed, align, view, recorded: doc.variant(), followed: None }
     }
 
     pub fn side(&self, v: Variant) -> &Loaded {
@@ -105,8 +107,11 @@ pub fn timelines(ui: &mut Ui, app: &mut Workbench) {
     }
     if let Some((v, p)) = jump {
         app.actions.push(Action::Goto(c.to_recorded(v, p)));
-    } else if let Some(x) = c.align.xa.get(pa.saturating_sub(1)) {
-        c.view.follow_x(f64::from(*x));
+    } else if c.followed != Some(app.pos) {
+        c.followed = Some(app.pos);
+        if let Some(x) = c.align.xa.get(pa.saturating_sub(1)) {
+            c.view.follow_x(f64::from(*x));
+        }
     }
 }
 
@@ -171,6 +176,12 @@ fn summary(ui: &mut Ui, c: &Compare, actions: &mut Vec<Action>) {
         return;
     };
     let (a, b) = c.align.rows.get(r).copied().unwrap_or((None, None));
+    let step = a.or(b).map_or(0, |i| {
+        if a.is_some() { c.unfixed.events()[i as usize].step } else { c.fixed.events()[i as usize].step }
+    });
+    ui.label(
+        RichText::new(format!("They part at step {step} (row {r} of {}):", c.align.rows.len())).color(t::FALLBACK),
+    );
     let say = |doc: &Loaded, e: Option<u32>| e.map_or("(ends)".to_string(), |i| doc.narration(i as usize));
     ui.label(RichText::new(format!("unfixed: {}", say(&c.unfixed, a))).color(t::EEXIST));
     ui.label(RichText::new(format!("fixed:   {}", say(&c.fixed, b))).color(t::RESTART));

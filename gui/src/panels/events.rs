@@ -40,7 +40,7 @@ pub fn show(ui: &mut Ui, app: &mut Workbench) {
     filters(ui, app);
     let mut st = std::mem::take(&mut app.events);
     st.refresh(&app.doc, app.generation, app.show_calls);
-    let row_h = 20.0;
+    let row_h = ui.spacing().interact_size.y;
     let cur = app.pos.checked_sub(1);
     let cur_row = cur.map(|c| st.rows.partition_point(|&r| (r as usize) < c));
     let mut area = egui::ScrollArea::vertical().auto_shrink([false, false]);
@@ -67,7 +67,10 @@ pub fn show(ui: &mut Ui, app: &mut Workbench) {
                 ui.painter().rect_filled(bar, 1.0, t::thread(e.tid.index()));
                 ui.add(egui::Button::selectable(selected, text).truncate())
             });
-            if resp.inner.clicked() {
+            let resp_inner = resp.inner.on_hover_ui(|ui| {
+                ui.label(doc.narration(i));
+            });
+            if resp_inner.clicked() {
                 jump = Some(i + 1);
             }
         }
@@ -82,12 +85,16 @@ fn filters(ui: &mut Ui, app: &mut Workbench) {
     ui.horizontal(|ui| {
         let names = app.doc.names.clone();
         let current = app.events.thread.map_or("all threads".to_string(), |t| names[t].clone());
-        egui::ComboBox::from_id_salt("thread-filter").selected_text(current).show_ui(ui, |ui| {
+        egui::ComboBox::new("thread-filter", "thread").selected_text(current).show_ui(ui, |ui| {
             ui.selectable_value(&mut app.events.thread, None, "all threads");
             for (i, n) in names.iter().enumerate() {
                 ui.selectable_value(&mut app.events.thread, Some(i), n);
             }
         });
-        ui.add(egui::TextEdit::singleline(&mut app.events.kind).hint_text("filter by kind, e.g. insert").desired_width(150.0));
+        ui.add(
+            egui::TextEdit::singleline(&mut app.events.kind)
+                .hint_text("filter by kind, e.g. insert")
+                .desired_width(150.0),
+        );
     });
 }

@@ -165,7 +165,7 @@ pub fn show(ui: &mut Ui, app: &mut Workbench) {
 fn settings(ui: &mut Ui, app: &mut Workbench) {
     let st = &mut app.explore;
     ui.horizontal_wrapped(|ui| {
-        egui::ComboBox::from_id_salt("explore-scenario").selected_text(st.scenario.clone()).show_ui(ui, |ui| {
+        egui::ComboBox::new("explore-scenario", "scenario").selected_text(st.scenario.clone()).show_ui(ui, |ui| {
             for (name, _) in daxlab::scenario::BUILTINS {
                 ui.selectable_value(&mut st.scenario, name.to_string(), *name);
             }
@@ -239,10 +239,16 @@ fn table<'a>(ui: &mut Ui, rep: &'a ExploreReport) -> Option<&'a OutcomeRow> {
             ui.end_row();
             for row in &rep.rows {
                 let color = if row.failure { t::BUG } else { t::RESTART };
-                ui.label(RichText::new(format!("{} {}", if row.failure { "✗" } else { "✓" }, row.label)).color(color));
+                ui.label(
+                    RichText::new(format!("{} {}", if row.failure { "FAILS:" } else { "ok:" }, row.label)).color(color),
+                );
                 ui.label(row.executions.to_string());
                 for p in 0..width {
-                    ui.label(row.by_preemptions.get(p).map_or("-".into(), |n| if *n == 0 { "-".into() } else { n.to_string() }));
+                    ui.label(
+                        row.by_preemptions
+                            .get(p)
+                            .map_or("-".into(), |n| if *n == 0 { "-".into() } else { n.to_string() }),
+                    );
                 }
                 ui.label(format!("{} preemption(s), {} steps", row.witness.preemptions, row.witness.steps));
                 if ui.button(format!("open witness: {}", row.label)).clicked() {

@@ -5,13 +5,8 @@
 use crate::cache::Cached;
 use crate::model::Loaded;
 use crate::theme as t;
-use daxlab::dax::{dax_is_locked, decode_entry};
-use daxlab::radix::Item;
-use daxlab::trace::EventKind;
+use daxlab::dax::decode_entry;
 use egui::{RichText, Ui};
-
-/// How far back to look for the event that locked an entry.
-const OWNER_SEARCH: usize = 200_000;
 
 pub fn show(ui: &mut Ui, doc: &Loaded, cache: &Cached, pos: usize) {
     let s = &cache.snap;
@@ -27,7 +22,7 @@ pub fn show(ui: &mut Ui, doc: &Loaded, cache: &Cached, pos: usize) {
     rwsem(ui, "mmap_sem", s.mmap_sem, doc);
     rwsem(ui, "i_rwsem", s.i_rwsem, doc);
     ui.separator();
-    entry_locks(ui, doc, cache, pos);
+    entry_locks(ui, doc, cache);
     waiters(ui, doc, cache);
     for (page, t) in &s.page_locks {
         ui.label(format!("hole page#{page} locked by {}", name(*t)));
@@ -45,41 +40,18 @@ fn rwsem(ui: &mut Ui, what: &str, (readers, writer): (u32, Option<daxlab::Tid>),
     ui.label(text);
 }
 
-fn entry_locks(ui: &mut Ui, doc: &Loaded, cache: &Cached, pos: usize) {
-    let locked: Vec<_> = cache
-        .snap
-        .tree
-        .entries()
-        .into_iter()
-        .filter_map(|(f, _)| match f.item {
-            Item::Exceptional(v) if dax_is_locked(v) => Some((f.first_index, f.order, v)),
-            _ => None,
-        })
-        .collect();
-    if locked.is_empty() {
+fn entry_locks(ui: &mut Ui, doc: &Loaded, cache: &Cached) {
+    if cache.locked.is_empty() {
         ui.label(RichText::new("no DAX entry is locked").color(t::MUTED));
     }
-    for (first, order, v) in locked {
-        let owner = entry_owner(doc, pos, first, order, v).map_or("?".to_string(), |t| doc.thread_name(t).to_string());
-        let range = if order == 0 { format!("{first:#x}") } else { format!("{first:#x}–{:#x}", first + (1 << order) - 1) };
-        ui.label(RichText::new(format!("entry {range} = {v:#x} ({}) locked by {owner}", decode_entry(v))).color(t::LOCK));
+    for &(first, order, v, owner) in cache.locked.iter().take(50) {
+        let owner = owner.map_or("?", |t| doc.thread_name(t));
+        let range =
+            if order == 0 { format!("{first:#x}") } else { format!("{first:#x}–{:#x}", first + (1 << order) - 1) };
+        ui.label(
+            RichText::new(format!("entry {range} = {v:#x} ({}) locked by {owner}", decode_entry(v))).color(t::LOCK),
+        );
     }
-}
-
-/// The thread whose event last put the locked value `v` in the entry at `first`.
-fn entry_owner(doc: &Loaded, pos: usize, first: u64, order: u32, v: u64) -> Option<usize> {
-    let covers = |i: u64| i >= first && i < first + (1u64 << order);
-    let lo = pos.saturating_sub(OWNER_SEARCH);
-    doc.events()[lo..pos.min(doc.len())]
-        .iter()
-        .rev()
-        .find(|e| match &e.kind {
-            EventKind::Insert { index, item: Item::Exceptional(x), err: None, .. } => covers(*index) && *x == v,
-            EventKind::Replace { index, new: Item::Exceptional(x), .. } => covers(*index) && *x == v,
-            EventKind::EntryLock { index, entry } => covers(*index) && *entry == v,
-            _ => false,
-        })
-        .map(|e| e.tid.index())
 }
 
 fn waiters(ui: &mut Ui, doc: &Loaded, cache: &Cached) {

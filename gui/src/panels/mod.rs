@@ -42,8 +42,7 @@ fn main_timeline(ui: &mut Ui, app: &mut Workbench) {
     let total = app.doc.len() as u32;
     timeline::controls(ui, &mut app.view, total, app.pos as f64);
     let height = ui.available_height().max(80.0);
-    let lanes =
-        timeline::Lanes { doc: &app.doc, xmap: None, total, pos: app.pos, label: "timeline", part_x: None };
+    let lanes = timeline::Lanes { doc: &app.doc, xmap: None, total, pos: app.pos, label: "timeline", part_x: None };
     if let Some(p) = timeline::show(ui, &lanes, &mut app.view, height) {
         app.actions.push(crate::app::Action::Goto(p));
     }
@@ -52,17 +51,30 @@ fn main_timeline(ui: &mut Ui, app: &mut Workbench) {
 /// The machine at the cursor: radix tree and page tables, threads and locks, source.
 fn state(ui: &mut Ui, app: &mut Workbench) {
     let Some(cache) = app.cache.take() else { return };
-    ui.columns(3, |cols| {
-        let h = cols[0].available_height();
-        section(&mut cols[0], "Radix tree (mapping->page_tree)", h * 0.62, |ui| tree::show(ui, &app.doc, &cache));
-        section(&mut cols[0], "Page tables", h * 0.36, |ui| pagetables::show(ui, &app.doc, &cache));
-        section(&mut cols[1], "Threads", h * 0.5, |ui| threads::show(ui, &app.doc, &cache, app.pos));
-        section(&mut cols[1], "Locks and waits", h * 0.48, |ui| locks::show(ui, &app.doc, &cache, app.pos));
-        section(&mut cols[2], "Source (the engine's code, a cursor per thread)", h, |ui| {
-            source::show(ui, &app.doc, app.pos)
+    let h = ui.available_height();
+    let w = ui.available_width() - 16.0;
+    let doc = &app.doc;
+    ui.horizontal_top(|ui| {
+        column(ui, w * 0.34, h, |ui| {
+            section(ui, "Radix tree (mapping->page_tree)", h * 0.62, |ui| tree::show(ui, doc, &cache));
+            section(ui, "Page tables", h * 0.36, |ui| pagetables::show(ui, doc, &cache));
+        });
+        column(ui, w * 0.27, h, |ui| {
+            section(ui, "Threads", h * 0.5, |ui| threads::show(ui, doc, &cache, app.pos));
+            section(ui, "Locks and waits", h * 0.48, |ui| locks::show(ui, doc, &cache, app.pos));
+        });
+        column(ui, w * 0.39, h, |ui| {
+            section(ui, "Source (the engine's code, a cursor per thread)", h, |ui| source::show(ui, doc, app.pos));
         });
     });
     app.cache = Some(cache);
+}
+
+fn column(ui: &mut Ui, width: f32, height: f32, body: impl FnOnce(&mut Ui)) {
+    ui.allocate_ui_with_layout(egui::vec2(width, height), egui::Layout::top_down(egui::Align::Min), |ui| {
+        ui.set_width(width);
+        body(ui)
+    });
 }
 
 /// A titled, framed, scrollable box of a fixed height.

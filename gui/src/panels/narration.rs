@@ -11,6 +11,7 @@ use egui::{Color32, RichText, Ui};
 
 pub fn show(ui: &mut Ui, app: &mut Workbench) {
     current(ui, &app.doc, app.pos);
+    why(ui, &app.doc, app.pos);
     ui.horizontal_wrapped(|ui| {
         outcome(ui, &app.doc);
         ui.separator();
@@ -59,9 +60,42 @@ fn current(ui: &mut Ui, doc: &Loaded, pos: usize) {
     });
     if let Some(next) = doc.events().get(pos..).and_then(|r| r.iter().position(|e| !is_call(e))).map(|k| pos + k) {
         let e = &doc.events()[next];
-        let line = format!("next: {} — {}", doc.thread_name(e.tid.index()), doc.narration(next));
+        let line = format!("next (step {}): {}", e.step, doc.narration(next));
         ui.label(RichText::new(line).color(t::MUTED));
     }
+}
+
+/// For an -EEXIST (or where the fix averts one): which insert, inside which window, caused it.
+fn why(ui: &mut Ui, doc: &Loaded, pos: usize) {
+    let Some(e) = pos.checked_sub(1).map(|i| &doc.events()[i]) else { return };
+    let Some(x) = doc.analysis.eexist.iter().find(|x| x.step == e.step && x.tid == e.tid) else { return };
+    let c = doc.index.cat[pos - 1];
+    if c & (cat::EEXIST | cat::COUNTERFACTUAL) == 0 {
+        return;
+    }
+    let me = doc.thread_name(x.tid.index());
+    let text = match (&x.cause, doc.analysis.windows.iter().rev().find(|w| w.tid == x.tid && w.open < x.step)) {
+        (Some(cause), Some(w)) => {
+            let by = doc.thread_name(cause.tid.index());
+            let kind = if cause.order == 0 { "4 KiB" } else { "PMD" };
+            let close = w.close.map_or("now".to_string(), |c| c.to_string());
+            let then = match x.kind {
+                EexistKind::Actual => format!(
+                    "v4.11-rc5 does not look again after retaking tree_lock, so {me}'s insert runs into that entry."
+                ),
+                EexistKind::Counterfactual => format!(
+                    "The fix looks {:#x} up again after retaking tree_lock, finds {by}'s entry, and {me} restarts instead of colliding.",
+                    x.index
+                ),
+            };
+            format!(
+                "Why: while {me} had dropped tree_lock to preload (steps {}–{close}), {by} inserted a {kind} entry at {:#x} (step {}). {then}",
+                w.open, cause.index, cause.step
+            )
+        }
+        _ => format!("Why: a 4 KiB entry already sat in the range of {:#x}: a legitimate collision.", x.index),
+    };
+    ui.label(RichText::new(text).color(t::WINDOW_EDGE).size(15.0));
 }
 
 fn is_call(e: &daxlab::trace::Event) -> bool {
@@ -117,7 +151,7 @@ fn tour(ui: &mut Ui, app: &mut Workbench) {
     let mut acts = Vec::new();
     stop(ui, "the race window opens", w.map(|w| w.open as usize + 1), &mut acts);
     stop(ui, "another thread slips in", w.and_then(|w| w.intruders.first()).map(|&x| x as usize + 1), &mut acts);
-    let find = |m: u16| doc.index.cat.iter().position(|c| c & m != 0).map(|i| i + 1);
+    let find = |m: u16| doc.index.first_with(m).map(|i| i + 1);
     match doc.variant() {
         Variant::Unfixed => {
             stop(ui, "-EEXIST", find(cat::EEXIST), &mut acts);
@@ -148,30 +182,57 @@ fn annotations(ui: &mut Ui, app: &mut Workbench) {
             acts.push(Action::Goto(doc.pos_of_step(step)));
         }
     };
-    for w in &doc.analysis.windows {
+    let total = doc.analysis.windows.len() + doc.analysis.eexist.len() + doc.analysis.restarts.len();
+    if total > 300 {
+        ui.label(format!("{total} annotations; the first 100 of each kind:"));
+    }
+    for w in doc.analysis.windows.iter().take(100) {
         let close = w.close.map_or("the end".to_string(), |c| format!("step {c}"));
         let mut s = format!("Race window: {} at index {:#x}, from step {} to {close}.", name(w.tid), w.index, w.open);
         for x in &w.intruders {
-            s.push_str(&format!(" {} inserted an order-{} entry at {:#x} inside it (step {}).", name(x.tid), x.order, x.index, x.step));
+            s.push_str(&format!(
+                " {} inserted an order-{} entry at {:#x} inside it (step {}).",
+                name(x.tid),
+                x.order,
+                x.index,
+                x.step
+            ));
         }
         link(ui, s, t::WINDOW_EDGE, w.open);
     }
-    for x in &doc.analysis.eexist {
-        let cause = x.cause.as_ref().map_or(String::from("a legitimate collision"), |c| format!("{}'s insert at step {}", name(c.tid), c.step));
+    for x in doc.analysis.eexist.iter().take(100) {
+        let cause = x
+            .cause
+            .as_ref()
+            .map_or(String::from("a legitimate collision"), |c| format!("{}'s insert at step {}", name(c.tid), c.step));
         let s = match x.kind {
-            EexistKind::Actual => format!("-EEXIST: {} at step {}, index {:#x}, caused by {cause}.", name(x.tid), x.step, x.index),
+            EexistKind::Actual => {
+                format!("-EEXIST: {} at step {}, index {:#x}, caused by {cause}.", name(x.tid), x.step, x.index)
+            }
             EexistKind::Counterfactual => format!(
                 "Where v4.11-rc5 would get -EEXIST: {} at step {}, index {:#x} (caused by {cause}); the fix's re-lookup sees the entry instead.",
-                name(x.tid), x.step, x.index
+                name(x.tid),
+                x.step,
+                x.index
             ),
         };
         link(ui, s, if x.kind == EexistKind::Actual { t::EEXIST } else { t::COUNTERFACTUAL }, x.step);
     }
-    for (tid, step, index, reason) in &doc.analysis.restarts {
-        link(ui, format!("Restart: {} at step {step} restarts grab_mapping_entry({index:#x}) ({reason:?}).", name(*tid)), t::RESTART, *step);
+    for (tid, step, index, reason) in doc.analysis.restarts.iter().take(100) {
+        link(
+            ui,
+            format!("Restart: {} at step {step} restarts grab_mapping_entry({index:#x}) ({reason:?}).", name(*tid)),
+            t::RESTART,
+            *step,
+        );
     }
-    for (tid, step, reason) in &doc.analysis.fallbacks {
-        link(ui, format!("Fallback: {}'s PMD fault falls back to 4 KiB at step {step} ({reason:?}).", name(*tid)), t::FALLBACK, *step);
+    for (tid, step, reason) in doc.analysis.fallbacks.iter().take(100) {
+        link(
+            ui,
+            format!("Fallback: {}'s PMD fault falls back to 4 KiB at step {step} ({reason:?}).", name(*tid)),
+            t::FALLBACK,
+            *step,
+        );
     }
     app.actions.extend(acts);
 }

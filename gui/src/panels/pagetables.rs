@@ -51,13 +51,26 @@ fn slot(ui: &mut Ui, doc: &Loaded, pmd: u64, s: Option<&PmdSlot>, changed: bool)
             egui::Color32::from_rgb(190, 150, 255),
         ),
         Some(PmdSlot::HugeZero { by }) => (format!("PMD {range}: huge ZERO page, by {}", name(by)), t::MUTED),
-        Some(PmdSlot::Table { serial, ptes }) => {
-            (format!("PMD {range}: PTE table #{serial} with {} PTE(s)", ptes.len()), egui::Color32::from_rgb(120, 200, 190))
-        }
+        Some(PmdSlot::Table { serial, ptes }) => (
+            format!("PMD {range}: PTE table #{serial} with {} PTE(s)", ptes.len()),
+            egui::Color32::from_rgb(120, 200, 190),
+        ),
     };
     let mark = if changed { "  ← changed" } else { "" };
     ui.label(RichText::new(format!("{text}{mark}")).color(if changed { t::CHANGED } else { color }));
     if let Some(PmdSlot::Table { ptes, .. }) = s {
+        if ptes.len() > 8 && !changed {
+            egui::CollapsingHeader::new(format!("{} PTEs", ptes.len()))
+                .id_salt(("ptes", pmd))
+                .show(ui, |ui| pte_lines(ui, addr, ptes));
+        } else {
+            pte_lines(ui, addr, ptes);
+        }
+    }
+}
+
+fn pte_lines(ui: &mut Ui, addr: u64, ptes: &std::collections::BTreeMap<u16, daxlab::mm::Pte>) {
+    {
         for (idx, p) in ptes.iter().take(32) {
             let a = addr + (u64::from(*idx) << 12);
             ui.label(

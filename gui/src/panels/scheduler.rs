@@ -124,7 +124,8 @@ impl SchedulerState {
 
     pub fn to_doc(&self) -> (Loaded, usize) {
         let what = format!("{} · {} · your schedule", self.scenario.name, self.variant);
-        let doc = Loaded::from_execution(&self.scenario, self.variant, RecordMode::Interactive, &self.ex, Origin::Made(what));
+        let doc =
+            Loaded::from_execution(&self.scenario, self.variant, RecordMode::Interactive, &self.ex, Origin::Made(what));
         let end = doc.len();
         (doc, end)
     }
@@ -148,7 +149,7 @@ impl SchedulerState {
                 }
                 _ => format!("fail with {}", o.class()),
             };
-            return (format!("🏆 You made the {} kernel {what} in {pre} preemption{plural}!", self.variant), true);
+            return (format!("You made the {} kernel {what} in {pre} preemption{plural}!", self.variant), true);
         }
         let restarted = self.ex.events.iter().any(|e| matches!(e.kind, EventKind::Restart { .. }));
         let text = match (self.variant, restarted) {
@@ -162,15 +163,29 @@ impl SchedulerState {
 
 pub fn show(ui: &mut Ui, app: &mut Workbench) {
     ui.label(RichText::new("Be the scheduler").strong().size(16.0));
-    let Some(st) = app.sched.as_mut() else {
+    if app.sched.is_none() {
         if ui.button("start here").clicked() {
             app.start_scheduler();
         }
         return;
-    };
+    }
+    let at_end = app.pos >= app.doc.len();
+    if !at_end
+        && ui
+            .button("branch from the cursor")
+            .on_hover_text("forget what was decided after the step on screen and choose from here")
+            .clicked()
+    {
+        app.start_scheduler();
+        return;
+    }
+    let Some(st) = app.sched.as_mut() else { return };
     let (line, won) = st.challenge();
     ui.label(RichText::new(line).color(if won { t::RESTART } else { t::WINDOW_EDGE }).strong().size(15.0));
-    ui.label(format!("{} kernel · {} preemption(s) so far · {} pick(s) by you", st.variant, st.ex.preemptions, st.picks));
+    ui.label(format!(
+        "{} kernel · {} preemption(s) so far · {} pick(s) by you",
+        st.variant, st.ex.preemptions, st.picks
+    ));
     ui.separator();
     let mut changed = false;
     match st.ex.paused.clone() {
@@ -178,11 +193,18 @@ pub fn show(ui: &mut Ui, app: &mut Workbench) {
             ui.label(format!("Step {}: who runs next?", p.step));
             for (tid, what) in st.peeks.clone() {
                 let name = st.scenario.thread_names()[tid.index()].clone();
-                let verb = if p.current.is_some_and(|c| c != tid) { "preempt: run" } else { "run" };
-                if ui.button(RichText::new(format!("{verb} {name}")).color(t::thread(tid.index())).strong()).clicked() {
-                    st.pick(tid);
-                    changed = true;
-                }
+                let preempts = p.current.filter(|c| *c != tid);
+                ui.horizontal(|ui| {
+                    if ui.button(RichText::new(format!("run {name}")).color(t::thread(tid.index())).strong()).clicked()
+                    {
+                        st.pick(tid);
+                        changed = true;
+                    }
+                    if let Some(c) = preempts {
+                        let other = st.scenario.thread_names()[c.index()].clone();
+                        ui.label(RichText::new(format!("(preempts {other})")).color(t::FALLBACK));
+                    }
+                });
                 ui.label(RichText::new(format!("   {name} would: {what}")).small());
             }
         }
@@ -196,7 +218,10 @@ pub fn show(ui: &mut Ui, app: &mut Workbench) {
         app.actions.push(Action::Load(Box::new(doc), pos));
     }
     ui.separator();
-    ui.label(RichText::new("Save the branch with the toolbar's Save (a paused run is finished without preemptions).").small());
+    ui.label(
+        RichText::new("Save the branch with the toolbar's Save (a paused run is finished without preemptions).")
+            .small(),
+    );
 }
 
 fn controls(ui: &mut Ui, st: &mut SchedulerState) -> bool {

@@ -58,7 +58,7 @@ fn listing(ui: &mut Ui, doc: &Loaded, l: &Listing) {
     let from = l.first.max(lo_cur.saturating_sub(CONTEXT)).max(1);
     let to = l.last.min(hi_cur + CONTEXT).min(lines.len());
     if from > l.first {
-        ui.label(RichText::new("   ⋮").monospace().color(t::MUTED));
+        ui.label(RichText::new("   ...").monospace().color(t::MUTED));
     }
     for n in from..=to {
         let here: Vec<&(usize, usize, bool)> = l.cursors.iter().filter(|c| c.1 == n).collect();
@@ -66,7 +66,10 @@ fn listing(ui: &mut Ui, doc: &Loaded, l: &Listing) {
             ui.spacing_mut().item_spacing.x = 4.0;
             let marks: String = here.iter().map(|c| doc.thread_name(c.0)).collect::<Vec<_>>().join(",");
             let mark_color = here.first().map_or(t::MUTED, |c| t::thread(c.0));
-            ui.add_sized([46.0, 14.0], egui::Label::new(RichText::new(format!("{marks:>5}")).monospace().color(mark_color)));
+            ui.add_sized(
+                [46.0, 14.0],
+                egui::Label::new(RichText::new(format!("{marks:>5}")).monospace().color(mark_color)),
+            );
             ui.label(RichText::new(format!("{n:>4}")).monospace().color(t::MUTED));
             let code = RichText::new(lines.get(n - 1).copied().unwrap_or("")).monospace();
             let code = match here.first() {
@@ -78,6 +81,6 @@ fn listing(ui: &mut Ui, doc: &Loaded, l: &Listing) {
         });
     }
     if to < l.last {
-        ui.label(RichText::new("   ⋮").monospace().color(t::MUTED));
+        ui.label(RichText::new("   ...").monospace().color(t::MUTED));
     }
 }

@@ -149,7 +149,8 @@ fn hover_tooltip(_ui: &Ui, response: &egui::Response, geo: &Geometry, lanes: &La
     let Some(i) = lanes.event_at(geo.x_at(p.x)) else { return };
     let doc = lanes.doc;
     let e = &doc.events()[i];
-    let text = format!("step {} · {} · {}\n(click to jump here)", e.step, doc.thread_name(e.tid.index()), doc.narration(i));
+    let text =
+        format!("step {} · {} · {}\n(click to jump here)", e.step, doc.thread_name(e.tid.index()), doc.narration(i));
     response.clone().on_hover_ui_at_pointer(|ui| {
         ui.set_max_width(420.0);
         ui.label(text);

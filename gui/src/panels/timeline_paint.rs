@@ -7,6 +7,29 @@ use egui::{Align2, Color32, FontId, Pos2, Rect, Stroke, Ui, Vec2, pos2};
 
 const GUTTER: f32 = 70.0;
 const HEADER: f32 = 18.0;
+/// Rows of labels in a lane.
+const LABEL_ROWS: usize = 3;
+
+/// Colour, label and dot radius of a marked event.
+fn glyph_style(c: u16) -> (Color32, &'static str, f32) {
+    if c & cat::EEXIST != 0 {
+        (t::EEXIST, "-EEXIST", 6.5)
+    } else if c & cat::COUNTERFACTUAL != 0 {
+        (t::COUNTERFACTUAL, "re-lookup finds the entry", 5.5)
+    } else if c & cat::RESTART != 0 {
+        (t::RESTART, "restart", 6.5)
+    } else if c & cat::FALLBACK != 0 {
+        (t::FALLBACK, "fallback to 4 KiB", 5.0)
+    } else if c & cat::ENOMEM != 0 {
+        (t::ENOMEM, "-ENOMEM", 5.0)
+    } else if c & cat::EXIT != 0 {
+        (t::MUTED, "exit", 3.0)
+    } else if c & cat::LOCK != 0 {
+        (t::WAIT, "spins", 3.0)
+    } else {
+        (t::WAIT, "sleeps", 3.0)
+    }
+}
 
 pub struct Geometry {
     pub plot: Rect,
@@ -72,7 +95,7 @@ impl<'a> Painter<'a> {
     pub fn new(ui: &Ui, g: &'a Geometry, l: &'a Lanes<'a>) -> Self {
         let lanes = l.doc.index.threads.max(1);
         let p = ui.painter().clone();
-        Painter { p, g, l, bands: Bands { open: vec![None; lanes * 4] }, text_edge: vec![f32::MIN; lanes] }
+        Painter { p, g, l, bands: Bands { open: vec![None; lanes * 4] }, text_edge: vec![f32::MIN; lanes * LABEL_ROWS] }
     }
 
     pub fn paint_all(&mut self) {
@@ -199,7 +222,10 @@ impl<'a> Painter<'a> {
         let lane = self.g.lane(tid);
         let x = (x0 + x1) / 2.0;
         let color = if c & (cat::LOCK | cat::INSERT | cat::LOOKUP) != 0 { Color32::from_gray(230) } else { t::MUTED };
-        self.p.line_segment([pos2(x, lane.top() + 3.0), pos2(x, lane.top() + lane.height() * 0.2)], Stroke::new(1.0, color));
+        self.p.line_segment(
+            [pos2(x, lane.top() + 3.0), pos2(x, lane.top() + lane.height() * 0.2)],
+            Stroke::new(1.0, color),
+        );
     }
 
     /// One column per pixel, from the per-block summaries.
@@ -241,10 +267,12 @@ impl<'a> Painter<'a> {
             self.p.rect_filled(r, 3.0, t::WINDOW);
             self.p.rect_stroke(r, 3.0, Stroke::new(1.5, t::WINDOW_EDGE), egui::StrokeKind::Inside);
             let text = format!("race window: tree_lock dropped to preload, nothing holds {:#x}", w.index);
-            let at = pos2(r.left().max(self.g.plot.left()) + 4.0, r.bottom() - 3.0);
             let galley = self.p.layout_no_wrap(text, FontId::proportional(11.0), t::WINDOW_EDGE);
+            let at = pos2(r.left().max(self.g.plot.left()) + 4.0, r.bottom() - galley.size().y - 3.0);
             if galley.size().x < r.width() - 8.0 {
-                self.p.galley(at - Vec2::new(0.0, galley.size().y), galley, t::WINDOW_EDGE);
+                let bg = Rect::from_min_size(at - Vec2::new(2.0, 0.0), galley.size() + Vec2::new(4.0, 0.0));
+                self.p.rect_filled(bg, 2.0, Color32::from_black_alpha(170));
+                self.p.galley(at, galley, t::WINDOW_EDGE);
             }
         }
     }
@@ -267,39 +295,28 @@ impl<'a> Painter<'a> {
                 continue;
             }
             last_px[tid] = x0;
-            self.glyph(i, tid, c, (x0 + x1) / 2.0);
+            self.glyph(tid, c, (x0 + x1) / 2.0);
         }
     }
 
-    fn glyph(&mut self, i: usize, tid: usize, c: u16, x: f32) {
+    fn glyph(&mut self, tid: usize, c: u16, x: f32) {
         let lane = self.g.lane(tid);
         let y = lane.top() + lane.height() * 0.45;
-        let (color, text, r) = if c & cat::EEXIST != 0 {
-            (t::EEXIST, "-EEXIST", 6.5)
-        } else if c & cat::COUNTERFACTUAL != 0 {
-            (t::COUNTERFACTUAL, "re-lookup: entry found", 5.5)
-        } else if c & cat::RESTART != 0 {
-            (t::RESTART, "↻ restart", 6.5)
-        } else if c & cat::FALLBACK != 0 {
-            (t::FALLBACK, "fallback to 4 KiB", 5.0)
-        } else if c & cat::ENOMEM != 0 {
-            (t::ENOMEM, "-ENOMEM", 5.0)
-        } else if c & cat::EXIT != 0 {
-            (t::MUTED, "exit", 3.0)
-        } else {
-            (t::WAIT, if c & cat::LOCK != 0 { "spins" } else { "sleeps" }, 3.0)
-        };
+        let (color, text, r) = glyph_style(c);
         self.p.circle_filled(pos2(x, y), r, color);
         if r > 5.0 {
             self.p.circle_stroke(pos2(x, y), r + 1.5, Stroke::new(1.0, Color32::WHITE));
         }
-        let at = pos2(x + r + 3.0, lane.top() + 2.0);
         let galley = self.p.layout_no_wrap(text.to_string(), FontId::proportional(12.0), color);
-        if at.x > self.text_edge[tid] || r > 5.0 {
-            self.text_edge[tid] = at.x + galley.size().x + 4.0;
-            self.p.galley(at, galley, color);
-        }
-        let _ = i;
+        let left = x - 3.0;
+        let rows = (((lane.height() * 0.5) / 15.0).floor() as usize).clamp(1, LABEL_ROWS);
+        let row = (0..rows).find(|&k| left > self.text_edge[tid * LABEL_ROWS + k]);
+        let Some(row) = row.or((r > 5.0).then_some(0)) else { return };
+        let at = pos2(left, lane.top() + 2.0 + 15.0 * row as f32);
+        self.text_edge[tid * LABEL_ROWS + row] = at.x + galley.size().x + 6.0;
+        let bg = Rect::from_min_size(at - Vec2::new(2.0, 0.0), galley.size() + Vec2::new(4.0, 0.0));
+        self.p.rect_filled(bg, 2.0, Color32::from_black_alpha(170));
+        self.p.galley(at, galley, color);
     }
 
     fn bug(&self, x0: f32, x1: f32, i: usize) {
@@ -366,9 +383,18 @@ impl<'a> Painter<'a> {
         while x < g.view.start + g.view.len {
             if let Some(i) = self.l.event_at(x.max(0.0)) {
                 let px = g.px(x);
-                self.p.line_segment([pos2(px, g.header.bottom() - 5.0), pos2(px, g.header.bottom())], Stroke::new(1.0, t::MUTED));
+                self.p.line_segment(
+                    [pos2(px, g.header.bottom() - 5.0), pos2(px, g.header.bottom())],
+                    Stroke::new(1.0, t::MUTED),
+                );
                 let label = format!("step {}", events[i].step);
-                self.p.text(pos2(px + 2.0, g.header.center().y), Align2::LEFT_CENTER, label, FontId::proportional(10.0), t::MUTED);
+                self.p.text(
+                    pos2(px + 2.0, g.header.center().y),
+                    Align2::LEFT_CENTER,
+                    label,
+                    FontId::proportional(10.0),
+                    t::MUTED,
+                );
             }
             x += nice;
         }
@@ -379,7 +405,10 @@ impl<'a> Painter<'a> {
             let (x0, _) = self.slot_px(i as usize);
             let c = if preempted { t::FALLBACK } else { t::MUTED };
             let top = g.header.bottom() - if preempted { 10.0 } else { 5.0 };
-            self.p.line_segment([pos2(x0, top), pos2(x0, g.plot.bottom())], Stroke::new(if preempted { 1.0 } else { 0.5 }, t::dim(c, 120)));
+            self.p.line_segment(
+                [pos2(x0, top), pos2(x0, g.plot.bottom())],
+                Stroke::new(if preempted { 1.0 } else { 0.5 }, t::dim(c, 120)),
+            );
             if preempted && g.ppx > 1.0 {
                 let tri = vec![pos2(x0 - 4.0, top - 6.0), pos2(x0 + 4.0, top - 6.0), pos2(x0, top)];
                 self.p.add(egui::Shape::convex_polygon(tri, c, Stroke::NONE));
@@ -390,8 +419,17 @@ impl<'a> Painter<'a> {
     fn part_line(&self) {
         let Some(x) = self.l.part_x else { return };
         let px = self.g.px(f64::from(x));
-        self.p.line_segment([pos2(px, self.g.header.top()), pos2(px, self.g.plot.bottom())], Stroke::new(2.0, t::FALLBACK));
-        self.p.text(pos2(px + 3.0, self.g.header.center().y), Align2::LEFT_CENTER, "they part here", FontId::proportional(11.0), t::FALLBACK);
+        self.p.line_segment(
+            [pos2(px, self.g.header.top()), pos2(px, self.g.plot.bottom())],
+            Stroke::new(2.0, t::FALLBACK),
+        );
+        self.p.text(
+            pos2(px + 3.0, self.g.header.center().y),
+            Align2::LEFT_CENTER,
+            "they part here",
+            FontId::proportional(11.0),
+            t::FALLBACK,
+        );
     }
 
     fn cursor(&self) {

@@ -33,23 +33,25 @@ pub fn show(ui: &mut Ui, app: &mut Workbench) {
 
 fn scenario_picker(ui: &mut Ui, app: &mut Workbench) {
     let current = app.doc.scenario.name.clone();
-    egui::ComboBox::from_id_salt("scenario").selected_text(format!("scenario: {current}")).show_ui(ui, |ui| {
-        for (name, _) in daxlab::scenario::BUILTINS {
-            if ui.selectable_label(*name == current, *name).clicked() {
-                app.actions.push(Action::LoadScenario(name.to_string()));
+    egui::ComboBox::from_id_salt("scenario")
+        .selected_text(format!("scenario: {current}"))
+        .show_ui(ui, |ui| {
+            for (name, _) in daxlab::scenario::BUILTINS {
+                if ui.selectable_label(*name == current, *name).clicked() {
+                    app.actions.push(Action::LoadScenario(name.to_string()));
+                }
             }
-        }
-    })
-    .response
-    .on_hover_text(app.doc.scenario.description.clone());
+        })
+        .response
+        .on_hover_text(app.doc.scenario.description.clone());
 }
 
 fn variant_picker(ui: &mut Ui, app: &mut Workbench) {
     ui.label("kernel:");
     for (v, label) in [(Variant::Unfixed, "unfixed (v4.11-rc5)"), (Variant::Fixed, "fixed (v4.11)")] {
-        let r = ui.selectable_label(app.doc.variant() == v, label).on_hover_text(
-            "replay the same interleaving on this kernel (the cursor stays on the matching event)",
-        );
+        let r = ui
+            .selectable_label(app.doc.variant() == v, label)
+            .on_hover_text("replay the same interleaving on this kernel (the cursor stays on the matching event)");
         if r.clicked() {
             app.actions.push(Action::SwitchVariant(v));
         }
@@ -57,12 +59,15 @@ fn variant_picker(ui: &mut Ui, app: &mut Workbench) {
 }
 
 fn files(ui: &mut Ui, app: &mut Workbench) {
-    let open = ui.add(egui::TextEdit::singleline(&mut app.open_path).hint_text("trace file to open").desired_width(160.0));
+    let open =
+        ui.add(egui::TextEdit::singleline(&mut app.open_path).hint_text("trace file to open").desired_width(160.0));
     let enter = open.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
     if (ui.button("Open").clicked() || enter) && !app.open_path.trim().is_empty() {
         app.actions.push(Action::Open(app.open_path.trim().into()));
     }
-    ui.add(egui::TextEdit::singleline(&mut app.save_path).hint_text("save as …(.daxtrace / .json)").desired_width(160.0));
+    ui.add(
+        egui::TextEdit::singleline(&mut app.save_path).hint_text("save as …(.daxtrace / .json)").desired_width(160.0),
+    );
     if ui.button("Save").clicked() {
         if app.save_path.trim().is_empty() {
             app.say("type a file name to save to, e.g. my-branch.daxtrace", true);
@@ -74,7 +79,7 @@ fn files(ui: &mut Ui, app: &mut Workbench) {
 
 fn stepping(ui: &mut Ui, app: &mut Workbench) {
     let (doc, pos, calls) = (&app.doc, app.pos, app.show_calls);
-    if ui.button("⏮ start").on_hover_text("Home").clicked() {
+    if ui.button("|◀ start").on_hover_text("Home").clicked() {
         app.actions.push(Action::Goto(0));
     }
     if ui.button("◀ back").on_hover_text("← (left arrow)").clicked() {
@@ -83,10 +88,10 @@ fn stepping(ui: &mut Ui, app: &mut Workbench) {
     if ui.button("forward ▶").on_hover_text("→ (right arrow)").clicked() {
         app.actions.push(Action::Goto(doc.step_forward(pos, calls)));
     }
-    if ui.button("end ⏭").on_hover_text("End").clicked() {
+    if ui.button("end ▶|").on_hover_text("End").clicked() {
         app.actions.push(Action::Goto(doc.len()));
     }
-    let play = if app.play.playing { "⏸ pause" } else { "▶ play" };
+    let play = if app.play.playing { "pause" } else { "play ▶" };
     if ui.button(play).on_hover_text("Space").clicked() {
         app.actions.push(Action::TogglePlay);
     }
@@ -124,7 +129,7 @@ fn targets(ui: &mut Ui, app: &mut Workbench) {
             app.actions.push(if shift { Action::Prev(target) } else { Action::Next(target) });
         }
     }
-    egui::ComboBox::from_id_salt("kind").selected_text(app.kind_target).width(130.0).show_ui(ui, |ui| {
+    egui::ComboBox::new("kind", "of kind").selected_text(app.kind_target).width(130.0).show_ui(ui, |ui| {
         for k in KIND_NAMES {
             ui.selectable_value(&mut app.kind_target, k, *k);
         }
@@ -141,7 +146,7 @@ fn message(ui: &mut Ui, app: &mut Workbench) {
     let Some(m) = app.message.clone() else { return };
     ui.horizontal(|ui| {
         let color = if m.error { t::EEXIST } else { t::RESTART };
-        let prefix = if m.error { "⚠ " } else { "" };
+        let prefix = if m.error { "Error: " } else { "" };
         ui.label(RichText::new(format!("{prefix}{}", m.text)).color(color));
         if ui.small_button("dismiss").clicked() {
             app.message = None;

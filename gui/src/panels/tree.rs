@@ -10,11 +10,11 @@ use daxlab::radix::{Item, NodeView, SlotView};
 use egui::{Align2, Color32, FontId, Rect, RichText, Sense, Stroke, Ui, Vec2};
 
 const COLS: usize = 8;
-const ROW_H: f32 = 30.0;
+const ROW_H: f32 = 32.0;
 
 pub fn show(ui: &mut Ui, doc: &Loaded, cache: &Cached) {
     let s = &cache.snap;
-    let nodes = s.tree.view();
+    let nodes = &cache.nodes;
     ui.label(format!(
         "nrexceptional {} · nrpages {} · {} node(s){}",
         s.nrexceptional,
@@ -28,7 +28,7 @@ pub fn show(ui: &mut Ui, doc: &Loaded, cache: &Cached) {
     if nodes.is_empty() && s.tree.root_item().is_none() {
         ui.label(RichText::new("(empty: no entry yet)").color(t::MUTED));
     }
-    for n in &nodes {
+    for n in nodes {
         node(ui, n, cache);
         ui.add_space(6.0);
     }
@@ -91,7 +91,13 @@ fn cell(ui: &Ui, r: Rect, n: &NodeView, off: usize, run: usize, first: u64, cach
     match n.slots[off] {
         SlotView::Empty => {
             p.rect_filled(r, 2.0, Color32::from_gray(34));
-            p.text(r.left_top() + Vec2::new(2.0, 1.0), Align2::LEFT_TOP, off.to_string(), FontId::proportional(8.0), Color32::from_gray(80));
+            p.text(
+                r.left_top() + Vec2::new(2.0, 1.0),
+                Align2::LEFT_TOP,
+                off.to_string(),
+                FontId::proportional(8.0),
+                Color32::from_gray(80),
+            );
         }
         SlotView::Node(serial) => {
             p.rect_filled(r, 2.0, Color32::from_rgb(40, 52, 70));
@@ -115,7 +121,7 @@ fn entry_cell(ui: &Ui, r: Rect, item: Item, run: usize, shift: u32, changed: boo
             let fill = if dax_is_pmd_entry(v) { Color32::from_rgb(88, 60, 130) } else { Color32::from_rgb(40, 92, 88) };
             let covers = (run as u64) << shift;
             let text = if run > 1 {
-                format!("{v:#x} · {} · covers {covers} indices", decode_entry(v))
+                format!("{v:#x} = {}\none entry covering {covers} indices ({run} slots)", decode_entry(v))
             } else {
                 format!("{v:#x}")
             };
@@ -124,11 +130,10 @@ fn entry_cell(ui: &Ui, r: Rect, item: Item, run: usize, shift: u32, changed: boo
         Item::Page(pg) => (Color32::from_rgb(70, 70, 40), format!("page#{pg}"), false),
     };
     p.rect_filled(r, 3.0, fill);
-    let font = FontId::monospace(if run > 1 { 12.0 } else { 10.0 });
-    p.text(r.center(), Align2::CENTER_CENTER, text, font, Color32::WHITE);
+    let font = FontId::monospace(if run > 1 { 11.0 } else { 10.0 });
+    p.with_clip_rect(r).text(r.center(), Align2::CENTER_CENTER, text, font, Color32::WHITE);
     if locked {
         p.rect_stroke(r, 3.0, Stroke::new(2.5, t::LOCK), egui::StrokeKind::Inside);
-        p.text(r.right_top() + Vec2::new(-3.0, 1.0), Align2::RIGHT_TOP, "locked", FontId::proportional(9.0), t::LOCK);
     }
     if changed {
         p.rect_stroke(r.expand(1.0), 3.0, Stroke::new(2.0, t::CHANGED), egui::StrokeKind::Outside);
