@@ -123,11 +123,7 @@ impl Workbench {
             None => Workbench::default(),
             Some(p) => match Loaded::open(&p) {
                 Ok(doc) => Workbench::with_doc(doc),
-                Err(e) => {
-                    let mut w = Workbench::default();
-                    w.message = Some(Message { text: e, error: true });
-                    w
-                }
+                Err(e) => Workbench { message: Some(Message { text: e, error: true }), ..Workbench::default() },
             },
         }
     }
