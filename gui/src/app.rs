@@ -82,6 +82,7 @@ pub struct Workbench {
     pub events: EventsState,
     pub cache: Option<Cached>,
     pub actions: Vec<Action>,
+    pub frame_log: FrameLog,
 }
 
 impl Default for Workbench {
@@ -113,6 +114,7 @@ impl Workbench {
             events: EventsState::default(),
             cache: None,
             actions: Vec::new(),
+            frame_log: FrameLog::default(),
         }
     }
 
@@ -344,8 +346,31 @@ impl Workbench {
     }
 }
 
+/// With `DAXLAB_GUI_FRAME_LOG=1`, every 120 frames the app prints the CPU time eframe
+/// measured for them (mean and max, in ms) to stderr.
+#[derive(Default)]
+pub struct FrameLog {
+    enabled: Option<bool>,
+    times: Vec<f32>,
+}
+
+impl FrameLog {
+    fn record(&mut self, cpu: Option<f32>) {
+        let on = *self.enabled.get_or_insert_with(|| std::env::var_os("DAXLAB_GUI_FRAME_LOG").is_some());
+        let Some(t) = cpu.filter(|_| on) else { return };
+        self.times.push(t * 1e3);
+        if self.times.len() >= 120 {
+            let mean = self.times.iter().sum::<f32>() / self.times.len() as f32;
+            let max = self.times.iter().copied().fold(0.0, f32::max);
+            eprintln!("frames: {} · cpu mean {mean:.2} ms · max {max:.2} ms", self.times.len());
+            self.times.clear();
+        }
+    }
+}
+
 impl eframe::App for Workbench {
-    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+    fn ui(&mut self, ui: &mut egui::Ui, frame: &mut eframe::Frame) {
+        self.frame_log.record(frame.info().cpu_usage);
         self.draw(ui);
     }
 }

@@ -6,9 +6,9 @@ use crate::model::Loaded;
 use crate::model::calls::Stacks;
 use daxlab::analysis::Snapshot;
 use daxlab::dax::dax_is_locked;
-use daxlab::radix::{Item, NodeView};
+use daxlab::radix::{Item, NodeView, SlotView};
 use daxlab::trace::EventKind;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 /// What the event just run changed.
 #[derive(Default, Debug)]
@@ -57,35 +57,77 @@ fn entry_owner(doc: &Loaded, pos: usize, first: u64, order: u32, v: u64) -> Opti
         .map(|e| e.tid.index())
 }
 
-fn locked_entries(doc: &Loaded, pos: usize, entries: &BTreeMap<u64, (Item, u32, u8)>) -> Vec<LockedEntry> {
-    entries
-        .iter()
-        .filter_map(|(first, (item, order, _))| match item {
-            Item::Exceptional(v) if dax_is_locked(*v) => {
-                Some((*first, *order, *v, entry_owner(doc, pos, *first, *order, *v)))
-            }
-            _ => None,
-        })
-        .collect()
+/// The tree index an event names, if it is about one entry.
+fn touched_index(kind: &EventKind) -> Option<u64> {
+    use EventKind as E;
+    match kind {
+        E::Insert { index, .. }
+        | E::Delete { index, .. }
+        | E::Replace { index, .. }
+        | E::EntryLock { index, .. }
+        | E::EntryUnlock { index, .. }
+        | E::TagSet { index, .. }
+        | E::TagClear { index, .. }
+        | E::PageCacheInsert { index, .. }
+        | E::PageCacheDelete { index, .. } => Some(*index),
+        _ => None,
+    }
 }
 
-fn entry_map(s: &Snapshot) -> BTreeMap<u64, (Item, u32, u8)> {
-    s.tree.entries().into_iter().map(|(f, tags)| (f.first_index, (f.item, f.order, tags))).collect()
-}
-
-fn diff(prev: &Snapshot, snap: &Snapshot, b: &BTreeMap<u64, (Item, u32, u8)>) -> Changed {
-    let a = entry_map(prev);
-    let entries = a.keys().chain(b.keys()).filter(|k| a.get(*k) != b.get(*k)).copied().collect();
+fn diff(prev: &Snapshot, snap: &Snapshot, event: &EventKind) -> Changed {
+    let mut entries = BTreeSet::new();
+    if let Some(i) = touched_index(event) {
+        let (a, b) = (prev.tree.lookup(i), snap.tree.lookup(i));
+        let tags = matches!(event, EventKind::TagSet { .. } | EventKind::TagClear { .. });
+        if a != b || tags {
+            entries.extend(a.iter().chain(b.iter()).map(|f| f.first_index));
+        }
+    }
     let mut pmds = BTreeSet::new();
     for (mm, (pa, pb)) in prev.mms.iter().zip(&snap.mms).enumerate() {
-        for k in pa.pmds.keys().chain(pb.pmds.keys()) {
-            if pa.pmds.get(k) != pb.pmds.get(k) {
-                pmds.insert((mm, *k));
+        if let Some(addr) = event.mm().filter(|m| usize::from(*m) == mm).and(pmd_addr(event)) {
+            let k = addr >> daxlab::mm::PMD_SHIFT;
+            if pa.pmds.get(&k) != pb.pmds.get(&k) {
+                pmds.insert((mm, k));
             }
         }
     }
     let tasks = (0..snap.tasks.len()).filter(|&i| prev.tasks.get(i) != snap.tasks.get(i)).collect();
     Changed { entries, pmds, tree_lock: prev.tree_lock != snap.tree_lock, waiters: prev.waiters != snap.waiters, tasks }
+}
+
+/// The address a page-table event is about.
+fn pmd_addr(kind: &EventKind) -> Option<u64> {
+    use EventKind as E;
+    match kind {
+        E::PmdInstall { addr, .. }
+        | E::PmdSplit { addr, .. }
+        | E::PteTableAlloc { addr, .. }
+        | E::PteInstall { addr, .. }
+        | E::BadPmd { addr, .. }
+        | E::Store { addr, .. } => Some(*addr),
+        E::PteZap { start, .. } => Some(*start),
+        _ => None,
+    }
+}
+
+/// Locked DAX entries, read off the drawn nodes: a canonical slot whose value has the lock
+/// bit, its order from the sibling slots that follow it.
+fn locked_entries(doc: &Loaded, pos: usize, nodes: &[NodeView]) -> Vec<LockedEntry> {
+    let mut out = Vec::new();
+    for n in nodes {
+        for (off, slot) in n.slots.iter().enumerate() {
+            let SlotView::Item(Item::Exceptional(v)) = *slot else { continue };
+            if !dax_is_locked(v) {
+                continue;
+            }
+            let siblings = n.slots[off + 1..].iter().take_while(|s| **s == SlotView::Sibling(off as u8)).count();
+            let order = n.shift + (siblings as u64 + 1).trailing_zeros();
+            let first = n.first_index + ((off as u64) << n.shift);
+            out.push((first, order, v, entry_owner(doc, pos, first, order, v)));
+        }
+    }
+    out
 }
 
 impl Cached {
@@ -96,11 +138,16 @@ impl Cached {
         if let Some(e) = pos.checked_sub(1).and_then(|i| doc.events().get(i)) {
             snap.apply(e);
         }
-        let entries = entry_map(&snap);
-        let changed = if pos == 0 { Changed::default() } else { diff(&prev, &snap, &entries) };
+        let changed = match pos.checked_sub(1) {
+            Some(i) => diff(&prev, &snap, &doc.events()[i].kind),
+            None => Changed::default(),
+        };
         let stacks = doc.calls.at(doc.events(), pos);
         let nodes = snap.tree.view();
-        let locked = locked_entries(doc, pos, &entries);
+        let mut locked = locked_entries(doc, pos, &nodes);
+        if let Some(Item::Exceptional(v)) = snap.tree.root_item().filter(|i| i.value().is_some_and(dax_is_locked)) {
+            locked.push((0, 0, v, entry_owner(doc, pos, 0, 0, v)));
+        }
         Cached { pos, generation, snap, prev, stacks, changed, nodes, locked }
     }
 }

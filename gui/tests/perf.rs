@@ -43,10 +43,10 @@ pub fn stress_scenario(threads: usize, stores: usize) -> String {
 /// Generates (once) and returns the path of a trace of about a million events.
 pub fn million_event_trace() -> PathBuf {
     let path = std::env::temp_dir().join("daxlab-gui-1m.daxtrace");
-    if Trace::load(&path).is_ok_and(|t| t.events.len() >= 1_000_000) {
+    if Trace::load(&path).is_ok_and(|t| (1_000_000..1_200_000).contains(&t.events.len())) {
         return path;
     }
-    let sc = Scenario::from_toml(&stress_scenario(4, 4200), "perf stress").expect("the stress scenario parses");
+    let sc = Scenario::from_toml(&stress_scenario(4, 2700), "perf stress").expect("the stress scenario parses");
     let cfg = RunConfig { max_steps: 10_000_000, ..RunConfig::new(Variant::Unfixed) };
     let started = Instant::now();
     let ex = execute(&sc, &cfg, &mut RandomScheduler::new(42));
@@ -99,8 +99,10 @@ fn frame_times_on_a_million_event_trace() {
     let bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
     let (doc, took) = open(&path);
     let (_, again) = open(&path);
+    open_phases(&path);
     println!("open: {} events ({} MB) in {:.0} ms (again {:.0} ms)", doc.len(), bytes >> 20, ms(took), ms(again));
     let n = doc.len();
+    state_at_cursor(&doc);
     let mut h = Harness::builder()
         .with_size([1600.0, 1000.0])
         .with_context_setup(daxlab_gui::setup_fonts)
@@ -112,6 +114,65 @@ fn frame_times_on_a_million_event_trace() {
     scrolling(&mut h, n);
 }
 
+/// Where opening spends its time.
+fn open_phases(path: &Path) {
+    let t = Instant::now();
+    let trace = Trace::load(path).expect("loads");
+    let load = t.elapsed();
+    let sc = trace.scenario().expect("parses");
+    let t = Instant::now();
+    let analysis = daxlab::analysis::analyze(&trace.events);
+    let analyze = t.elapsed();
+    let t = Instant::now();
+    let _ = daxlab_gui::model::index::TraceIndex::build(&trace.events, &analysis, 4, &[]);
+    let index = t.elapsed();
+    let t = Instant::now();
+    let _ = daxlab_gui::model::calls::CallIndex::build(&trace.events, 4);
+    let calls = t.elapsed();
+    let t = Instant::now();
+    let _ = daxlab::analysis::Timeline::new(&sc, trace.variant, trace.events);
+    let timeline = t.elapsed();
+    println!(
+        "open phases: read+decode+validate {:.0} ms, analyze {:.0} ms, index {:.0} ms, call stacks {:.0} ms, engine timeline {:.0} ms",
+        ms(load),
+        ms(analyze),
+        ms(index),
+        ms(calls),
+        ms(timeline)
+    );
+}
+
+/// The work a cursor move costs outside the UI: the engine's state after the event (and
+/// before it), the call stacks, the tree's nodes.
+fn state_at_cursor(doc: &Loaded) {
+    let n = doc.len();
+    let mut parts = [Duration::ZERO; 4];
+    let k = 200;
+    for j in 0..k {
+        let pos = (j * 7919 * 131) % n;
+        let t = Instant::now();
+        let s = doc.state_after(pos);
+        parts[0] += t.elapsed();
+        let t = Instant::now();
+        let _ = doc.calls.at(doc.events(), pos);
+        parts[1] += t.elapsed();
+        let t = Instant::now();
+        let _ = s.tree.view();
+        parts[2] += t.elapsed();
+        let t = Instant::now();
+        let _ = daxlab_gui::cache::Cached::compute(doc, pos, 0);
+        parts[3] += t.elapsed();
+    }
+    let each = |d: Duration| ms(d) / k as f64;
+    println!(
+        "per cursor move: engine state {:.2} ms, call stacks {:.2} ms, tree nodes {:.2} ms, all of it {:.2} ms",
+        each(parts[0]),
+        each(parts[1]),
+        each(parts[2]),
+        each(parts[3])
+    );
+}
+
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
 }
@@ -119,6 +180,8 @@ fn ms(d: Duration) -> f64 {
 fn stepping(h: &mut Harness<'_, Workbench>, n: usize) {
     h.state_mut().apply(Action::Goto(n / 2));
     frame(h);
+    let d = (0..50).map(|_| frame(h)).collect();
+    report("idle frame in the middle of the trace", d);
     let mut d = Vec::new();
     for _ in 0..200 {
         h.key_press(egui::Key::ArrowRight);

@@ -106,7 +106,10 @@ pub struct TraceIndex {
     pub per_thread: Vec<Vec<u32>>,
     /// The event index where each thread exited, if it did.
     pub exit_at: Vec<Option<u32>>,
+    /// Ascending by `open`.
     pub windows: Vec<Window>,
+    /// The most events any window spans.
+    pub longest_window: u32,
     /// Sorted by `from`.
     pub arrows: Vec<Arrow>,
     /// The longest arrow, so a view can find every arrow crossing it.
@@ -157,6 +160,7 @@ impl TraceIndex {
             per_thread: vec![Vec::new(); threads],
             exit_at: vec![None; threads],
             windows: Vec::new(),
+            longest_window: 0,
             arrows: Vec::new(),
             longest_arrow: 0,
             switches: Vec::new(),
@@ -257,6 +261,8 @@ impl TraceIndex {
                 .collect();
             self.windows.push(Window { tid: w.tid.0, index: w.index, open, close, intruders });
         }
+        self.windows.sort_by_key(|w| w.open);
+        self.longest_window = self.windows.iter().map(|w| w.close.saturating_sub(w.open) + 1).max().unwrap_or(0);
         for x in &a.eexist {
             let is_hit = |k: &EventKind| match x.kind {
                 EexistKind::Actual => matches!(k, E::Insert { err: Some(Errno::Eexist), .. }),

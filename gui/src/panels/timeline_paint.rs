@@ -103,8 +103,8 @@ impl<'a> Painter<'a> {
         let plot = self.g.plot.union(self.g.header);
         let full = self.p.clone();
         self.p = full.with_clip_rect(plot);
-        self.windows();
         let r = self.l.events_in(self.g.view.start, self.g.view.start + self.g.view.len + 1.0);
+        self.windows(&r);
         if self.g.ppx >= 2.0 {
             self.detailed(r.clone());
         } else {
@@ -255,47 +255,75 @@ impl<'a> Painter<'a> {
         }
     }
 
-    fn windows(&self) {
-        let (lo, hi) = (self.g.view.start, self.g.view.start + self.g.view.len);
-        for w in &self.l.doc.index.windows {
+    /// Race windows overlapping events `r`; several in one pixel are drawn once.
+    fn windows(&self, r: &std::ops::Range<usize>) {
+        let ix = &self.l.doc.index;
+        let from = r.start.saturating_sub(ix.longest_window as usize) as u32;
+        let first = ix.windows.partition_point(|w| w.open < from);
+        let mut drawn_to = vec![f32::MIN; ix.threads];
+        for w in ix.windows[first..].iter().take_while(|w| (w.open as usize) < r.end) {
             let (x0, x1) = (f64::from(self.l.x_of(w.open as usize)), f64::from(self.l.x_of(w.close as usize)) + 1.0);
-            if x1 < lo || x0 > hi {
+            let lane = self.g.lane(usize::from(w.tid));
+            let (p0, p1) = (self.g.px(x0), self.g.px(x1).max(self.g.px(x0) + 1.0));
+            let edge = &mut drawn_to[usize::from(w.tid)];
+            if p1 <= *edge + 1.0 {
                 continue;
             }
-            let lane = self.g.lane(usize::from(w.tid));
-            let r = Rect::from_min_max(pos2(self.g.px(x0), lane.top() + 1.0), pos2(self.g.px(x1), lane.bottom() - 1.0));
-            self.p.rect_filled(r, 3.0, t::WINDOW);
-            self.p.rect_stroke(r, 3.0, Stroke::new(1.5, t::WINDOW_EDGE), egui::StrokeKind::Inside);
-            let text = format!("race window: tree_lock dropped to preload, nothing holds {:#x}", w.index);
-            let galley = self.p.layout_no_wrap(text, FontId::proportional(11.0), t::WINDOW_EDGE);
-            let at = pos2(r.left().max(self.g.plot.left()) + 4.0, r.bottom() - galley.size().y - 3.0);
-            if galley.size().x < r.width() - 8.0 {
-                let bg = Rect::from_min_size(at - Vec2::new(2.0, 0.0), galley.size() + Vec2::new(4.0, 0.0));
-                self.p.rect_filled(bg, 2.0, Color32::from_black_alpha(170));
-                self.p.galley(at, galley, t::WINDOW_EDGE);
+            *edge = p1;
+            let rect = Rect::from_min_max(pos2(p0, lane.top() + 1.0), pos2(p1, lane.bottom() - 1.0));
+            self.p.rect_filled(rect, 3.0, t::WINDOW);
+            self.p.rect_stroke(rect, 3.0, Stroke::new(1.5, t::WINDOW_EDGE), egui::StrokeKind::Inside);
+            if rect.width() > 320.0 {
+                self.window_label(rect, w.index);
             }
         }
     }
 
+    fn window_label(&self, r: Rect, index: u64) {
+        let text = format!("race window: tree_lock dropped to preload, nothing holds {index:#x}");
+        let galley = self.p.layout_no_wrap(text, FontId::proportional(11.0), t::WINDOW_EDGE);
+        let at = pos2(r.left().max(self.g.plot.left()) + 4.0, r.bottom() - galley.size().y - 3.0);
+        if galley.size().x < r.width() - 8.0 {
+            let bg = Rect::from_min_size(at - Vec2::new(2.0, 0.0), galley.size() + Vec2::new(4.0, 0.0));
+            self.p.rect_filled(bg, 2.0, Color32::from_black_alpha(170));
+            self.p.galley(at, galley, t::WINDOW_EDGE);
+        }
+    }
+
+    /// Marked events in `r`: per lane and pixel only the most important one is drawn.
     fn specials(&mut self, r: std::ops::Range<usize>) {
-        let sp = &self.l.doc.index.specials;
+        let ix = &self.l.doc.index;
+        let sp = &ix.specials;
         let a = sp.partition_point(|&i| (i as usize) < r.start);
         let b = sp.partition_point(|&i| (i as usize) < r.end);
-        let mut last_px = vec![f32::MIN; self.l.doc.index.threads];
+        // Per lane: (pixel, best category, x of its centre).
+        let mut pending: Vec<Option<(i64, u16, f32)>> = vec![None; ix.threads];
         for &i in &sp[a..b] {
             let i = i as usize;
             let (x0, x1) = self.slot_px(i);
-            let tid = usize::from(self.l.doc.index.tid[i]);
-            let c = self.l.doc.index.cat[i];
+            let (tid, c) = (usize::from(ix.tid[i]), ix.cat[i]);
             if c & cat::BUG != 0 {
                 self.bug(x0, x1, i);
                 continue;
             }
-            if (x0 - last_px[tid]).abs() < 1.0 && c & (cat::EEXIST | cat::RESTART | cat::COUNTERFACTUAL) == 0 {
-                continue;
+            let px = x0.floor() as i64;
+            match pending[tid] {
+                Some((p, best, _)) if p == px => {
+                    if priority(c) > priority(best) {
+                        pending[tid] = Some((px, c, (x0 + x1) / 2.0));
+                    }
+                }
+                Some((_, best, x)) => {
+                    self.glyph(tid, best, x);
+                    pending[tid] = Some((px, c, (x0 + x1) / 2.0));
+                }
+                None => pending[tid] = Some((px, c, (x0 + x1) / 2.0)),
             }
-            last_px[tid] = x0;
-            self.glyph(tid, c, (x0 + x1) / 2.0);
+        }
+        for (tid, p) in pending.into_iter().enumerate() {
+            if let Some((_, c, x)) = p {
+                self.glyph(tid, c, x);
+            }
         }
     }
 
@@ -307,11 +335,11 @@ impl<'a> Painter<'a> {
         if r > 5.0 {
             self.p.circle_stroke(pos2(x, y), r + 1.5, Stroke::new(1.0, Color32::WHITE));
         }
-        let galley = self.p.layout_no_wrap(text.to_string(), FontId::proportional(12.0), color);
         let left = x - 3.0;
         let rows = (((lane.height() * 0.5) / 15.0).floor() as usize).clamp(1, LABEL_ROWS);
         let row = (0..rows).find(|&k| left > self.text_edge[tid * LABEL_ROWS + k]);
         let Some(row) = row.or((r > 5.0).then_some(0)) else { return };
+        let galley = self.p.layout_no_wrap(text.to_string(), FontId::proportional(12.0), color);
         let at = pos2(left, lane.top() + 2.0 + 15.0 * row as f32);
         self.text_edge[tid * LABEL_ROWS + row] = at.x + galley.size().x + 6.0;
         let bg = Rect::from_min_size(at - Vec2::new(2.0, 0.0), galley.size() + Vec2::new(4.0, 0.0));
@@ -341,10 +369,16 @@ impl<'a> Painter<'a> {
 
     fn arrows(&self, lo: u32, hi: u32) {
         let ix = &self.l.doc.index;
+        let mut last = f32::MIN;
         for a in ix.arrows_near(lo, hi) {
             if self.g.ppx < 0.5 && a.kind != ArrowKind::Intrusion {
                 continue;
             }
+            let x = self.slot_px(a.from as usize).0;
+            if self.g.ppx < 0.5 && x - last < 3.0 {
+                continue;
+            }
+            last = x;
             let (f, to) = (a.from as usize, a.to as usize);
             let (fx0, fx1) = self.slot_px(f);
             let (tx0, tx1) = self.slot_px(to);
@@ -401,8 +435,13 @@ impl<'a> Painter<'a> {
         let sw = &self.l.doc.index.switches;
         let a = sw.partition_point(|&(i, _)| (i as usize) < r.start);
         let b = sw.partition_point(|&(i, _)| (i as usize) < r.end);
+        let mut last = f32::MIN;
         for &(i, preempted) in &sw[a..b] {
             let (x0, _) = self.slot_px(i as usize);
+            if x0 - last < 2.0 {
+                continue;
+            }
+            last = x0;
             let c = if preempted { t::FALLBACK } else { t::MUTED };
             let top = g.header.bottom() - if preempted { 10.0 } else { 5.0 };
             self.p.line_segment(
@@ -446,6 +485,14 @@ impl<'a> Painter<'a> {
         };
         self.p.line_segment([pos2(px, g.header.top()), pos2(px, g.plot.bottom())], Stroke::new(2.0, t::CURSOR));
     }
+}
+
+/// Which marked event wins a pixel.
+fn priority(c: u16) -> u8 {
+    [cat::EEXIST, cat::COUNTERFACTUAL, cat::RESTART, cat::FALLBACK, cat::ENOMEM, cat::WAIT, cat::EXIT]
+        .iter()
+        .position(|m| c & m != 0)
+        .map_or(0, |p| 10 - p as u8)
 }
 
 /// 1, 2 or 5 times a power of ten, at least `raw`.
