@@ -346,7 +346,7 @@ impl Workbench {
     }
 }
 
-/// With `DAXLAB_GUI_FRAME_LOG=1`, every 120 frames the app prints the CPU time eframe
+/// With `DAXLAB_GUI_FRAME_LOG=1`, every 60 frames the app prints the CPU time eframe
 /// measured for them (mean and max, in ms) to stderr.
 #[derive(Default)]
 pub struct FrameLog {
@@ -359,7 +359,7 @@ impl FrameLog {
         let on = *self.enabled.get_or_insert_with(|| std::env::var_os("DAXLAB_GUI_FRAME_LOG").is_some());
         let Some(t) = cpu.filter(|_| on) else { return };
         self.times.push(t * 1e3);
-        if self.times.len() >= 120 {
+        if self.times.len() >= 60 {
             let mean = self.times.iter().sum::<f32>() / self.times.len() as f32;
             let max = self.times.iter().copied().fold(0.0, f32::max);
             eprintln!("frames: {} · cpu mean {mean:.2} ms · max {max:.2} ms", self.times.len());

@@ -23,6 +23,10 @@ pub struct Compare {
     recorded: Variant,
     /// The cursor the view last followed.
     followed: Option<usize>,
+    /// Rows where some side did more than enter or leave a function.
+    pub plain_rows: Vec<u32>,
+    /// The cursor the table last scrolled to.
+    scrolled: Option<usize>,
 }
 
 impl Compare {
@@ -42,9 +46,29 @@ impl Compare {
             Variant::Fixed => (car, rec, d.part.map(|(a, b)| (b, a))),
         };
         let align = align(unfixed.events(), fixed.events(), part);
+        let call = |d: &Loaded, e: Option<u32>| {
+            e.is_none_or(|i| d.index.cat[i as usize] & crate::model::index::cat::CALL != 0)
+        };
+        let plain_rows = (0..align.rows.len())
+            .filter(|&r| {
+                let (a, b) = align.rows[r];
+                !(call(&unfixed, a) && call(&fixed, b)) || Some(r) == align.part_row
+            })
+            .map(|r| r as u32)
+            .collect();
         let total = align.total_rows() as f64;
         let view = TimelineView { start: 0.0, len: total.clamp(8.0, 300.0) };
-        Compare { generation: 0, unfixed, fixed, align, view, recorded: doc.variant(), followed: None }
+        Compare {
+            generation: 0,
+            unfixed,
+            fixed,
+            align,
+            view,
+            recorded: doc.variant(),
+            followed: None,
+            plain_rows,
+            scrolled: None,
+        }
     }
 
     pub fn side(&self, v: Variant) -> &Loaded {
@@ -126,43 +150,55 @@ fn outcome_line(doc: &Loaded) -> String {
 
 pub fn table(ui: &mut Ui, app: &mut Workbench) {
     ensure(app);
-    let Some(c) = app.compare.as_ref() else { return };
+    let Some(c) = app.compare.as_mut() else { return };
     summary(ui, c, &mut app.actions);
-    let (pa, pb) = c.positions(app.pos);
-    let cur_row = c.align.xa.get(pa.saturating_sub(1)).copied().map(|r| r as usize);
-    let mut jump = None;
+    let (pa, _) = c.positions(app.pos);
+    let cur_row = pa.checked_sub(1).and_then(|i| c.align.xa.get(i)).map(|r| *r as usize);
+    let all: Vec<u32>;
+    let rows: &[u32] = if app.show_calls {
+        all = (0..c.align.rows.len() as u32).collect();
+        &all
+    } else {
+        &c.plain_rows
+    };
     ui.columns(2, |cols| {
         cols[0].label(RichText::new("unfixed (v4.11-rc5)").strong());
         cols[1].label(RichText::new("fixed (v4.11)").strong());
     });
-    egui::ScrollArea::vertical().auto_shrink([false, false]).show_rows(ui, 20.0, c.align.rows.len(), |ui, range| {
-        for r in range {
+    let row_h = ui.spacing().interact_size.y;
+    let mut area = egui::ScrollArea::vertical().auto_shrink([false, false]);
+    if c.scrolled != Some(app.pos) {
+        c.scrolled = Some(app.pos);
+        let k = cur_row.map_or(0, |r| rows.partition_point(|&x| (x as usize) < r));
+        area = area.vertical_scroll_offset((k as f32 - 6.0).max(0.0) * (row_h + ui.spacing().item_spacing.y));
+    }
+    let c = &*c;
+    let mut jump = None;
+    area.show_rows(ui, row_h, rows.len(), |ui, range| {
+        for k in range {
+            let r = rows[k] as usize;
             let (a, b) = c.align.rows[r];
-            if Some(r) == c.align.part_row {
-                ui.label(RichText::new("────────── they part here ──────────").color(t::FALLBACK).strong());
-            }
+            let part = Some(r) == c.align.part_row;
             ui.columns(2, |cols| {
-                for (k, (side, e)) in [(&c.unfixed, a), (&c.fixed, b)].into_iter().enumerate() {
-                    if let Some(i) = e {
-                        let clicked = row(&mut cols[k], side, i as usize, cur_row == Some(r));
-                        if clicked {
-                            let v = if k == 0 { Variant::Unfixed } else { Variant::Fixed };
-                            jump = Some(c.to_recorded(v, i as usize + 1));
-                        }
+                for (col, (side, e)) in [(&c.unfixed, a), (&c.fixed, b)].into_iter().enumerate() {
+                    let Some(i) = e else { continue };
+                    if row(&mut cols[col], side, i as usize, cur_row == Some(r), part) {
+                        let v = if col == 0 { Variant::Unfixed } else { Variant::Fixed };
+                        jump = Some(c.to_recorded(v, i as usize + 1));
                     }
                 }
             });
         }
     });
-    let _ = pb;
     if let Some(p) = jump {
         app.actions.push(Action::Goto(p));
     }
 }
 
-fn row(ui: &mut Ui, doc: &Loaded, i: usize, selected: bool) -> bool {
+fn row(ui: &mut Ui, doc: &Loaded, i: usize, selected: bool, part: bool) -> bool {
     let e = &doc.events()[i];
-    let text = format!("{:>4} {:<3} {}", e.step, doc.thread_name(e.tid.index()), doc.narration(i));
+    let mark = if part { ">>" } else { "  " };
+    let text = format!("{mark}{:>4} {:<3} {}", e.step, doc.thread_name(e.tid.index()), doc.narration(i));
     let color = if selected { egui::Color32::WHITE } else { event_color(doc, i) };
     ui.add(egui::Button::selectable(selected, RichText::new(text).monospace().color(color)).truncate()).clicked()
 }
@@ -179,9 +215,7 @@ fn summary(ui: &mut Ui, c: &Compare, actions: &mut Vec<Action>) {
     let step = a.or(b).map_or(0, |i| {
         if a.is_some() { c.unfixed.events()[i as usize].step } else { c.fixed.events()[i as usize].step }
     });
-    ui.label(
-        RichText::new(format!("They part at step {step} (row {r} of {}):", c.align.rows.len())).color(t::FALLBACK),
-    );
+    ui.label(RichText::new(format!("They part at step {step} (marked >> in the table below):")).color(t::FALLBACK));
     let say = |doc: &Loaded, e: Option<u32>| e.map_or("(ends)".to_string(), |i| doc.narration(i as usize));
     ui.label(RichText::new(format!("unfixed: {}", say(&c.unfixed, a))).color(t::EEXIST));
     ui.label(RichText::new(format!("fixed:   {}", say(&c.fixed, b))).color(t::RESTART));

@@ -23,10 +23,12 @@ use egui::Ui;
 pub fn layout(ui: &mut Ui, app: &mut Workbench) {
     egui::Panel::top("toolbar").show(ui, |ui| toolbar::show(ui, app));
     egui::Panel::top("narration").show(ui, |ui| narration::show(ui, app));
-    egui::Panel::top("timeline").resizable(true).default_size(250.0).show(ui, |ui| match app.mode {
-        Mode::Compare => compare::timelines(ui, app),
-        _ => main_timeline(ui, app),
-    });
+    if app.mode == Mode::Compare {
+        let h = (ui.available_height() * 0.45).max(300.0);
+        egui::Panel::top("timeline-compare").resizable(true).default_size(h).show(ui, |ui| compare::timelines(ui, app));
+    } else {
+        egui::Panel::top("timeline").resizable(true).default_size(250.0).show(ui, |ui| main_timeline(ui, app));
+    }
     egui::Panel::left("events").resizable(true).default_size(430.0).show(ui, |ui| events::show(ui, app));
     if app.mode == Mode::Scheduler {
         egui::Panel::right("scheduler").resizable(true).default_size(360.0).show(ui, |ui| scheduler::show(ui, app));

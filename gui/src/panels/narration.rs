@@ -12,8 +12,15 @@ use egui::{Color32, RichText, Ui};
 pub fn show(ui: &mut Ui, app: &mut Workbench) {
     current(ui, &app.doc, app.pos);
     why(ui, &app.doc, app.pos);
+    let paused = app.mode == crate::app::Mode::Scheduler && app.sched.as_ref().is_some_and(|s| s.ex.paused.is_some());
     ui.horizontal_wrapped(|ui| {
-        outcome(ui, &app.doc);
+        if paused {
+            ui.label(
+                RichText::new("your schedule, in progress: pick who runs next (right)").color(t::WINDOW_EDGE).strong(),
+            );
+        } else {
+            outcome(ui, &app.doc);
+        }
         ui.separator();
         in_window(ui, &app.doc, app.pos);
     });

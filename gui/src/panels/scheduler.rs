@@ -96,6 +96,41 @@ impl SchedulerState {
         self.rerun();
     }
 
+    /// Runs `t` step after step until a step does something another thread could notice
+    /// (a lock, an entry, a page table, a wait), or `t` cannot run, or the run ends.
+    pub fn run_on(&mut self, t: Tid) {
+        use crate::model::index::{cat, category};
+        let notable = cat::LOCK
+            | cat::INSERT
+            | cat::EEXIST
+            | cat::RESTART
+            | cat::FALLBACK
+            | cat::WAIT
+            | cat::WAKE
+            | cat::BUG
+            | cat::ENOMEM
+            | cat::PAGETABLE
+            | cat::COUNTERFACTUAL
+            | cat::EXIT;
+        for _ in 0..500 {
+            let Some(p) = self.ex.paused.clone() else { break };
+            if !p.runnable.contains(&t) {
+                break;
+            }
+            self.decisions.push(Decision::Run(t));
+            self.picks += 1;
+            let (ex, offered) = run(&self.scenario, self.variant, &self.decisions);
+            self.decisions = ex.schedule.0.clone();
+            self.offered = offered;
+            self.ex = ex;
+            let did = self.ex.events.iter().filter(|e| e.step == p.step).any(|e| category(&e.kind) & notable != 0);
+            if did {
+                break;
+            }
+        }
+        self.peeks = self.peek();
+    }
+
     pub fn undo(&mut self) {
         while let Some(d) = self.decisions.pop() {
             if matches!(d, Decision::Run(_)) {
@@ -198,6 +233,10 @@ pub fn show(ui: &mut Ui, app: &mut Workbench) {
                     if ui.button(RichText::new(format!("run {name}")).color(t::thread(tid.index())).strong()).clicked()
                     {
                         st.pick(tid);
+                        changed = true;
+                    }
+                    if ui.button(format!("run {name} to its next lock / entry / wait")).clicked() {
+                        st.run_on(tid);
                         changed = true;
                     }
                     if let Some(c) = preempts {

@@ -44,7 +44,8 @@ pub fn show(ui: &mut Ui, doc: &Loaded, cache: &Cached, pos: usize) {
             let last = depth + 1 == stack.len();
             let text = format!("{}{}{}()", "  ".repeat(depth + 1), if last { "▸ " } else { "" }, f.name());
             let rt = RichText::new(text).monospace();
-            ui.label(if last { rt.strong().color(t::thread(tid)) } else { rt.color(egui::Color32::from_gray(190)) });
+            let rt = if last { rt.strong().color(t::thread(tid)) } else { rt.color(egui::Color32::from_gray(190)) };
+            ui.add(egui::Label::new(rt).wrap_mode(egui::TextWrapMode::Extend));
         }
         ui.add_space(4.0);
     }
