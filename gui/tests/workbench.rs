@@ -236,3 +236,24 @@ fn next_of_a_chosen_kind_and_the_event_list() {
     assert!(matches!(just_run(&h), EventKind::Wake { .. }));
     narration_shown(&h, "T2 wakes T1 waiting on 0x200");
 }
+
+#[test]
+fn the_scheduler_injects_an_allocation_failure_where_the_scenario_allows_it() {
+    let (_, src) = daxlab::scenario::BUILTINS.iter().find(|(n, _)| *n == "seed-race").unwrap();
+    let src = src.replace("[file]", "inject_enomem = true\n\n[file]");
+    let sc = daxlab::Scenario::from_toml(&src, "seed-race with -ENOMEM").unwrap();
+    let mut h = harness_with(Workbench::with_doc(daxlab_gui::model::seed::default_run(&sc, Variant::Unfixed)));
+    h.get_by_label("Be the scheduler").click();
+    h.run();
+    for _ in 0..4 {
+        if h.query_by_label_contains("-ENOMEM)").is_some() {
+            break;
+        }
+        h.get_by_label("run T1 to its next lock / entry / wait").click();
+        h.run();
+    }
+    h.get_by_label("make T1's radix_tree_preload() just now fail (-ENOMEM)").click();
+    h.run();
+    let failed = h.state().doc.events().iter().any(|e| matches!(e.kind, EventKind::Preload { ok: false, .. }));
+    assert!(failed, "the branch now has a failed preload");
+}

@@ -180,6 +180,25 @@ fn tour(ui: &mut Ui, app: &mut Workbench) {
     app.actions.extend(acts);
 }
 
+fn eexist_text(doc: &Loaded, x: &daxlab::analysis::EexistPoint) -> String {
+    let name = |t: daxlab::Tid| doc.thread_name(t.index()).to_string();
+    let cause = x
+        .cause
+        .as_ref()
+        .map_or(String::from("a legitimate collision"), |c| format!("{}'s insert at step {}", name(c.tid), c.step));
+    match x.kind {
+        EexistKind::Actual => {
+            format!("-EEXIST: {} at step {}, index {:#x}, caused by {cause}.", name(x.tid), x.step, x.index)
+        }
+        EexistKind::Counterfactual => format!(
+            "Where v4.11-rc5 would get -EEXIST: {} at step {}, index {:#x} (caused by {cause}); the fix's re-lookup sees the entry instead.",
+            name(x.tid),
+            x.step,
+            x.index
+        ),
+    }
+}
+
 fn annotations(ui: &mut Ui, app: &mut Workbench) {
     let doc = &app.doc;
     let name = |t: daxlab::Tid| doc.thread_name(t.index()).to_string();
@@ -208,22 +227,8 @@ fn annotations(ui: &mut Ui, app: &mut Workbench) {
         link(ui, s, t::WINDOW_EDGE, w.open);
     }
     for x in doc.analysis.eexist.iter().take(100) {
-        let cause = x
-            .cause
-            .as_ref()
-            .map_or(String::from("a legitimate collision"), |c| format!("{}'s insert at step {}", name(c.tid), c.step));
-        let s = match x.kind {
-            EexistKind::Actual => {
-                format!("-EEXIST: {} at step {}, index {:#x}, caused by {cause}.", name(x.tid), x.step, x.index)
-            }
-            EexistKind::Counterfactual => format!(
-                "Where v4.11-rc5 would get -EEXIST: {} at step {}, index {:#x} (caused by {cause}); the fix's re-lookup sees the entry instead.",
-                name(x.tid),
-                x.step,
-                x.index
-            ),
-        };
-        link(ui, s, if x.kind == EexistKind::Actual { t::EEXIST } else { t::COUNTERFACTUAL }, x.step);
+        let color = if x.kind == EexistKind::Actual { t::EEXIST } else { t::COUNTERFACTUAL };
+        link(ui, eexist_text(doc, x), color, x.step);
     }
     for (tid, step, index, reason) in doc.analysis.restarts.iter().take(100) {
         link(

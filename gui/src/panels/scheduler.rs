@@ -124,7 +124,7 @@ impl SchedulerState {
             self.offered = offered;
             self.ex = ex;
             let did = self.ex.events.iter().filter(|e| e.step == p.step).any(|e| category(&e.kind) & notable != 0);
-            if did {
+            if did || !self.offered.is_empty() {
                 break;
             }
         }
@@ -222,35 +222,7 @@ pub fn show(ui: &mut Ui, app: &mut Workbench) {
         st.variant, st.ex.preemptions, st.picks
     ));
     ui.separator();
-    let mut changed = false;
-    match st.ex.paused.clone() {
-        Some(p) => {
-            ui.label(format!("Step {}: who runs next?", p.step));
-            for (tid, what) in st.peeks.clone() {
-                let name = st.scenario.thread_names()[tid.index()].clone();
-                let preempts = p.current.filter(|c| *c != tid);
-                ui.horizontal(|ui| {
-                    if ui.button(RichText::new(format!("run {name}")).color(t::thread(tid.index())).strong()).clicked()
-                    {
-                        st.pick(tid);
-                        changed = true;
-                    }
-                    if ui.button(format!("run {name} to its next lock / entry / wait")).clicked() {
-                        st.run_on(tid);
-                        changed = true;
-                    }
-                    if let Some(c) = preempts {
-                        let other = st.scenario.thread_names()[c.index()].clone();
-                        ui.label(RichText::new(format!("(preempts {other})")).color(t::FALLBACK));
-                    }
-                });
-                ui.label(RichText::new(format!("   {name} would: {what}")).small());
-            }
-        }
-        None => {
-            ui.label(RichText::new(format!("The run is over: {}", st.ex.outcome.class())).strong());
-        }
-    }
+    let mut changed = choices(ui, st);
     changed |= controls(ui, st);
     if changed {
         let (doc, pos) = st.to_doc();
@@ -261,6 +233,35 @@ pub fn show(ui: &mut Ui, app: &mut Workbench) {
         RichText::new("Save the branch with the toolbar's Save (a paused run is finished without preemptions).")
             .small(),
     );
+}
+
+/// One row per runnable thread: run it one step, or on to its next notable step.
+fn choices(ui: &mut Ui, st: &mut SchedulerState) -> bool {
+    let Some(p) = st.ex.paused.clone() else {
+        ui.label(RichText::new(format!("The run is over: {}", st.ex.outcome.class())).strong());
+        return false;
+    };
+    let mut changed = false;
+    ui.label(format!("Step {}: who runs next?", p.step));
+    let names = st.scenario.thread_names();
+    for (tid, what) in st.peeks.clone() {
+        let name = &names[tid.index()];
+        ui.horizontal(|ui| {
+            if ui.button(RichText::new(format!("run {name}")).color(t::thread(tid.index())).strong()).clicked() {
+                st.pick(tid);
+                changed = true;
+            }
+            if ui.button(format!("run {name} to its next lock / entry / wait")).clicked() {
+                st.run_on(tid);
+                changed = true;
+            }
+            if let Some(c) = p.current.filter(|c| *c != tid) {
+                ui.label(RichText::new(format!("(preempts {})", names[c.index()])).color(t::FALLBACK));
+            }
+        });
+        ui.label(RichText::new(format!("   {name} would: {what}")).small());
+    }
+    changed
 }
 
 fn controls(ui: &mut Ui, st: &mut SchedulerState) -> bool {
@@ -283,7 +284,7 @@ fn controls(ui: &mut Ui, st: &mut SchedulerState) -> bool {
     });
     if let Some((at, pick)) = st.offered.last().cloned() {
         let name = st.scenario.thread_names()[pick.tid.index()].clone();
-        if ui.button(format!("make {name}'s last radix_tree_preload() fail (-ENOMEM)")).clicked() {
+        if ui.button(format!("make {name}'s radix_tree_preload() just now fail (-ENOMEM)")).clicked() {
             st.inject(at);
             changed = true;
         }

@@ -123,14 +123,16 @@ fn entry_cell(ui: &Ui, r: Rect, item: Item, run: usize, shift: u32, changed: boo
             let text = if run > 1 {
                 format!("{v:#x} = {}\none entry covering {covers} indices ({run} slots)", decode_entry(v))
             } else {
-                format!("{v:#x}")
+                let short =
+                    decode_entry(v).replace("locked ", "L ").replace("sector ", "s").replace("huge zero page", "zero");
+                format!("{v:#x}\n{short}")
             };
             (fill, text, dax_is_locked(v))
         }
         Item::Page(pg) => (Color32::from_rgb(70, 70, 40), format!("page#{pg}"), false),
     };
     p.rect_filled(r, 3.0, fill);
-    let font = FontId::monospace(if run > 1 { 11.0 } else { 10.0 });
+    let font = FontId::monospace(if run > 1 { 11.0 } else { 9.0 });
     p.with_clip_rect(r).text(r.center(), Align2::CENTER_CENTER, text, font, Color32::WHITE);
     if locked {
         p.rect_stroke(r, 3.0, Stroke::new(2.5, t::LOCK), egui::StrokeKind::Inside);
