@@ -179,6 +179,12 @@ fn a_corrupt_or_missing_trace_shows_an_error_not_a_panic() {
     h.get_by_label("Open").click();
     h.run();
     h.get_by_label_contains("truncated");
+    let json = temp("corrupt.json");
+    std::fs::write(&json, b"{ \"format\": \"daxlab-trace\", \"version\": 1, \"trace\": 7 }").unwrap();
+    h.state_mut().open_path = json.display().to_string();
+    h.get_by_label("Open").click();
+    h.run();
+    h.get_by_label_contains("does not match the trace format");
     assert_eq!(h.state().doc.scenario.name, "seed-race", "the trace on screen stays");
     h.state_mut().open_path = temp("missing.daxtrace").display().to_string();
     h.get_by_label("Open").click();

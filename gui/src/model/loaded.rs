@@ -60,9 +60,19 @@ impl Loaded {
         Loaded::new(trace, origin).expect("a scenario that just ran parses")
     }
 
+    /// Reads, validates and indexes a trace file. Errors (and, as a last resort, a panic
+    /// while indexing a trace that validates but makes no sense) come back as a message.
     pub fn open(path: &std::path::Path) -> Result<Loaded, String> {
         let trace = Trace::load(path).map_err(|e| e.to_string())?;
-        Loaded::new(trace, Origin::File(path.to_path_buf()))
+        let origin = Origin::File(path.to_path_buf());
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| Loaded::new(trace, origin))).unwrap_or_else(|p| {
+            let why = p
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_default();
+            Err(format!("{}: the trace validates but cannot be replayed: {why}", path.display()))
+        })
     }
 
     pub fn events(&self) -> &[Event] {
