@@ -263,3 +263,26 @@ fn the_scheduler_injects_an_allocation_failure_where_the_scenario_allows_it() {
     let failed = h.state().doc.events().iter().any(|e| matches!(e.kind, EventKind::Preload { ok: false, .. }));
     assert!(failed, "the branch now has a failed preload");
 }
+
+#[test]
+fn an_exploration_can_be_cancelled() {
+    let mut h = harness();
+    h.get_by_label("Explore").click();
+    h.run();
+    h.state_mut().explore.random = true;
+    h.state_mut().explore.runs = 10_000_000;
+    h.step();
+    h.get_by_label("Run exploration").click();
+    h.step();
+    assert!(h.state().explore.is_running());
+    h.step();
+    h.get_by_label("Cancel").click();
+    let started = std::time::Instant::now();
+    while h.state().explore.is_running() {
+        assert!(started.elapsed().as_secs() < 30, "cancel is not honoured");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        h.step();
+    }
+    h.run();
+    h.get_by_label_contains("(incomplete)");
+}
