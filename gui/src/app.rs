@@ -199,6 +199,22 @@ impl Workbench {
                 i.consume_key(egui::Modifiers::NONE, Key::End),
             )
         });
+        for (key, target) in [
+            (Key::E, Target::Eexist),
+            (Key::R, Target::Restart),
+            (Key::F, Target::Fallback),
+            (Key::W, Target::Wait),
+            (Key::B, Target::Bug),
+        ] {
+            let (next, prev) = ctx
+                .input_mut(|i| (i.consume_key(egui::Modifiers::NONE, key), i.consume_key(egui::Modifiers::SHIFT, key)));
+            if next {
+                self.actions.push(Action::Next(target));
+            }
+            if prev {
+                self.actions.push(Action::Prev(target));
+            }
+        }
         if fwd {
             self.goto(self.doc.step_forward(self.pos, self.show_calls));
         }

@@ -80,6 +80,12 @@ fn stepping_changes_the_step_label_and_the_narration() {
     h.key_press(egui::Key::Home);
     h.run();
     assert_eq!(h.state().pos, 0);
+    h.key_press(egui::Key::E);
+    h.run();
+    assert!(matches!(just_run(&h), EventKind::Insert { err: Some(_), .. }), "E jumps to the -EEXIST");
+    h.key_press(egui::Key::B);
+    h.run();
+    assert!(matches!(just_run(&h), EventKind::Bug { .. }), "B jumps to the bug");
 }
 
 #[test]

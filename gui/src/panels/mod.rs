@@ -27,9 +27,11 @@ pub fn layout(ui: &mut Ui, app: &mut Workbench) {
         let h = (ui.available_height() * 0.45).max(300.0);
         egui::Panel::top("timeline-compare").resizable(true).default_size(h).show(ui, |ui| compare::timelines(ui, app));
     } else {
-        egui::Panel::top("timeline").resizable(true).default_size(250.0).show(ui, |ui| main_timeline(ui, app));
+        let h = (ui.available_height() * 0.27).clamp(150.0, 300.0);
+        egui::Panel::top("timeline").resizable(true).default_size(h).show(ui, |ui| main_timeline(ui, app));
     }
-    egui::Panel::left("events").resizable(true).default_size(430.0).show(ui, |ui| events::show(ui, app));
+    let w = (ui.available_width() * 0.27).clamp(260.0, 460.0);
+    egui::Panel::left("events").resizable(true).default_size(w).show(ui, |ui| events::show(ui, app));
     if app.mode == Mode::Scheduler {
         egui::Panel::right("scheduler").resizable(true).default_size(360.0).show(ui, |ui| scheduler::show(ui, app));
     }

@@ -7,8 +7,9 @@ use crate::model::source::{enclosing_fn, file};
 use crate::theme as t;
 use egui::{RichText, Ui};
 
-/// Lines shown around the cursors when a function is long.
-const CONTEXT: usize = 14;
+/// Lines shown before and after the cursors when a function is long.
+const BEFORE: usize = 5;
+const AFTER: usize = 14;
 
 struct Listing {
     path: String,
@@ -55,8 +56,8 @@ fn listing(ui: &mut Ui, doc: &Loaded, l: &Listing) {
     let lines: Vec<&str> = text.lines().collect();
     let lo_cur = l.cursors.iter().map(|c| c.1).min().unwrap_or(l.first);
     let hi_cur = l.cursors.iter().map(|c| c.1).max().unwrap_or(l.last);
-    let from = l.first.max(lo_cur.saturating_sub(CONTEXT)).max(1);
-    let to = l.last.min(hi_cur + CONTEXT).min(lines.len());
+    let from = l.first.max(lo_cur.saturating_sub(BEFORE)).max(1);
+    let to = l.last.min(hi_cur + AFTER).min(lines.len());
     if from > l.first {
         ui.label(RichText::new("   ...").monospace().color(t::MUTED));
     }

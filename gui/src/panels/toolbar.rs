@@ -121,9 +121,11 @@ fn targets(ui: &mut Ui, app: &mut Workbench) {
             Target::Bug => t::BUG,
             _ => t::WAIT,
         };
-        let r = ui
-            .button(RichText::new(format!("next {}", target.label())).color(color))
-            .on_hover_text("shift-click: the previous one");
+        let r = ui.button(RichText::new(format!("next {}", target.label())).color(color)).on_hover_text(format!(
+            "key {}; shift-click or shift+{}: the previous one",
+            shortcut(target),
+            shortcut(target)
+        ));
         if r.clicked() {
             let shift = ui.input(|i| i.modifiers.shift);
             app.actions.push(if shift { Action::Prev(target) } else { Action::Next(target) });
@@ -139,6 +141,17 @@ fn targets(ui: &mut Ui, app: &mut Workbench) {
     }
     if ui.button("next preemption").clicked() {
         app.actions.push(Action::Next(Target::Preemption));
+    }
+}
+
+fn shortcut(t: Target) -> &'static str {
+    match t {
+        Target::Eexist => "E",
+        Target::Restart => "R",
+        Target::Fallback => "F",
+        Target::Wait => "W",
+        Target::Bug => "B",
+        _ => "",
     }
 }
 

@@ -121,7 +121,7 @@ fn entry_cell(ui: &Ui, r: Rect, item: Item, run: usize, shift: u32, changed: boo
             let fill = if dax_is_pmd_entry(v) { Color32::from_rgb(88, 60, 130) } else { Color32::from_rgb(40, 92, 88) };
             let covers = (run as u64) << shift;
             let text = if run > 1 {
-                format!("{v:#x} = {}\none entry covering {covers} indices ({run} slots)", decode_entry(v))
+                format!("{v:#x} = {}\none entry: {covers} indices", decode_entry(v))
             } else {
                 let short =
                     decode_entry(v).replace("locked ", "L ").replace("sector ", "s").replace("huge zero page", "zero");
