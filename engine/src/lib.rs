@@ -9,9 +9,11 @@
 //! shared kernel state is an `.await` on the context, which is a scheduling point.
 
 pub mod analysis;
+pub mod challenge;
 pub mod check;
 pub mod dax;
 pub mod explore;
+pub mod figure;
 pub mod fs;
 pub mod kernel;
 pub mod mm;

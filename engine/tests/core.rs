@@ -404,3 +404,37 @@ fn fallback_when_the_huge_zero_page_slot_is_taken() {
     ));
     assert_eq!(fallback_notes(&sc), BTreeSet::from([FallbackReason::LoadHolePmdNotNone]));
 }
+
+/// Fails every atomic node allocation, never the preload itself.
+struct AtomicAllocFails;
+impl Scheduler for AtomicAllocFails {
+    fn pick_thread(&mut self, pick: &ThreadPick<'_>) -> Tid {
+        pick.current.unwrap_or(pick.runnable[0])
+    }
+    fn pick_choice(&mut self, pick: &ChoicePick) -> u32 {
+        u32::from(pick.choice == daxlab::sim::Choice::AtomicNodeAllocFails)
+    }
+}
+
+#[test]
+fn radix_nodes_come_from_the_preload_pool_when_the_atomic_allocation_fails() {
+    let sc = scenario(&ONE_STORE.replace("[file]", "inject_enomem = true\n[file]"));
+    let ex = execute(&sc, &RunConfig::new(Variant::Unfixed), &mut AtomicAllocFails);
+    assert_eq!(ex.outcome, Outcome::Ok, "the preload guarantees the insert");
+    let from_pool: u32 = ex
+        .events
+        .iter()
+        .filter_map(|e| match e.kind {
+            daxlab::trace::EventKind::Insert { from_pool, err: None, .. } => Some(from_pool),
+            _ => None,
+        })
+        .sum();
+    assert!(from_pool > 0, "the PMD entry's nodes came from the pool");
+    let (_, pool) = daxlab::sim::execute_with(&sc, &RunConfig::new(Variant::Unfixed), &mut AtomicAllocFails, |k| {
+        k.tasks.get(Tid(0)).preload_nr
+    });
+    assert_eq!(pool, daxlab::radix::RADIX_TREE_PRELOAD_SIZE - from_pool);
+    // With the atomic allocation working, the pool is never touched.
+    let ex = execute(&sc, &RunConfig::new(Variant::Unfixed), &mut DefaultScheduler);
+    assert!(ex.events.iter().all(|e| !matches!(e.kind, daxlab::trace::EventKind::Insert { from_pool: 1.., .. })));
+}

@@ -137,7 +137,30 @@ fn check_rebuilt_state(sc: &Scenario, variant: Variant, seed: u64) {
     let mut rebuilt = Snapshot::capture(&sc.build(variant));
     let mut events = ex.events.iter().peekable();
     for (k, want) in expected.iter().enumerate() {
-        assert_eq!(rebuilt.digest(), want.digest(), "{} ({variant}, seed {seed}): state before step {k}", sc.name);
+        let (got, want) = (rebuilt.digest(), want.digest());
+        if got != want {
+            let (g, w) = (serde_json::to_value(&got).unwrap(), serde_json::to_value(&want).unwrap());
+            let fields: Vec<String> = g
+                .as_object()
+                .unwrap()
+                .iter()
+                .filter(|(key, v)| w[key.as_str()] != **v)
+                .map(|(key, v)| format!("{key}: rebuilt {v} / engine {}", w[key.as_str()]))
+                .collect();
+            let names = sc.thread_names();
+            let recent: Vec<String> = ex
+                .events
+                .iter()
+                .filter(|e| e.step + 3 >= k as u32 && (e.step as usize) < k)
+                .map(|e| daxlab::trace::event_line(e, &names))
+                .collect();
+            panic!(
+                "{} ({variant}, seed {seed}): state before step {k} differs:\n{}\nlast events:\n{}",
+                sc.name,
+                fields.join("\n"),
+                recent.join("\n")
+            );
+        }
         while let Some(e) = events.next_if(|e| e.step as usize == k) {
             rebuilt.apply(e);
         }
@@ -149,7 +172,7 @@ fn state_rebuilt_from_events_matches_the_engine_at_every_step() {
     for (name, _) in BUILTINS {
         let sc = builtin(name).unwrap().unwrap();
         for variant in Variant::ALL {
-            for seed in 0..3 {
+            for seed in 0..6 {
                 check_rebuilt_state(&sc, variant, seed);
             }
         }
@@ -304,4 +327,29 @@ fn the_interactive_scheduler_pauses_where_the_user_must_choose() {
     let ex = execute(&sc, &RunConfig::new(Variant::Unfixed), &mut InteractiveScheduler::new(decisions.clone()));
     assert_eq!(ex.paused.as_ref().map(|p| p.current), Some(Some(daxlab::Tid(1))));
     assert_eq!(ex.preemptions, 1);
+}
+
+#[test]
+fn every_event_kind_is_named_as_its_json_tag() {
+    use daxlab::trace::EventKind;
+    let mut names: Vec<&str> = EventKind::NAMES.to_vec();
+    names.sort();
+    names.dedup();
+    assert_eq!(names.len(), EventKind::NAMES.len(), "the names are unique");
+    let mut seen = std::collections::BTreeSet::new();
+    for (name, _) in daxlab::scenario::BUILTINS {
+        let sc = builtin(name).unwrap().unwrap();
+        for v in Variant::ALL {
+            let ex = execute(&sc, &RunConfig::new(v), &mut daxlab::sim::RandomScheduler::new(3));
+            for e in &ex.events {
+                let json = serde_json::to_value(&e.kind).unwrap();
+                let tag =
+                    json.as_object().and_then(|o| o.keys().next().cloned()).or_else(|| json.as_str().map(String::from));
+                assert_eq!(tag.as_deref(), Some(e.kind.name()), "{:?}", e.kind);
+                assert!(EventKind::NAMES.contains(&e.kind.name()));
+                seen.insert(e.kind.name());
+            }
+        }
+    }
+    assert!(seen.len() > 20, "the built-ins exercise most kinds ({} seen)", seen.len());
 }

@@ -144,28 +144,12 @@ pub fn analyze(events: &[Event]) -> Analysis {
                 }
             }
             EventKind::Insert { index, err: Some(Errno::Eexist), .. } => {
-                let cause = cause_in_last_window(&a.windows, e.tid, *index);
-                let request = t.fault;
-                a.eexist.push(EexistPoint {
-                    tid: e.tid,
-                    step: e.step,
-                    index: *index,
-                    request,
-                    kind: EexistKind::Actual,
-                    cause,
-                });
+                let x = eexist_at(&a.windows, e, *index, t.fault, EexistKind::Actual);
+                a.eexist.push(x);
             }
             EventKind::Relookup { index, found: Some(_), .. } => {
-                let cause = cause_in_last_window(&a.windows, e.tid, *index);
-                let request = t.fault;
-                a.eexist.push(EexistPoint {
-                    tid: e.tid,
-                    step: e.step,
-                    index: *index,
-                    request,
-                    kind: EexistKind::Counterfactual,
-                    cause,
-                });
+                let x = eexist_at(&a.windows, e, *index, t.fault, EexistKind::Counterfactual);
+                a.eexist.push(x);
             }
             EventKind::Restart { index, reason } => a.restarts.push((e.tid, e.step, *index, *reason)),
             EventKind::Fallback { reason, .. } => a.fallbacks.push((e.tid, e.step, *reason)),
@@ -180,6 +164,11 @@ pub fn analyze(events: &[Event]) -> Analysis {
         }
     }
     a
+}
+
+fn eexist_at(windows: &[RaceWindow], e: &Event, index: u64, request: Option<PeSize>, kind: EexistKind) -> EexistPoint {
+    let cause = cause_in_last_window(windows, e.tid, index);
+    EexistPoint { tid: e.tid, step: e.step, index, request, kind, cause }
 }
 
 fn cause_in_last_window(windows: &[RaceWindow], tid: Tid, index: u64) -> Option<Intrusion> {

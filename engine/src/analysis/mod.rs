@@ -9,7 +9,7 @@ mod state_text;
 mod timeline;
 
 pub use annotate::{Analysis, EexistKind, EexistPoint, Handoff, Intrusion, RaceWindow, WakeUp, analyze};
-pub use narrate::narrate;
+pub use narrate::{narrate, worth_telling};
 pub use state::{Snapshot, SnapshotDigest, TaskView};
 pub use state_text::describe_state;
 pub use timeline::Timeline;

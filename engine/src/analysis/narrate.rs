@@ -13,6 +13,23 @@ fn order_name(order: u32) -> &'static str {
     if order == 0 { "4 KiB" } else { "PMD" }
 }
 
+/// Events that carry the story; the rest (function entries and exits, rwsem traffic,
+/// iomap_end, preload_end, the end of a wait, tag clears) stays in the trace but is left
+/// out of walkthroughs and sequence diagrams.
+pub fn worth_telling(e: &Event) -> bool {
+    !matches!(
+        e.kind,
+        EventKind::Enter { .. }
+            | EventKind::Exit { .. }
+            | EventKind::RwsemAcquire { .. }
+            | EventKind::RwsemRelease { .. }
+            | EventKind::IomapEnd { .. }
+            | EventKind::PreloadEnd
+            | EventKind::WaitEnd { .. }
+            | EventKind::TagClear { .. }
+    )
+}
+
 /// Narration for each event of `events` (same length and order).
 pub fn narrate(events: &[Event], analysis: &Analysis, names: &[String]) -> Vec<String> {
     let name = |t: Tid| names.get(t.index()).cloned().unwrap_or_else(|| format!("thread {}", t.0));
@@ -37,7 +54,7 @@ pub fn narrate(events: &[Event], analysis: &Analysis, names: &[String]) -> Vec<S
                 EventKind::Preload { ok: true, .. } => {
                     format!("{me} fills its per-CPU radix node pool; preemption stays off until radix_tree_preload_end()")
                 }
-                EventKind::Insert { index, order, err: None, item } => {
+                EventKind::Insert { index, order, err: None, item, .. } => {
                     let victim = analysis.windows.iter().find(|w| {
                         w.tid != e.tid && w.intruders.iter().any(|i| i.step == e.step && i.tid == e.tid)
                     });

@@ -179,10 +179,15 @@ impl Snapshot {
                 let t = self.task(e.tid);
                 t.preempt_count = t.preempt_count.saturating_sub(1);
             }
-            E::Insert { index, order, item, err } => {
+            E::Insert { index, order, item, err, nodes, from_pool } => {
                 // A failed insert is replayed too: __radix_tree_create() may already have
-                // grown the tree before insert_entries() found the slot taken.
-                let replayed = self.tree.insert(*index, *order, *item);
+                // grown the tree before insert_entries() found the slot taken (or a node
+                // could not be allocated).
+                let mut left = *nodes;
+                let mut alloc = || left.checked_sub(1).map(|n| left = n).is_some();
+                let replayed = self.tree.insert_with(*index, *order, *item, &mut alloc);
+                let t = self.task(e.tid);
+                t.preload_nr = t.preload_nr.saturating_sub(*from_pool);
                 debug_assert_eq!(replayed.err(), *err, "the recorded insert replays the same way");
                 if err.is_none() && item.is_exceptional() {
                     self.nrexceptional += 1;
@@ -201,6 +206,15 @@ impl Snapshot {
                 self.tree.tag_set(*index, *tag);
             }
             E::TagClear { index, tag } => self.tree.tag_clear(*index, *tag),
+            E::TagForWriteback { start, end, .. } => {
+                self.tree.copy_tag_range(
+                    *start,
+                    *end,
+                    crate::mm::WRITEBACK_TAG_BATCH,
+                    crate::radix::PAGECACHE_TAG_DIRTY,
+                    crate::radix::PAGECACHE_TAG_TOWRITE,
+                );
+            }
             E::PageLock { page } => {
                 self.page_locks.insert(*page, e.tid);
             }
@@ -277,6 +291,19 @@ impl Snapshot {
                 pt.teardown();
             }
             E::Store { addr, .. } => mark_dirty(pt, *addr),
+            E::Mkclean { addr, huge, .. } => match pt.slot_mut(*addr) {
+                Some(PmdSlot::HugeDevmap { write, dirty, .. }) if *huge => {
+                    *write = false;
+                    *dirty = false;
+                }
+                Some(PmdSlot::Table { ptes, .. }) if !*huge => {
+                    if let Some(p) = ptes.get_mut(&crate::mm::pte_index(*addr)) {
+                        p.write = false;
+                        p.dirty = false;
+                    }
+                }
+                _ => {}
+            },
             _ => {}
         }
     }

@@ -14,8 +14,21 @@ use std::fmt;
 pub struct Observations {
     pub violation: Option<Invariant>,
     pub notes: BTreeSet<Note>,
-    /// File offset → the last value a thread stored there through a shared mapping.
-    pub expected: BTreeMap<u64, (u64, Tid)>,
+    /// File offset → the last value a thread stored there (through a shared mapping, or
+    /// with write(2)).
+    pub expected: BTreeMap<u64, Stored>,
+    /// Numbers the stores, so that a check can tell a value stored again from the same one.
+    pub stores: u64,
+    /// The first store an fsync returned without making durable.
+    pub not_durable: Option<Outcome>,
+}
+
+/// One completed 8-byte store the file must now hold.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Stored {
+    pub value: u64,
+    pub by: Tid,
+    pub seq: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -142,6 +155,9 @@ pub fn classify(k: &Kernel, run: RunEnd<'_>) -> Outcome {
             _ => {}
         }
     }
+    if let Some(loss) = k.obs.with(|o| o.not_durable.clone()) {
+        return loss;
+    }
     if let Some(loss) = check_data(k) {
         return loss;
     }
@@ -163,7 +179,7 @@ pub fn classify(k: &Kernel, run: RunEnd<'_>) -> Outcome {
 /// it (holetest's verification reads through the mapping).
 fn check_data(k: &Kernel) -> Option<Outcome> {
     let expected = k.obs.with(|o| o.expected.clone());
-    for (&offset, &(value, by)) in &expected {
+    for (&offset, &Stored { value, by, .. }) in &expected {
         let in_file = read_file_u64(k, offset);
         if in_file != value {
             return Some(Outcome::DataLoss { offset, expected: value, found: in_file, by, via: "the file".into() });
@@ -191,12 +207,17 @@ fn check_data(k: &Kernel) -> Option<Outcome> {
 }
 
 fn read_file_u64(k: &Kernel, offset: u64) -> u64 {
+    device_offset(k, offset).map_or(0, |dev| k.pmem.read_u64(dev))
+}
+
+/// Where a file offset lives on pmem, if it is written data.
+pub(super) fn device_offset(k: &Kernel, offset: u64) -> Option<u64> {
     match k.inode.extents.with(|e| e.find(offset >> 12)) {
         Some(e) if e.state == ExtentState::Written => {
             let pblk = e.pblk + (offset >> 12) - e.fblk;
-            k.pmem.read_u64((pblk << 12) | (offset & 0xfff))
+            Some((pblk << 12) | (offset & 0xfff))
         }
-        _ => 0,
+        _ => None,
     }
 }
 

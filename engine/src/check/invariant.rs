@@ -32,6 +32,8 @@ pub enum Invariant {
     LockMisuse { what: String },
     /// Another WARN_ON_ONCE in fs/dax.c (write fault on a hole, short extent, ...).
     Warn { what: String },
+    /// dax_delete_mapping_entry(): WARN_ON_ONCE, truncate saw an entry that is gone.
+    DeleteMissingEntry { index: u64 },
 }
 
 impl Invariant {
@@ -48,6 +50,7 @@ impl Invariant {
             Invariant::SleepInAtomic { .. } => "sleep-in-atomic",
             Invariant::LockMisuse { .. } => "lock-misuse",
             Invariant::Warn { .. } => "warn",
+            Invariant::DeleteMissingEntry { .. } => "delete-missing-entry",
         }
     }
 }
@@ -96,6 +99,9 @@ impl fmt::Display for Invariant {
             }
             Invariant::LockMisuse { what } => write!(f, "lock misuse: {what}"),
             Invariant::Warn { what } => write!(f, "WARNING: {what}"),
+            Invariant::DeleteMissingEntry { index } => {
+                write!(f, "WARNING in dax_delete_mapping_entry: no DAX entry left at index {index:#x}")
+            }
         }
     }
 }
@@ -113,6 +119,12 @@ pub enum Note {
     BadPmdCleared,
     /// grab_mapping_entry() restarted.
     Restart { reason: RestartReason },
+    /// grab_mapping_entry() downgraded an empty or huge-zero-page PMD entry to 4 KiB.
+    PmdDowngrade,
+    /// dax_insert_mapping_entry() replaced a 4 KiB hole page with a DAX entry.
+    HoleFill,
+    /// A fault, or a syscall, got -ENOMEM from radix_tree_preload() and unwound.
+    Enomem,
 }
 
 impl fmt::Display for Note {
@@ -130,6 +142,9 @@ impl fmt::Display for Note {
                     RestartReason::PageTruncated => "page-truncated",
                 }
             ),
+            Note::PmdDowngrade => f.write_str("pmd-downgrade"),
+            Note::HoleFill => f.write_str("hole-fill"),
+            Note::Enomem => f.write_str("enomem"),
         }
     }
 }

@@ -74,7 +74,7 @@ async fn grab(cx: &Cx<'_>, mapping: &AddressSpace, index: u64, size_flag: u64) -
             // Besides huge zero pages, only empty entries are downgraded, and those have
             // nothing mapped.
             if pmd_downgrade && entry.and_then(Item::value).is_some_and(dax_is_zero_entry) {
-                unmap_mapping_range(cx, (index << 12) & PMD_MASK, PMD_SIZE).await;
+                unmap_mapping_range(cx, (index << 12) & PMD_MASK, PMD_SIZE, false).await;
             }
             if let Err(err) = cx.radix_tree_preload().await {
                 if pmd_downgrade && let Some(e) = entry {
@@ -96,6 +96,7 @@ async fn grab(cx: &Cx<'_>, mapping: &AddressSpace, index: u64, size_flag: u64) -
             }
 
             if pmd_downgrade {
+                cx.note(Note::PmdDowngrade);
                 cx.radix_tree_delete(tree, index).await;
                 mapping.add_nrexceptional(-1);
                 if let Some(old) = entry.and_then(Item::value) {

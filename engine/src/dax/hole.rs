@@ -83,13 +83,3 @@ async fn page_cache_tree_insert(cx: &Cx<'_>, mapping: &AddressSpace, index: u64,
     cx.emit(at, || EventKind::PageCacheInsert { index, page, replaced: old });
     Ok(())
 }
-
-/// __delete_from_page_cache() of a hole page (tree_lock held).
-pub async fn delete_from_page_cache(cx: &Cx<'_>, mapping: &AddressSpace, index: u64, page: u32) {
-    let at = Location::caller();
-    cx.sched(at).await;
-    mapping.page_tree.with(|t| t.delete(index));
-    mapping.add_nrpages(-1);
-    cx.k.pages.with(page, |p| p.mapping = None);
-    cx.emit(at, || EventKind::PageCacheDelete { index, page });
-}

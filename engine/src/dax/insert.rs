@@ -2,11 +2,10 @@
 //! grabbed into one that records the sector now mapped.
 
 use super::entry::*;
-use super::hole::delete_from_page_cache;
-use crate::check::Invariant;
+use crate::check::{Invariant, Note};
 use crate::fs::AddressSpace;
 use crate::kernel::Errno;
-use crate::mm::{PAGE_SIZE, PMD_MASK, PMD_SIZE, Vmf, unmap_mapping_range, vm_insert_mixed};
+use crate::mm::{__delete_from_page_cache, PAGE_SIZE, PMD_MASK, PMD_SIZE, Vmf, unmap_mapping_range, vm_insert_mixed};
 use crate::pmem::pfn_of_sector;
 use crate::radix::{Item, PAGECACHE_TAG_DIRTY};
 use crate::sim::Cx;
@@ -34,11 +33,11 @@ pub async fn dax_insert_mapping_entry(
     if let Item::Page(_) = entry {
         // Unmap the hole page before it leaves the page cache; it is locked, so it cannot
         // be faulted in again meanwhile.
-        unmap_mapping_range(cx, index << 12, PAGE_SIZE).await;
+        unmap_mapping_range(cx, index << 12, PAGE_SIZE, false).await;
         cx.radix_tree_preload().await?;
     } else if entry.value().is_some_and(dax_is_zero_entry) && flags & RADIX_DAX_HZP == 0 {
         // Replacing the huge zero page with a PMD block mapping.
-        unmap_mapping_range(cx, (index << 12) & PMD_MASK, PMD_SIZE).await;
+        unmap_mapping_range(cx, (index << 12) & PMD_MASK, PMD_SIZE, false).await;
     }
 
     cx.spin_lock_irq(&mapping.tree_lock).await;
@@ -46,10 +45,13 @@ pub async fn dax_insert_mapping_entry(
     let mut result = Ok(new_entry);
 
     if let Item::Page(page) = entry {
-        delete_from_page_cache(cx, mapping, index, page).await;
+        __delete_from_page_cache(cx, mapping, index, page).await;
         cx.put_page(page);
         match cx.radix_tree_insert(tree, index, dax_radix_order(flags), new_entry).await {
-            Ok(()) => mapping.add_nrexceptional(1),
+            Ok(()) => {
+                cx.note(Note::HoleFill);
+                mapping.add_nrexceptional(1);
+            }
             Err(e) => result = Err(e),
         }
     } else if let Item::Exceptional(v) = entry

@@ -6,17 +6,23 @@ mod entry;
 mod grab;
 mod hole;
 mod insert;
+mod invalidate;
 mod locking;
 mod mkwrite;
 mod pmd_fault;
 mod pte_fault;
+mod rw;
+mod writeback;
 
 pub use entry::*;
 pub use grab::grab_mapping_entry;
+pub use invalidate::{dax_delete_mapping_entry, dax_invalidate_mapping_entry, dax_invalidate_mapping_entry_sync};
 pub use locking::{dax_entry_waitqueue, dax_wake_mapping_entry_waiter};
 pub use mkwrite::dax_pfn_mkwrite;
 pub use pmd_fault::{FallbackReason, dax_iomap_pmd_fault};
 pub use pte_fault::dax_iomap_pte_fault;
+pub use rw::{IovIter, dax_iomap_rw};
+pub use writeback::{WritebackControl, dax_writeback_mapping_range};
 
 use crate::kernel::Errno;
 use crate::mm::{PeSize, VmFault, Vmf};

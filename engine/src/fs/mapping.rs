@@ -95,6 +95,26 @@ impl Inode {
         Ok(describe(found, fblk, nblk, next, new))
     }
 
+    /// fallocate(mode 0): allocate unwritten blocks over the holes of [fblk, fblk+nblk);
+    /// returns how many blocks were allocated.
+    pub fn allocate_unwritten(&self, fblk: u64, nblk: u64) -> Result<u64, Errno> {
+        let mut ext = self.extents.guard();
+        let (mut b, end, mut allocated) = (fblk, fblk + nblk, 0);
+        while b < end {
+            match ext.find(b) {
+                Some(e) => b = e.end().min(end),
+                None => {
+                    let to = ext.next_start(b).map_or(end, |n| n.min(end));
+                    let pblk = self.alloc.with(|a| a.alloc(b, to - b))?;
+                    ext.insert(Extent { fblk: b, len: to - b, pblk, state: ExtentState::Unwritten });
+                    allocated += to - b;
+                    b = to;
+                }
+            }
+        }
+        Ok(allocated)
+    }
+
     fn allocate_range(&self, ext: &mut ExtentMap, pmem: &dyn Pmem, fblk: u64, nblk: u64) -> Result<bool, Errno> {
         let mut new = false;
         let mut b = fblk;

@@ -128,10 +128,7 @@ impl Cx<'_> {
     pub fn schedule<'a>(&'a self, on: WaitOn) -> impl Future<Output = ()> + 'a {
         let at = Location::caller();
         async move {
-            let preempt_count = self.k.tasks.get(self.tid).preempt_count;
-            if preempt_count > 0 {
-                self.bug(at, Invariant::SleepInAtomic { preempt_count });
-            }
+            self.might_sleep(at);
             loop {
                 self.sched(at).await;
                 if self.k.tasks.get(self.tid).state == TaskState::Running {
@@ -139,6 +136,15 @@ impl Cx<'_> {
                 }
                 self.block(on);
             }
+        }
+    }
+
+    /// might_sleep(): this call may sleep, which is a bug while preemption is disabled
+    /// (under a spin lock, or between radix_tree_preload() and radix_tree_preload_end()).
+    pub(crate) fn might_sleep(&self, at: &'static Location<'static>) {
+        let preempt_count = self.k.tasks.get(self.tid).preempt_count;
+        if preempt_count > 0 {
+            self.bug(at, Invariant::SleepInAtomic { preempt_count });
         }
     }
 

@@ -269,25 +269,36 @@ pub(crate) fn write_phys(cx: &Cx<'_>, phys: u64, data: &[u8]) {
     }
 }
 
-/// unmap_mapping_range(mapping, start, len, even_cows = 0): under i_mmap_rwsem (taken for
-/// write, may sleep), zap the file's pages in [start, start+len) from every process. A huge
-/// PMD that intersects the range is cleared whole; PTE pages stay (only munmap frees
-/// them); private COW copies are left alone.
-pub async fn unmap_mapping_range(cx: &Cx<'_>, start: u64, len: u64) {
+/// unmap_mapping_range(mapping, start, len, even_cows): under i_mmap_rwsem (taken for
+/// write, may sleep), zap the file's pages in [start, start+len) from every process; a zero
+/// `len` means "to the end of the file". A huge PMD that intersects the range is cleared
+/// whole; PTE pages stay (only munmap frees them). Private COW copies are left alone unless
+/// `even_cows` (truncate zaps them too: no page may stay mapped beyond EOF).
+pub async fn unmap_mapping_range(cx: &Cx<'_>, start: u64, len: u64, even_cows: bool) {
     let _f = cx.enter(Func::UnmapMappingRange);
     let at = Location::caller();
+    // i_mmap_lock_write() may sleep: the v4.10 "sleep in atomic context" bug was calling
+    // this after radix_tree_preload().
+    cx.might_sleep(at);
     cx.sched(at).await;
     cx.emit(at, || EventKind::UnmapRange { start, len });
     let first = start >> 12;
-    let last = (start + len - 1) >> 12;
+    let last = if len == 0 { u64::MAX } else { (start + len - 1) >> 12 };
     for mm in &cx.k.mms {
         for vma in &mm.vmas {
-            zap_vma_range(cx, mm, vma, first, last, at);
+            zap_vma_range(cx, mm, vma, (first, last), even_cows, at);
         }
     }
 }
 
-fn zap_vma_range(cx: &Cx<'_>, mm: &Mm, vma: &super::Vma, first: u64, last: u64, at: &'static Location<'static>) {
+fn zap_vma_range(
+    cx: &Cx<'_>,
+    mm: &Mm,
+    vma: &super::Vma,
+    (first, last): (u64, u64),
+    even_cows: bool,
+    at: &'static Location<'static>,
+) {
     let lo = first.max(vma.vm_pgoff);
     let hi = last.min(vma.linear_page_index(vma.vm_end - 1));
     if lo > hi {
@@ -298,7 +309,7 @@ fn zap_vma_range(cx: &Cx<'_>, mm: &Mm, vma: &super::Vma, first: u64, last: u64, 
     };
     let mut pmd_addr = a0 & !(PMD_SIZE - 1);
     while pmd_addr <= a1 {
-        let cleared = mm.pt.with(|pt| zap_pmd(pt, pmd_addr, a0, a1));
+        let cleared = mm.pt.with(|pt| zap_pmd(pt, pmd_addr, (a0, a1), even_cows));
         match cleared {
             Some(old) => cx.emit(at, || EventKind::PmdSplit { mm: mm.id, addr: pmd_addr, old }),
             None => cx.emit(at, || EventKind::PteZap {
@@ -312,7 +323,7 @@ fn zap_vma_range(cx: &Cx<'_>, mm: &Mm, vma: &super::Vma, first: u64, last: u64, 
 }
 
 /// Zaps one PMD slot's part of [a0, a1]; returns the kind of a cleared huge mapping.
-fn zap_pmd(pt: &mut PageTables, pmd_addr: u64, a0: u64, a1: u64) -> Option<PmdKind> {
+fn zap_pmd(pt: &mut PageTables, pmd_addr: u64, (a0, a1): (u64, u64), even_cows: bool) -> Option<PmdKind> {
     match pt.slot_mut(pmd_addr) {
         Some(PmdSlot::HugeDevmap { .. } | PmdSlot::HugeZero { .. }) => {
             let kind = pt.kind(pmd_addr);
@@ -320,18 +331,64 @@ fn zap_pmd(pt: &mut PageTables, pmd_addr: u64, a0: u64, a1: u64) -> Option<PmdKi
             Some(kind)
         }
         Some(PmdSlot::Table { ptes, .. }) => {
-            let mut file_pages = 0;
+            let mut zapped = [0i64; 2];
             ptes.retain(|idx, pte| {
                 let addr = pmd_addr + (u64::from(*idx) << 12);
-                let hit = addr >= a0 && addr <= a1 && !matches!(pte.kind, PteKind::Anon { .. });
-                if hit && matches!(pte.kind, PteKind::File { .. }) {
-                    file_pages += 1;
+                let anon = matches!(pte.kind, PteKind::Anon { .. });
+                let hit = addr >= a0 && addr <= a1 && (even_cows || !anon);
+                match pte.kind {
+                    PteKind::File { .. } if hit => zapped[0] += 1,
+                    PteKind::Anon { .. } if hit => zapped[1] += 1,
+                    _ => {}
                 }
                 !hit
             });
-            pt.rss[0] -= file_pages;
+            pt.rss[0] -= zapped[0];
+            pt.rss[1] -= zapped[1];
             None
         }
         None => None,
     }
+}
+
+/// page_mapped(): whether any process still maps `page` (the model keeps no mapcount; it
+/// asks the page tables).
+pub(crate) fn page_mapped(cx: &Cx<'_>, page: u32) -> bool {
+    cx.k.mms.iter().any(|mm| {
+        mm.pt.with(|pt| {
+            pt.pmds.values().any(|slot| match slot {
+                PmdSlot::Table { ptes, .. } => ptes.values().any(|p| p.kind == PteKind::File { page }),
+                _ => false,
+            })
+        })
+    })
+}
+
+/// follow_pte_pmd() plus the body of dax_mapping_entry_mkclean()'s loop for one vma, under
+/// the PTE or PMD lock: if the huge PMD or the PTE at `addr` maps `pfn` and is dirty or
+/// writable, clear and flush it, write-protect it, clean it and set it back. Returns whether
+/// it changed anything.
+pub async fn mkclean_one(cx: &Cx<'_>, mm: &Mm, addr: u64, pfn: u64) -> bool {
+    let at = Location::caller();
+    cx.sched(at).await;
+    let changed = mm.pt.with(|pt| match pt.slot_mut(addr)? {
+        PmdSlot::HugeDevmap { pfn: p, write, dirty, .. } if *p == pfn && (*write || *dirty) => {
+            *write = false;
+            *dirty = false;
+            Some(true)
+        }
+        PmdSlot::Table { ptes, .. } => match ptes.get_mut(&pte_index(addr)) {
+            Some(pte) if pte.pfn == pfn && (pte.write || pte.dirty) => {
+                pte.write = false;
+                pte.dirty = false;
+                Some(false)
+            }
+            _ => None,
+        },
+        _ => None,
+    });
+    if let Some(huge) = changed {
+        cx.emit(at, || EventKind::Mkclean { mm: mm.id, addr, pfn, huge });
+    }
+    changed.is_some()
 }

@@ -72,6 +72,7 @@ impl Cx<'_> {
     pub fn lock_page<'a>(&'a self, page: u32) -> impl Future<Output = ()> + 'a {
         let at = Location::caller();
         async move {
+            self.might_sleep(at);
             loop {
                 self.sched(at).await;
                 let got = self.k.pages.with(page, |p| {
@@ -88,6 +89,26 @@ impl Cx<'_> {
                 }
                 self.block(WaitOn::Page { page });
             }
+        }
+    }
+
+    /// trylock_page(): takes PG_locked if it is free, never sleeps.
+    #[track_caller]
+    pub fn trylock_page<'a>(&'a self, page: u32) -> impl Future<Output = bool> + 'a {
+        let at = Location::caller();
+        async move {
+            self.sched(at).await;
+            let got = self.k.pages.with(page, |p| {
+                let free = p.locked_by.is_none();
+                if free {
+                    p.locked_by = Some(self.tid);
+                }
+                free
+            });
+            if got {
+                self.emit(at, || EventKind::PageLock { page });
+            }
+            got
         }
     }
 

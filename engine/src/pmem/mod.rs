@@ -25,10 +25,22 @@ pub fn pmem_offset(phys: u64) -> u64 {
 pub trait Pmem: Send + Sync + std::fmt::Debug {
     fn size(&self) -> u64;
     fn read(&self, offset: u64, buf: &mut [u8]);
+    /// A CPU store: it sits in the cache until [`Pmem::flush`] writes the line back.
     fn write(&self, offset: u64, data: &[u8]);
+    /// A write that is durable when it returns (non-temporal stores, as
+    /// copy_from_iter_pmem does for write(2)).
+    fn write_nocache(&self, offset: u64, data: &[u8]) {
+        self.write(offset, data);
+        self.flush(offset, data.len() as u64);
+    }
     fn zero(&self, offset: u64, len: u64);
     /// Writes the cache lines of [offset, offset+len) back to the persistence domain.
     fn flush(&self, offset: u64, len: u64);
+    /// What a power failure now would leave at [offset, offset+len): the contents as of
+    /// the last flush of each cache line. A backend that cannot tell reads the cache.
+    fn read_media(&self, offset: u64, buf: &mut [u8]) {
+        self.read(offset, buf)
+    }
 
     fn read_u64(&self, offset: u64) -> u64 {
         let mut b = [0u8; 8];

@@ -2,13 +2,16 @@
 //! multi-order entries stored as a canonical slot plus sibling slots, exceptional
 //! entries, and the DIRTY/WRITEBACK/TOWRITE tags.
 
+mod iter;
 mod ops;
 mod preload;
 mod tree;
+mod view;
 
 pub use ops::TreeRoot;
 pub use preload::RADIX_TREE_PRELOAD_SIZE;
-pub use tree::{Found, Item, NodeView, RadixTree, SlotView};
+pub use tree::{Found, Item, RadixTree};
+pub use view::{NodeView, SlotView};
 
 pub const RADIX_TREE_MAP_SHIFT: u32 = 6;
 pub const RADIX_TREE_MAP_SIZE: usize = 1 << RADIX_TREE_MAP_SHIFT;

@@ -2,7 +2,7 @@
 
 use super::{Found, Item, RadixTree};
 use crate::kernel::{Errno, Shared};
-use crate::sim::Cx;
+use crate::sim::{Choice, Cx};
 use crate::trace::EventKind;
 use std::future::Future;
 use std::panic::Location;
@@ -27,7 +27,11 @@ impl Cx<'_> {
         }
     }
 
-    /// `__radix_tree_insert(root, index, order, item)`.
+    /// `__radix_tree_insert(root, index, order, item)`. Nodes come from
+    /// radix_tree_node_alloc(): a GFP_ATOMIC slab allocation, which in practice succeeds;
+    /// only when a run injects allocation failures may it fail, and the node then comes
+    /// from this CPU's preload pool — the reason radix_tree_preload() filled it. An empty
+    /// pool makes the insert fail with -ENOMEM.
     #[track_caller]
     pub fn radix_tree_insert<'a>(
         &'a self,
@@ -39,8 +43,17 @@ impl Cx<'_> {
         let at = Location::caller();
         async move {
             self.sched(at).await;
-            let r = root.with(|t| t.insert(index, order, item));
-            self.emit(at, || EventKind::Insert { index, order, item, err: r.err() });
+            let (mut nodes, mut from_pool) = (0u32, 0u32);
+            let mut alloc = || {
+                let slab_fails = self.k.inject_enomem && self.choose(Choice::AtomicNodeAllocFails, 2) == 1;
+                let ok = !slab_fails
+                    || self.k.tasks.with(self.tid, |t| t.preload_nr.checked_sub(1).map(|n| t.preload_nr = n).is_some());
+                nodes += u32::from(ok);
+                from_pool += u32::from(ok && slab_fails);
+                ok
+            };
+            let r = root.with(|t| t.insert_with(index, order, item, &mut alloc));
+            self.emit(at, || EventKind::Insert { index, order, item, err: r.err(), nodes, from_pool });
             r
         }
     }

@@ -2,6 +2,7 @@
 //! tree_lock (an atomic context) cannot fail for lack of memory. It returns with
 //! preemption disabled; the caller re-enables it with radix_tree_preload_end().
 
+use crate::check::Note;
 use crate::kernel::Errno;
 use crate::sim::{Choice, Cx};
 use crate::trace::EventKind;
@@ -18,9 +19,12 @@ impl Cx<'_> {
     pub fn radix_tree_preload<'a>(&'a self) -> impl Future<Output = Result<(), Errno>> + 'a {
         let at = Location::caller();
         async move {
+            // The allocation may enter reclaim.
+            self.might_sleep(at);
             self.sched(at).await;
             if self.k.inject_enomem && self.choose(Choice::PreloadEnomem, 2) == 1 {
                 self.emit(at, || EventKind::Preload { ok: false, pool: self.k.tasks.get(self.tid).preload_nr });
+                self.note(Note::Enomem);
                 return Err(Errno::Enomem);
             }
             let pool = self.k.tasks.with(self.tid, |t| {

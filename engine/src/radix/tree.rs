@@ -35,10 +35,10 @@ impl fmt::Display for Item {
     }
 }
 
-type NodeId = u32;
+pub(super) type NodeId = u32;
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
-enum Slot {
+pub(super) enum Slot {
     Empty,
     Node(NodeId),
     /// Internal pointer to the canonical slot at this offset of the same node.
@@ -47,23 +47,23 @@ enum Slot {
 }
 
 #[derive(Clone, Debug)]
-struct Node {
-    serial: u32,
-    shift: u32,
-    offset: u8,
-    parent: Option<NodeId>,
-    count: u32,
-    exceptional: u32,
-    slots: [Slot; RADIX_TREE_MAP_SIZE],
-    tags: [u64; RADIX_TREE_MAX_TAGS as usize],
+pub(super) struct Node {
+    pub(super) serial: u32,
+    pub(super) shift: u32,
+    pub(super) offset: u8,
+    pub(super) parent: Option<NodeId>,
+    pub(super) count: u32,
+    pub(super) exceptional: u32,
+    pub(super) slots: [Slot; RADIX_TREE_MAP_SIZE],
+    pub(super) tags: [u64; RADIX_TREE_MAX_TAGS as usize],
 }
 
 /// Where an entry lives: the node holding its canonical slot (None = the root pointer) and
 /// the slot offset.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
-struct SlotRef {
-    node: Option<NodeId>,
-    offset: u8,
+pub(super) struct SlotRef {
+    pub(super) node: Option<NodeId>,
+    pub(super) offset: u8,
 }
 
 /// Result of a lookup: the entry and the first index it covers.
@@ -76,11 +76,11 @@ pub struct Found {
 
 #[derive(Clone, Debug, Default)]
 pub struct RadixTree {
-    nodes: Vec<Option<Node>>,
-    free: Vec<NodeId>,
-    root: Option<Slot>,
-    root_tags: u8,
-    next_serial: u32,
+    pub(super) nodes: Vec<Option<Node>>,
+    pub(super) free: Vec<NodeId>,
+    pub(super) root: Option<Slot>,
+    pub(super) root_tags: u8,
+    pub(super) next_serial: u32,
 }
 
 fn shift_maxindex(shift: u32) -> u64 {
@@ -92,11 +92,11 @@ impl RadixTree {
         Self::default()
     }
 
-    fn root_slot(&self) -> Slot {
+    pub(super) fn root_slot(&self) -> Slot {
         self.root.unwrap_or(Slot::Empty)
     }
 
-    fn node(&self, id: NodeId) -> &Node {
+    pub(super) fn node(&self, id: NodeId) -> &Node {
         self.nodes[id as usize].as_ref().expect("live radix node")
     }
 
@@ -174,7 +174,7 @@ impl RadixTree {
     }
 
     /// radix_tree_extend(): grow the tree upward until it can hold `index`.
-    fn extend(&mut self, index: u64, mut shift: u32) -> u32 {
+    fn extend(&mut self, index: u64, mut shift: u32, alloc: &mut dyn FnMut() -> bool) -> Result<u32, Errno> {
         let mut maxshift = shift;
         while index > shift_maxindex(maxshift) {
             maxshift += RADIX_TREE_MAP_SHIFT;
@@ -182,6 +182,9 @@ impl RadixTree {
         let mut slot = self.root_slot();
         if slot != Slot::Empty {
             loop {
+                if !alloc() {
+                    return Err(Errno::Enomem);
+                }
                 let node = self.alloc_node(None, shift, 0, 1);
                 for tag in 0..RADIX_TREE_MAX_TAGS {
                     if self.root_tags & (1 << tag) != 0 {
@@ -202,12 +205,12 @@ impl RadixTree {
                 }
             }
         }
-        maxshift + RADIX_TREE_MAP_SHIFT
+        Ok(maxshift + RADIX_TREE_MAP_SHIFT)
     }
 
     /// __radix_tree_create(): make sure nodes exist down to the level that holds an entry
     /// of `order` at `index`. Stops early at a data entry that already covers the index.
-    fn create(&mut self, index: u64, order: u32) -> SlotRef {
+    fn create(&mut self, index: u64, order: u32, alloc: &mut dyn FnMut() -> bool) -> Result<SlotRef, Errno> {
         let mut max = index | ((1u64 << order) - 1);
         let (mut shift, maxindex) = self.load_root();
         if order > 0 && max == (1u64 << order) - 1 {
@@ -215,7 +218,7 @@ impl RadixTree {
         }
         let mut child = self.root_slot();
         if max > maxindex {
-            shift = self.extend(max, shift);
+            shift = self.extend(max, shift, alloc)?;
             child = self.root_slot();
         }
         let mut at = SlotRef { node: None, offset: 0 };
@@ -223,6 +226,9 @@ impl RadixTree {
             shift -= RADIX_TREE_MAP_SHIFT;
             match child {
                 Slot::Empty => {
+                    if !alloc() {
+                        return Err(Errno::Enomem);
+                    }
                     let new = self.alloc_node(at.node, shift, at.offset, 0);
                     self.set(at, Slot::Node(new));
                     if let Some(parent) = at.node {
@@ -238,13 +244,26 @@ impl RadixTree {
             at = SlotRef { node: Some(node), offset };
             child = next;
         }
-        at
+        Ok(at)
     }
 
     /// __radix_tree_insert(): -EEXIST if any of the slots the entry would occupy is in use,
     /// including by a pointer to a child node (a smaller entry somewhere below).
     pub fn insert(&mut self, index: u64, order: u32, item: Item) -> Result<(), Errno> {
-        let at = self.create(index, order);
+        self.insert_with(index, order, item, &mut || true)
+    }
+
+    /// [`RadixTree::insert`] where `alloc` says whether each node the walk needs can be
+    /// allocated (radix_tree_node_alloc()); when it cannot, the insert fails with -ENOMEM,
+    /// keeping the nodes already added, as the kernel does.
+    pub fn insert_with(
+        &mut self,
+        index: u64,
+        order: u32,
+        item: Item,
+        alloc: &mut dyn FnMut() -> bool,
+    ) -> Result<(), Errno> {
+        let at = self.create(index, order, alloc)?;
         let Some(node) = at.node else {
             if self.root_slot() != Slot::Empty {
                 return Err(Errno::Eexist);
@@ -289,7 +308,7 @@ impl RadixTree {
     }
 
     /// Number of slots an entry occupies in its node (1 + its siblings).
-    fn slot_count(&self, at: SlotRef) -> u32 {
+    pub(super) fn slot_count(&self, at: SlotRef) -> u32 {
         let Some(node) = at.node else { return 1 };
         let n = self.node(node);
         1 + n.slots[at.offset as usize + 1..].iter().take_while(|s| **s == Slot::Sibling(at.offset)).count() as u32
@@ -505,107 +524,4 @@ impl RadixTree {
         }
         true
     }
-
-    /// Every entry in index order, with the first index it covers, its order and its tags.
-    pub fn entries(&self) -> Vec<(Found, u8)> {
-        let mut out = Vec::new();
-        match self.root_slot() {
-            Slot::Item(item) => out.push((Found { item, first_index: 0, order: 0 }, self.root_tags)),
-            Slot::Node(n) => self.collect(n, 0, &mut out),
-            _ => {}
-        }
-        out
-    }
-
-    fn collect(&self, node: NodeId, base: u64, out: &mut Vec<(Found, u8)>) {
-        let nd = self.node(node);
-        for (off, slot) in nd.slots.iter().enumerate() {
-            let first = base | ((off as u64) << nd.shift);
-            match *slot {
-                Slot::Node(child) => self.collect(child, first, out),
-                Slot::Item(item) => {
-                    let at = SlotRef { node: Some(node), offset: off as u8 };
-                    let order = nd.shift + self.slot_count(at).trailing_zeros();
-                    let tags = (0..RADIX_TREE_MAX_TAGS)
-                        .filter(|t| nd.tags[*t as usize] & (1 << off) != 0)
-                        .fold(0u8, |acc, t| acc | (1 << t));
-                    out.push((Found { item, first_index: first, order }, tags));
-                }
-                _ => {}
-            }
-        }
-    }
-
-    /// Number of nodes currently allocated.
-    pub fn node_count(&self) -> usize {
-        self.nodes.iter().filter(|n| n.is_some()).count()
-    }
-
-    /// The tree's shape for display: nodes from the root down, depth first.
-    pub fn view(&self) -> Vec<NodeView> {
-        let mut out = Vec::new();
-        if let Slot::Node(n) = self.root_slot() {
-            self.view_node(n, 0, 0, &mut out);
-        }
-        out
-    }
-
-    /// The root pointer when it holds an entry directly (a lone entry at index 0).
-    pub fn root_item(&self) -> Option<Item> {
-        match self.root_slot() {
-            Slot::Item(i) => Some(i),
-            _ => None,
-        }
-    }
-
-    fn view_node(&self, node: NodeId, base: u64, depth: u32, out: &mut Vec<NodeView>) {
-        let nd = self.node(node);
-        let slots = nd
-            .slots
-            .iter()
-            .map(|s| match *s {
-                Slot::Empty => SlotView::Empty,
-                Slot::Node(c) => SlotView::Node(self.node(c).serial),
-                Slot::Sibling(o) => SlotView::Sibling(o),
-                Slot::Item(i) => SlotView::Item(i),
-            })
-            .collect();
-        out.push(NodeView {
-            serial: nd.serial,
-            depth,
-            shift: nd.shift,
-            first_index: base,
-            count: nd.count,
-            exceptional: nd.exceptional,
-            tags: nd.tags,
-            slots,
-        });
-        for (off, slot) in nd.slots.iter().enumerate() {
-            if let Slot::Node(child) = *slot {
-                self.view_node(child, base | ((off as u64) << nd.shift), depth + 1, out);
-            }
-        }
-    }
-}
-
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SlotView {
-    Empty,
-    Node(u32),
-    Sibling(u8),
-    Item(Item),
-}
-
-/// One node as the inspector draws it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct NodeView {
-    pub serial: u32,
-    pub depth: u32,
-    pub shift: u32,
-    pub first_index: u64,
-    pub count: u32,
-    pub exceptional: u32,
-    pub tags: [u64; RADIX_TREE_MAX_TAGS as usize],
-    pub slots: Vec<SlotView>,
 }

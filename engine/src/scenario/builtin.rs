@@ -12,6 +12,18 @@ pub const BUILTINS: &[(&str, &str)] = &[
     ("holetest-mini-prefilled", include_str!("../../scenarios/holetest-mini-prefilled.toml")),
     ("holetest-mini-unaligned", include_str!("../../scenarios/holetest-mini-unaligned.toml")),
     ("holetest-mini-fork", include_str!("../../scenarios/holetest-mini-fork.toml")),
+    ("pmd-downgrade", include_str!("../../scenarios/pmd-downgrade.toml")),
+    ("preload-enomem", include_str!("../../scenarios/preload-enomem.toml")),
+    ("hole-read-then-write", include_str!("../../scenarios/hole-read-then-write.toml")),
+    ("fault-vs-truncate", include_str!("../../scenarios/fault-vs-truncate.toml")),
+    ("fault-vs-fsync", include_str!("../../scenarios/fault-vs-fsync.toml")),
+    ("fault-vs-write", include_str!("../../scenarios/fault-vs-write.toml")),
+    ("stale-hzp-read", include_str!("../../scenarios/stale-hzp-read.toml")),
+    ("drop-caches-mapped-entry", include_str!("../../scenarios/drop-caches-mapped-entry.toml")),
+    ("fsync-vs-fsync", include_str!("../../scenarios/fsync-vs-fsync.toml")),
+    ("fsync-pte-in-pmd-entry", include_str!("../../scenarios/fsync-pte-in-pmd-entry.toml")),
+    ("truncate-vs-drop-caches", include_str!("../../scenarios/truncate-vs-drop-caches.toml")),
+    ("misaligned-pmd", include_str!("../../scenarios/misaligned-pmd.toml")),
 ];
 
 pub fn builtin_names() -> Vec<&'static str> {

@@ -77,6 +77,9 @@ pub enum Op {
     Store { at: Size, value: Size },
     /// An 8-byte load.
     Load { at: Size },
+    /// holetest's loop: store `value` at offset `at` of each of `pages` consecutive pages,
+    /// in increasing page order (each store as `store` would do it).
+    Sweep { at: Size, pages: Size, value: Size },
     /// Fault on file page `page` directly: size "pte" enters the core-mm 4 KiB path at
     /// handle_pte_fault() (as a PMD fallback would), size "pmd" calls ->huge_fault. The
     /// fault is not retried.
@@ -86,6 +89,22 @@ pub enum Op {
         #[serde(default)]
         write: bool,
     },
+    /// read(2) of 8 bytes at file offset `at` (pread: no mapping involved).
+    Read { at: Size },
+    /// write(2) of the 8-byte `value` at file offset `at` (pwrite).
+    Write { at: Size, value: Size },
+    /// fsync(2) of the whole file.
+    Fsync,
+    /// truncate(2) to `size` (a multiple of 4096).
+    Truncate { size: Size },
+    /// fallocate(FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE) of a page-aligned range.
+    #[serde(rename = "punch-hole")]
+    PunchHole { offset: Size, length: Size },
+    /// fallocate(mode 0) of a page-aligned range: unwritten blocks over its holes.
+    Fallocate { offset: Size, length: Size },
+    /// `echo 1 > /proc/sys/vm/drop_caches`, as far as this file is concerned.
+    #[serde(rename = "drop-caches")]
+    DropCaches,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -303,20 +322,11 @@ impl Scenario {
         for (ti, t) in p.threads.iter().enumerate() {
             for (oi, op) in t.ops.iter().enumerate() {
                 let field = format!("process[{pi}].thread[{ti}].ops[{oi}]");
-                let offset = match op.get_ref() {
-                    Op::Store { at, .. } | Op::Load { at } => {
-                        if at.0 % 8 != 0 {
-                            return Err(self.invalid(
-                                op.span(),
-                                format!("{field}.at"),
-                                "8-byte accesses must be 8-byte aligned",
-                            ));
-                        }
-                        at.0
-                    }
-                    Op::Fault { page, .. } => page.0 << 12,
+                let Some(reach) = self.validate_op(op, &field)? else {
+                    continue;
                 };
-                if offset < m.offset.0 || offset >= m.offset.0 + len {
+                if let Some(offset) = [reach.0, reach.1].into_iter().find(|&o| o < m.offset.0 || o >= m.offset.0 + len)
+                {
                     return Err(self.invalid(
                         op.span(),
                         field,
@@ -330,5 +340,52 @@ impl Scenario {
             }
         }
         Ok(())
+    }
+
+    /// Checks one operation on its own; returns the first and last file offsets it reaches
+    /// through the process's mapping, if it goes through the mapping at all.
+    fn validate_op(&self, op: &Spanned<Op>, field: &str) -> Result<Option<(u64, u64)>, ScenarioError> {
+        let size = self.size();
+        let bad = |name: &str, message: String| Err(self.invalid(op.span(), format!("{field}.{name}"), message));
+        match op.get_ref() {
+            Op::Store { at, .. } | Op::Load { at } => {
+                if !at.0.is_multiple_of(8) {
+                    return bad("at", "8-byte accesses must be 8-byte aligned".into());
+                }
+                Ok(Some((at.0, at.0)))
+            }
+            Op::Sweep { at, pages, .. } => {
+                if !at.0.is_multiple_of(8) {
+                    return bad("at", "8-byte accesses must be 8-byte aligned".into());
+                }
+                if pages.0 == 0 {
+                    return bad("pages", "a sweep needs at least one page".into());
+                }
+                Ok(Some((at.0, at.0.saturating_add((pages.0 - 1).saturating_mul(4096)))))
+            }
+            Op::Fault { page, .. } => Ok(Some((page.0 << 12, page.0 << 12))),
+            Op::Read { at } | Op::Write { at, .. } => {
+                if at.0 % 8 != 0 || at.0 + 8 > size {
+                    return bad("at", format!("must be 8-byte aligned and inside the file (size {size:#x})"));
+                }
+                Ok(None)
+            }
+            Op::Truncate { size: to } => {
+                if to.0 % PAGE_SIZE != 0 || to.0 > 1 << 30 {
+                    return bad("size", format!("must be a multiple of 4096 up to 1 GiB, got {:#x}", to.0));
+                }
+                Ok(None)
+            }
+            Op::PunchHole { offset, length } | Op::Fallocate { offset, length } => {
+                if offset.0 % PAGE_SIZE != 0 || length.0 % PAGE_SIZE != 0 || length.0 == 0 {
+                    return bad("length", "offset and length must be multiples of 4096, length non-zero".into());
+                }
+                if offset.0 + length.0 > size {
+                    return bad("length", format!("the range ends past the file size {size:#x}"));
+                }
+                Ok(None)
+            }
+            Op::Fsync | Op::DropCaches => Ok(None),
+        }
     }
 }

@@ -5,11 +5,13 @@
 mod build;
 mod builtin;
 mod format;
+mod generate;
 mod program;
 mod size;
 
 pub use builtin::{BUILTINS, builtin, builtin_names};
 pub use format::{Expect, ExtentSpec, FileSpec, MmapSpec, Op, ProcessSpec, Scenario, ScenarioError, Thp, ThreadSpec};
+pub use generate::{Holetest, HoletestFile};
 pub use program::run_thread;
 pub use size::Size;
 

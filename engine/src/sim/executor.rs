@@ -60,6 +60,7 @@ pub struct Switch {
     pub preempted: bool,
 }
 
+#[derive(Default)]
 struct State {
     threads: Vec<Slot>,
     /// Per thread: steps run, not counting variant-only ones.
@@ -113,24 +114,7 @@ pub struct SimRuntime<'s> {
 
 impl<'s> SimRuntime<'s> {
     pub fn new(sched: &'s mut dyn Scheduler, record: bool) -> Self {
-        SimRuntime {
-            st: RefCell::new(State {
-                threads: Vec::new(),
-                shared_steps: Vec::new(),
-                variant_only: false,
-                runs: Vec::new(),
-                last: None,
-                switches: Vec::new(),
-                step: 0,
-                current: None,
-                preemptions: 0,
-                decisions: Vec::new(),
-                events: Vec::new(),
-                halted: false,
-            }),
-            sched: RefCell::new(sched),
-            record,
-        }
+        SimRuntime { st: RefCell::new(State::default()), sched: RefCell::new(sched), record }
     }
 
     /// Runs the threads to completion, a hang, a fired invariant, or `max_steps`.
@@ -208,20 +192,7 @@ impl<'s> SimRuntime<'s> {
             Stop::Paused(p) => Some(p.clone()),
             _ => None,
         };
-        let st = self.st.replace(State {
-            threads: Vec::new(),
-            shared_steps: Vec::new(),
-            variant_only: false,
-            runs: Vec::new(),
-            last: None,
-            switches: Vec::new(),
-            step: 0,
-            current: None,
-            preemptions: 0,
-            decisions: Vec::new(),
-            events: Vec::new(),
-            halted: false,
-        });
+        let st = self.st.replace(State::default());
         SimResult {
             ends: st
                 .threads
@@ -299,7 +270,13 @@ impl SimRuntime<'_> {
 
     fn wants_pause(&self, runnable: &[Tid], current: Option<Tid>) -> bool {
         let st = self.st.borrow();
-        let pick = ThreadPick { runnable, current, preemptions: st.preemptions, shared_steps: &st.shared_steps };
+        let pick = ThreadPick {
+            runnable,
+            current,
+            preemptions: st.preemptions,
+            shared_steps: &st.shared_steps,
+            step: st.step,
+        };
         self.sched.borrow_mut().pause(&pick)
     }
 
@@ -311,7 +288,13 @@ impl SimRuntime<'_> {
         }
         let chosen = {
             let st = self.st.borrow();
-            let pick = ThreadPick { runnable, current, preemptions: st.preemptions, shared_steps: &st.shared_steps };
+            let pick = ThreadPick {
+                runnable,
+                current,
+                preemptions: st.preemptions,
+                shared_steps: &st.shared_steps,
+                step: st.step,
+            };
             self.sched.borrow_mut().pick_thread(&pick)
         };
         let chosen = if runnable.contains(&chosen) { chosen } else { runnable[0] };

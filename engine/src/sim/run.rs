@@ -14,13 +14,14 @@ pub struct RunConfig {
     pub variant: Variant,
     /// Record events (exploration turns this off and re-runs witnesses with it on).
     pub record: bool,
-    /// A run longer than this is reported as a livelock.
+    /// A run longer than this is reported as a livelock. A backstop only: a fault that
+    /// keeps retrying is caught per access, and spinning or sleeping threads take no steps.
     pub max_steps: u32,
 }
 
 impl RunConfig {
     pub fn new(variant: Variant) -> Self {
-        RunConfig { variant, record: true, max_steps: 200_000 }
+        RunConfig { variant, record: true, max_steps: 50_000_000 }
     }
 }
 
@@ -44,8 +45,9 @@ pub fn execute(sc: &Scenario, cfg: &RunConfig, sched: &mut dyn Scheduler) -> Exe
     execute_with(sc, cfg, sched, |_| ()).0
 }
 
-/// Like [`execute`], and hands the machine as the run left it to `inspect` (before the
-/// teardown checks of a finished run, which free the page tables).
+/// [`execute`], handing the machine as the threads left it to `inspect` (tree contents,
+/// page tables, counters) before the outcome is classified — classification tears the
+/// page tables down, as process exit would.
 pub fn execute_with<R>(
     sc: &Scenario,
     cfg: &RunConfig,

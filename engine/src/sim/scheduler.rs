@@ -15,6 +15,8 @@ pub struct ThreadPick<'a> {
     pub preemptions: u32,
     /// Steps each thread has run so far, not counting variant-only steps.
     pub shared_steps: &'a [u32],
+    /// The step about to run (steps are numbered from 0 across all threads).
+    pub step: u32,
 }
 
 /// A nondeterministic kernel event the scheduler may inject.
@@ -23,6 +25,9 @@ pub struct ThreadPick<'a> {
 pub enum Choice {
     /// Answer 1 makes this `radix_tree_preload()` fail with -ENOMEM.
     PreloadEnomem,
+    /// Answer 1 makes the GFP_ATOMIC slab allocation of a radix-tree node under tree_lock
+    /// fail, so the node comes from the preload pool.
+    AtomicNodeAllocFails,
 }
 
 #[derive(Clone, Debug)]

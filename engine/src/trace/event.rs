@@ -127,6 +127,9 @@ pub enum EventKind {
         order: u32,
         item: Item,
         err: Option<Errno>,
+        /// Nodes this insert allocated, and how many of them came from the preload pool.
+        nodes: u32,
+        from_pool: u32,
     },
     Delete {
         index: u64,
@@ -149,6 +152,7 @@ pub enum EventKind {
         pos: u64,
         len: u64,
         write: bool,
+        #[serde(with = "iomap_result")]
         result: Result<IomapDesc, Errno>,
     },
     IomapEnd {
@@ -174,6 +178,7 @@ pub enum EventKind {
     GrabReturn {
         index: u64,
         pmd: bool,
+        #[serde(with = "grab_result")]
         result: Result<Item, Errno>,
     },
     Restart {
@@ -267,6 +272,119 @@ pub enum EventKind {
     Bug {
         invariant: Invariant,
     },
+    /// A system call enters the filesystem (read(2), write(2), fsync(2), truncate(2), ...).
+    SyscallEnter {
+        call: Syscall,
+        offset: u64,
+        len: u64,
+    },
+    /// ... and returns `ret` (bytes, 0, or a negative errno).
+    SyscallExit {
+        call: Syscall,
+        ret: i64,
+    },
+    /// find_get_entries() / find_get_entries_tag(): up to `max` entries from `start`, each
+    /// at its first index.
+    FindEntries {
+        start: u64,
+        max: u32,
+        tag: Option<u32>,
+        indices: Vec<u64>,
+    },
+    /// tag_pages_for_writeback(): DIRTY entries in [start, end] also tagged TOWRITE.
+    TagForWriteback {
+        start: u64,
+        end: u64,
+        tagged: u32,
+    },
+    /// dax_writeback_mapping_range() looks up the next batch from `start` again: v4.11 does
+    /// not advance start_index between batches (fixed in 4.12).
+    WritebackRescan {
+        start: u64,
+        pass: u32,
+    },
+    /// dax_mapping_entry_mkclean(): a PTE or huge PMD mapping `pfn` is write-protected and
+    /// cleaned.
+    Mkclean {
+        mm: u8,
+        addr: u64,
+        pfn: u64,
+        huge: bool,
+    },
+    /// wb_cache_pmem(): the CPU cache lines of [offset, offset+len) of pmem are written back.
+    PmemFlush {
+        offset: u64,
+        len: u64,
+    },
+    /// i_size_write().
+    Isize {
+        old: u64,
+        new: u64,
+    },
+    /// The filesystem frees file blocks [fblk, fblk+len) (truncate, punch hole).
+    BlocksFreed {
+        fblk: u64,
+        len: u64,
+    },
+    /// fallocate(): unwritten blocks are allocated over the holes of [fblk, fblk+len).
+    BlocksAllocated {
+        fblk: u64,
+        len: u64,
+    },
+    /// dax_iomap_actor(): bytes copied between the user buffer and pmem (the first 8 shown).
+    IoCopy {
+        pos: u64,
+        len: u64,
+        write: bool,
+        value: u64,
+    },
+    /// dax_iomap_actor(): a read of a hole or unwritten extent returns zeros.
+    IoZero {
+        pos: u64,
+        len: u64,
+    },
+    /// A DAX entry an invalidation looked at and kept (locked, dirty, or not there).
+    InvalidateKeep {
+        index: u64,
+        reason: KeepReason,
+    },
+}
+
+/// A system call the scenario can make on the DAX file.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Syscall {
+    Read,
+    Write,
+    Fsync,
+    Truncate,
+    PunchHole,
+    Fallocate,
+    DropCaches,
+}
+
+impl Syscall {
+    pub fn name(self) -> &'static str {
+        match self {
+            Syscall::Read => "read",
+            Syscall::Write => "write",
+            Syscall::Fsync => "fsync",
+            Syscall::Truncate => "truncate",
+            Syscall::PunchHole => "fallocate(PUNCH_HOLE)",
+            Syscall::Fallocate => "fallocate",
+            Syscall::DropCaches => "drop_caches",
+        }
+    }
+}
+
+/// Why an invalidation left a DAX entry in the tree.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum KeepReason {
+    /// dax_invalidate_mapping_entry() does not wait for a locked entry.
+    Locked,
+    /// Tagged DIRTY or TOWRITE: fsync still has to flush it.
+    Dirty,
 }
 
 impl EventKind {
@@ -284,8 +402,46 @@ impl EventKind {
             | E::BadPmd { mm, .. }
             | E::Store { mm, .. }
             | E::Load { mm, .. }
+            | E::Mkclean { mm, .. }
             | E::MmTeardown { mm } => Some(*mm),
             _ => None,
         }
     }
 }
+
+/// Each `Result` in an event travels as an enum with a name of its own, so that a schema
+/// of the format (and a reader in another language) can tell them apart. On the wire it is
+/// the same as serde's `Result`: variant 0 `Ok`, variant 1 `Err`.
+macro_rules! named_result {
+    ($module:ident, $wire:ident, $name:literal, $ok:ty) => {
+        /// The wire form of a `Result` in an event (see `named_result!`).
+        #[derive(Serialize, Deserialize)]
+        #[serde(rename = $name)]
+        pub enum $wire {
+            Ok($ok),
+            Err(Errno),
+        }
+
+        mod $module {
+            use super::*;
+            use serde::{Deserializer, Serializer};
+
+            pub fn serialize<S: Serializer>(r: &Result<$ok, Errno>, s: S) -> Result<S::Ok, S::Error> {
+                match r {
+                    Ok(v) => s.serialize_newtype_variant($name, 0, "Ok", v),
+                    Err(e) => s.serialize_newtype_variant($name, 1, "Err", e),
+                }
+            }
+
+            pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Result<$ok, Errno>, D::Error> {
+                Ok(match $wire::deserialize(d)? {
+                    $wire::Ok(v) => Ok(v),
+                    $wire::Err(e) => Err(e),
+                })
+            }
+        }
+    };
+}
+
+named_result!(iomap_result, IomapResult, "IomapResult", IomapDesc);
+named_result!(grab_result, GrabResult, "GrabResult", Item);

@@ -1,6 +1,6 @@
 //! Events in words: one line each, naming what a kernel engineer would name.
 
-use super::{EventKind, RestartReason};
+use super::{EventKind, KeepReason, RestartReason};
 use crate::dax::decode_entry;
 use crate::radix::{Item, tag_name};
 use crate::sim::{ThreadEnd, Tid};
@@ -77,10 +77,14 @@ pub fn describe(kind: &EventKind, names: &[String]) -> String {
         }
         E::Preload { ok: false, .. } => "radix_tree_preload() fails: -ENOMEM".into(),
         E::PreloadEnd => "radix_tree_preload_end(): preemption back on".into(),
-        E::Insert { index, order, item, err } => format!(
-            "__radix_tree_insert({index:#x}, order {order}, {}) → {}",
+        E::Insert { index, order, item, err, from_pool, .. } => format!(
+            "__radix_tree_insert({index:#x}, order {order}, {}) → {}{}",
             entry_str(*item),
-            err.map_or("ok".to_string(), |e| e.to_string())
+            err.map_or("ok".to_string(), |e| e.to_string()),
+            match from_pool {
+                0 => String::new(),
+                n => format!(" ({n} node(s) from the preload pool: the atomic allocation failed)"),
+            }
         ),
         E::Delete { index, item } => {
             format!("radix_tree_delete({index:#x}) removes {}", entry_str(*item))
@@ -171,6 +175,44 @@ pub fn describe(kind: &EventKind, names: &[String]) -> String {
         E::Store { addr, value, .. } => format!("stores {value:#x} at {addr:#x}"),
         E::Load { addr, value, .. } => format!("loads {value:#x} from {addr:#x}"),
         E::Bug { invariant } => format!("BUG: {invariant}"),
+        E::SyscallEnter { call, offset, len } => format!("{}(offset {offset:#x}, length {len:#x})", call.name()),
+        E::SyscallExit { call, ret } => format!("{} returns {ret}", call.name()),
+        E::FindEntries { start, tag, indices, .. } => {
+            let what = match tag {
+                Some(t) => format!("find_get_entries_tag({start:#x}, {})", tag_name(*t)),
+                None => format!("find_get_entries({start:#x})"),
+            };
+            let found: Vec<String> = indices.iter().map(|i| format!("{i:#x}")).collect();
+            format!("{what} → [{}]", found.join(", "))
+        }
+        E::TagForWriteback { start, end, tagged } => {
+            format!("tag_pages_for_writeback({start:#x}..={end:#x}): {tagged} DIRTY entries tagged TOWRITE")
+        }
+        E::WritebackRescan { start, pass } => {
+            format!("next batch looks up from {start:#x} again (pass {pass}): v4.11 does not advance start_index")
+        }
+        E::Mkclean { addr, pfn, huge, .. } => format!(
+            "write-protects and cleans the {} at {addr:#x} (pfn {pfn:#x})",
+            if *huge { "huge PMD" } else { "PTE" }
+        ),
+        E::PmemFlush { offset, len } => format!("wb_cache_pmem: flushes pmem [{offset:#x}, +{len:#x})"),
+        E::Isize { old, new } => format!("i_size {old:#x} → {new:#x}"),
+        E::BlocksFreed { fblk, len } => format!("frees file blocks [{fblk:#x}, +{len:#x})"),
+        E::BlocksAllocated { fblk, len } => format!("allocates unwritten blocks over [{fblk:#x}, +{len:#x})"),
+        E::IoCopy { pos, len, write: true, value } => {
+            format!("copies {len} bytes to pmem at file offset {pos:#x} ({value:#x})")
+        }
+        E::IoCopy { pos, len, write: false, value } => {
+            format!("copies {len} bytes from pmem at file offset {pos:#x} ({value:#x})")
+        }
+        E::IoZero { pos, len } => format!("reads a hole: {len} zero bytes at {pos:#x}"),
+        E::InvalidateKeep { index, reason } => format!(
+            "keeps the entry at {index:#x}: {}",
+            match reason {
+                KeepReason::Locked => "it is locked",
+                KeepReason::Dirty => "it is tagged DIRTY or TOWRITE",
+            }
+        ),
     }
 }
 

@@ -1,6 +1,6 @@
 //! `daxlab explore`.
 
-use super::{StrategyArg, VariantArg, output, witness};
+use super::{InjectArg, StrategyArg, VariantArg, output, witness};
 use daxlab::explore::{ExploreConfig, ExploreReport, Strategy, explore};
 use daxlab::{Scenario, Variant};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -38,6 +38,10 @@ pub struct ExploreArgs {
     /// Write witnesses in the JSON form instead of the binary one.
     #[arg(long)]
     json_trace: bool,
+    /// Let the scheduler inject a kernel failure wherever it can happen (enomem: every
+    /// radix_tree_preload() may fail), as the scenario's `inject_enomem = true` does.
+    #[arg(long, value_enum)]
+    inject: Vec<InjectArg>,
 }
 
 fn progress_bar(label: String) -> ProgressBar {
@@ -51,7 +55,12 @@ fn progress_bar(label: String) -> ProgressBar {
 }
 
 pub fn run(args: ExploreArgs) -> Result<ExitCode, String> {
-    let sc = Scenario::load(&args.scenario).map_err(|e| e.to_string())?;
+    let mut sc = Scenario::load(&args.scenario).map_err(|e| e.to_string())?;
+    // The scenario's [expect] describes the scenario as written, not with injections added.
+    let as_written = !args.inject.contains(&InjectArg::Enomem) || sc.inject_enomem;
+    if args.inject.contains(&InjectArg::Enomem) {
+        sc.inject_enomem = true;
+    }
     let variants: &[Variant] = match args.variant {
         VariantArg::Unfixed => &[Variant::Unfixed],
         VariantArg::Fixed => &[Variant::Fixed],
@@ -87,7 +96,9 @@ pub fn run(args: ExploreArgs) -> Result<ExitCode, String> {
                 witness::print_witness(&sc, r.variant, row);
             }
         }
-        print_expectation(&sc, &reports, args.preemptions, &strategy);
+        if as_written {
+            print_expectation(&sc, &reports, args.preemptions, &strategy);
+        }
     }
 
     if let Some(dir) = &args.witness_out {

@@ -3,7 +3,9 @@
 //! Exit codes: 0 = nothing wrong found / replay matched, 1 = a failure was found / replay
 //! diverged, 2 = bad usage or input.
 
+mod challenge_cmd;
 mod explore_cmd;
+mod figure_cmd;
 mod output;
 mod trace_cmd;
 mod walkthrough;
@@ -24,6 +26,13 @@ pub enum VariantArg {
     Unfixed,
     Fixed,
     Both,
+}
+
+/// A failure the scheduler may inject.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum InjectArg {
+    /// radix_tree_preload() returns -ENOMEM.
+    Enomem,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
@@ -53,6 +62,29 @@ enum Command {
     Explain(trace_cmd::TraceArg),
     /// Export a trace for Perfetto (Chrome trace-event JSON) or as a text transcript.
     Export(trace_cmd::ExportArgs),
+    /// Show a challenge (challenges/*.toml), or check a saved run against its goal.
+    Challenge(challenge_cmd::ChallengeArgs),
+    /// Draw a figure (SVG or PNG, by the output's extension) from a trace, a scenario's
+    /// exploration, or stress results.
+    #[command(subcommand)]
+    Figure(figure_cmd::FigureKind),
+    /// Regenerate every figure of docs/ (SVG and PNG) from the checked-in traces.
+    Figures {
+        /// Where to write them.
+        #[arg(default_value = "docs/figures")]
+        dir: std::path::PathBuf,
+        /// The folder of checked-in traces the figures are made from.
+        #[arg(long, default_value = "traces")]
+        traces: std::path::PathBuf,
+    },
+    /// Rewrite the checked-in traces (traces/) and their expected replays (replays/) after
+    /// an intended change to the engine.
+    Golden {
+        #[arg(long, default_value = "traces")]
+        traces: std::path::PathBuf,
+        #[arg(long, default_value = "replays")]
+        replays: std::path::PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
@@ -81,6 +113,17 @@ fn main() -> ExitCode {
         Command::Diff(args) => trace_cmd::diff(args),
         Command::Explain(args) => trace_cmd::explain(args),
         Command::Export(args) => trace_cmd::export(args),
+        Command::Challenge(args) => challenge_cmd::run(args),
+        Command::Figure(kind) => figure_cmd::figure(kind),
+        Command::Figures { dir, traces } => figure_cmd::figures(&dir, &traces),
+        Command::Golden { traces, replays } => daxlab::trace::write_goldens(&traces, &replays)
+            .map(|stems| {
+                for s in &stems {
+                    println!("{}/{s}.daxtrace  →  {}/{s}.txt", traces.display(), replays.display());
+                }
+                ExitCode::SUCCESS
+            })
+            .map_err(|e| e.to_string()),
     };
     match result {
         Ok(code) => code,

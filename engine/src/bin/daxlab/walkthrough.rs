@@ -2,24 +2,9 @@
 
 use daxlab::analysis::{Analysis, EexistKind, analyze, narrate};
 use daxlab::sim::Switch;
-use daxlab::trace::{Event, EventKind};
+use daxlab::trace::Event;
 
-/// Events that carry the story; the rest (function entries and exits, rwsem traffic,
-/// iomap_end, preload_end, the end of a wait) stays in the trace but is left out of
-/// walkthroughs.
-pub fn worth_telling(e: &Event) -> bool {
-    !matches!(
-        e.kind,
-        EventKind::Enter { .. }
-            | EventKind::Exit { .. }
-            | EventKind::RwsemAcquire { .. }
-            | EventKind::RwsemRelease { .. }
-            | EventKind::IomapEnd { .. }
-            | EventKind::PreloadEnd
-            | EventKind::WaitEnd { .. }
-            | EventKind::TagClear { .. }
-    )
-}
+pub use daxlab::analysis::worth_telling;
 
 pub fn print(events: &[Event], switches: &[Switch], names: &[String], indent: &str) -> Analysis {
     let analysis = analyze(events);

@@ -2,7 +2,7 @@
 
 use super::walkthrough;
 use daxlab::explore::{ExploreReport, OutcomeRow, replay};
-use daxlab::trace::{Bookmark, EventKind, RecordMode, Trace};
+use daxlab::trace::{Bookmark, EventKind, RecordMode, Trace, class_slug};
 use daxlab::{Scenario, Variant};
 use std::path::{Path, PathBuf};
 
@@ -36,9 +36,7 @@ pub fn write_witnesses(
             if let Some(bug) = ex.events.iter().find(|e| matches!(e.kind, EventKind::Bug { .. })) {
                 trace.annotations.bookmarks.push(Bookmark { step: bug.step, note: ex.outcome.to_string() });
             }
-            let class: String =
-                row.class.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '-' }).collect();
-            let class = class.trim_matches('-');
+            let class = class_slug(&row.class);
             let ext = if json { "json" } else { "daxtrace" };
             let path = dir.join(format!("{}.{}.{class}.{ext}", sc.name, r.variant));
             trace.save(&path).map_err(|e| e.to_string())?;

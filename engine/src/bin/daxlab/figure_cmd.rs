@@ -1,0 +1,107 @@
+//! `daxlab figure …` (one figure) and `daxlab figures DIR` (every figure of docs/).
+
+use daxlab::figure::{self, ExploreFigure, Format, StateAt, StepRange, StressResults, explore_figure, stress_figure};
+use daxlab::{Scenario, trace::Trace};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(clap::Subcommand)]
+pub enum FigureKind {
+    /// A sequence diagram: one column per thread, time downwards, narrated.
+    Sequence {
+        /// A trace file (.daxtrace or .json).
+        trace: PathBuf,
+        /// First step shown (default: the whole trace, or a window around the first
+        /// failure of a long one).
+        #[arg(long)]
+        from: Option<u32>,
+        /// Last step shown.
+        #[arg(long)]
+        to: Option<u32>,
+        /// Output file: .svg or .png.
+        #[arg(long, short)]
+        output: PathBuf,
+    },
+    /// The radix tree, locks, threads and page tables at one step.
+    State {
+        trace: PathBuf,
+        /// As the workbench's "go to step N": right after the first event of step N.
+        #[arg(long, conflicts_with = "event", required_unless_present = "event")]
+        step: Option<u32>,
+        /// After the first P events (the workbench's "event P of M").
+        #[arg(long)]
+        event: Option<usize>,
+        #[arg(long, short)]
+        output: PathBuf,
+    },
+    /// Outcome classes per kernel variant and per preemption bound (runs the exploration).
+    Explore {
+        /// A built-in scenario, a scenario .toml, or a trace (its embedded scenario).
+        scenario: String,
+        /// Explore every interleaving with at most this many preemptions.
+        #[arg(long, default_value_t = 2)]
+        preemptions: u32,
+        #[arg(long, short)]
+        output: PathBuf,
+    },
+    /// Stress results (JSON, see docs/figures.md): first failing iteration, faults/s.
+    Stress {
+        results: PathBuf,
+        #[arg(long, short)]
+        output: PathBuf,
+    },
+}
+
+pub fn figure(kind: FigureKind) -> Result<ExitCode, String> {
+    let err = |e: figure::FigureError| e.to_string();
+    let (scene, output) = match kind {
+        FigureKind::Sequence { trace, from, to, output } => {
+            Format::of(&output).map_err(err)?;
+            (figure::sequence(&load(&trace)?, StepRange { from, to }).map_err(err)?, output)
+        }
+        FigureKind::State { trace, step, event, output } => {
+            Format::of(&output).map_err(err)?;
+            let at = match (step, event) {
+                (_, Some(p)) => StateAt::Event(p),
+                (Some(s), None) => StateAt::Step(s),
+                (None, None) => return Err("say where: --step N or --event P".into()),
+            };
+            (figure::state(&load(&trace)?, at).map_err(err)?, output)
+        }
+        FigureKind::Explore { scenario, preemptions, output } => {
+            Format::of(&output).map_err(err)?;
+            let sc = scenario_of(&scenario)?;
+            (explore_figure(&ExploreFigure::run(&sc, preemptions)).map_err(err)?, output)
+        }
+        FigureKind::Stress { results, output } => {
+            Format::of(&output).map_err(err)?;
+            (stress_figure(&StressResults::load(&results).map_err(err)?).map_err(err)?, output)
+        }
+    };
+    scene.save(&output).map_err(err)?;
+    eprintln!("wrote {}", output.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn load(path: &Path) -> Result<Trace, String> {
+    Trace::load(path).map_err(|e| e.to_string())
+}
+
+/// A built-in name, a .toml file, or a trace whose embedded scenario is meant.
+fn scenario_of(arg: &str) -> Result<Scenario, String> {
+    let p = Path::new(arg);
+    let is_trace = p.exists() && !arg.ends_with(".toml");
+    if is_trace {
+        let t = load(p)?;
+        return t.scenario().map_err(|e| format!("{arg}: {e}"));
+    }
+    Scenario::load(arg).map_err(|e| e.to_string())
+}
+
+pub fn figures(dir: &Path, traces: &Path) -> Result<ExitCode, String> {
+    let written = figure::write_doc_figures(traces, dir, &[Format::Svg, Format::Png]).map_err(|e| e.to_string())?;
+    for p in &written {
+        println!("{}", p.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,322 @@
+//! Challenges: a scenario, a kernel variant and a goal, in the spirit of The Deadlock
+//! Empire's levels. The workbench's "Be the scheduler" mode loads one and checks the
+//! player's run against it; `daxlab challenge FILE [TRACE]` does the same from the shell.
+//!
+//! A challenge is a TOML file (docs/challenges.md):
+//!
+//! ```toml
+//! [challenge]
+//! title = "Make the unfixed kernel fail"
+//! level = 1
+//! scenario = "seed-race"     # a built-in name, or a .toml path relative to this file
+//! variant = "unfixed"
+//! story = "..."
+//! hints = ["...", "..."]
+//!
+//! [goal]
+//! kind = "reach"                       # your run must end like this
+//! outcome = "bug(pte-under-huge-pmd)"  # an outcome class, or "any-failure"
+//! notes = []                           # notes the run must carry, e.g. "restart(relookup)"
+//! max_preemptions = 2                  # optional
+//! ```
+//!
+//! or `kind = "cannot-fail"` with `preemptions = N`: show, by exhaustive exploration, that
+//! no interleaving with at most N preemptions fails.
+
+use crate::explore::{ExploreConfig, ExploreReport, explore};
+use crate::scenario::{Scenario, ScenarioError};
+use crate::sim::{Execution, Variant};
+use crate::trace::{Trace, replay_trace};
+use crate::{Note, Outcome};
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ChallengeError {
+    #[error("cannot read challenge {path}: {source}")]
+    Io { path: String, source: std::io::Error },
+    #[error("{origin}: {message}")]
+    Parse { origin: String, message: String },
+    #[error("{origin}: the challenge's scenario: {source}")]
+    Scenario { origin: String, source: ScenarioError },
+}
+
+/// What the player has to achieve.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum Goal {
+    /// A run of the player's that ends in `outcome` ("any-failure" for any failure class),
+    /// carrying every note in `notes`, with at most `max_preemptions` preemptions.
+    Reach {
+        outcome: String,
+        #[serde(default)]
+        notes: Vec<String>,
+        max_preemptions: Option<u32>,
+    },
+    /// No interleaving with at most `preemptions` preemptions fails (shown by exhaustive
+    /// exploration).
+    CannotFail { preemptions: u32 },
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Meta {
+    title: String,
+    level: u32,
+    scenario: String,
+    variant: Variant,
+    story: String,
+    #[serde(default)]
+    hints: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    challenge: Meta,
+    goal: Goal,
+}
+
+#[derive(Clone, Debug)]
+pub struct Challenge {
+    pub title: String,
+    pub level: u32,
+    pub scenario: Scenario,
+    pub variant: Variant,
+    pub story: String,
+    pub hints: Vec<String>,
+    pub goal: Goal,
+    /// Where it was read from (for messages).
+    pub origin: String,
+}
+
+/// The answer to "did I do it?".
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Verdict {
+    pub passed: bool,
+    /// One sentence: what the run did, against what was asked.
+    pub message: String,
+}
+
+impl Verdict {
+    fn pass(message: String) -> Verdict {
+        Verdict { passed: true, message }
+    }
+    fn fail(message: String) -> Verdict {
+        Verdict { passed: false, message }
+    }
+}
+
+/// The facts of one run a verdict looks at.
+struct Run<'a> {
+    variant: Variant,
+    outcome: &'a Outcome,
+    notes: Vec<String>,
+    preemptions: u32,
+    finished: bool,
+}
+
+impl Challenge {
+    /// Reads a challenge file; a relative scenario path is taken from the file's folder.
+    pub fn load(path: &Path) -> Result<Challenge, ChallengeError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| ChallengeError::Io { path: path.display().to_string(), source })?;
+        let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        Challenge::from_toml(&text, &path.display().to_string(), &dir)
+    }
+
+    /// Parses a challenge; `dir` is where a relative scenario path is looked up.
+    pub fn from_toml(text: &str, origin: &str, dir: &Path) -> Result<Challenge, ChallengeError> {
+        let parse = |message: String| ChallengeError::Parse { origin: origin.to_string(), message };
+        let f: File = toml::from_str(text).map_err(|e| parse(e.to_string().trim_end().to_string()))?;
+        let m = f.challenge;
+        let scenario = if crate::scenario::builtin_names().contains(&m.scenario.as_str()) {
+            Scenario::load(&m.scenario)
+        } else {
+            let p: PathBuf = dir.join(&m.scenario);
+            Scenario::from_file(&p)
+        }
+        .map_err(|source| ChallengeError::Scenario { origin: origin.to_string(), source })?;
+        if let Goal::Reach { outcome, .. } = &f.goal
+            && outcome.trim().is_empty()
+        {
+            return Err(parse("`goal.outcome` is empty: name an outcome class or \"any-failure\"".into()));
+        }
+        Ok(Challenge {
+            title: m.title,
+            level: m.level,
+            scenario,
+            variant: m.variant,
+            story: m.story,
+            hints: m.hints,
+            goal: f.goal,
+            origin: origin.to_string(),
+        })
+    }
+
+    /// What the goal asks, in one sentence.
+    pub fn goal_text(&self) -> String {
+        let v = self.variant;
+        match &self.goal {
+            Goal::Reach { outcome, notes, max_preemptions } => {
+                let mut s = format!("make the {v} kernel {}", achievement(outcome, notes));
+                if let Some(n) = max_preemptions {
+                    s.push_str(&format!(" with at most {n} preemption{}", plural(*n)));
+                }
+                s
+            }
+            Goal::CannotFail { preemptions } => {
+                format!("show that no interleaving with at most {preemptions} preemptions makes the {v} kernel fail")
+            }
+        }
+    }
+
+    /// Checks a saved trace (it is replayed first, so an edited outcome does not count).
+    pub fn check_trace(&self, trace: &Trace) -> Verdict {
+        if trace.scenario != self.scenario.name || trace.scenario_source.trim() != self.scenario.source.trim() {
+            return Verdict::fail(format!(
+                "this trace runs scenario `{}`, not the challenge's `{}`",
+                trace.scenario, self.scenario.name
+            ));
+        }
+        let r = replay_trace(trace, &self.scenario, trace.variant, None);
+        if let Some(d) = r.divergence {
+            return Verdict::fail(format!(
+                "the trace does not replay (it parts from the recording at event {})",
+                d.index
+            ));
+        }
+        let ex = &r.execution;
+        let run = Run {
+            variant: trace.variant,
+            outcome: &ex.outcome,
+            notes: notes(&ex.notes),
+            preemptions: ex.preemptions,
+            finished: ex.paused.is_none(),
+        };
+        self.check(&run)
+    }
+
+    /// Checks a run made in the workbench (e.g. the scheduler mode's branch) under `variant`.
+    pub fn check_execution(&self, variant: Variant, ex: &Execution) -> Verdict {
+        let run = Run {
+            variant,
+            outcome: &ex.outcome,
+            notes: notes(&ex.notes),
+            preemptions: ex.preemptions,
+            finished: ex.paused.is_none(),
+        };
+        self.check(&run)
+    }
+
+    fn check(&self, run: &Run) -> Verdict {
+        let Goal::Reach { outcome, notes, max_preemptions } = &self.goal else {
+            return Verdict::fail(format!(
+                "one run cannot {}: explore every interleaving (daxlab challenge {} without a trace, or the workbench's Explore mode)",
+                self.goal_text(),
+                self.origin
+            ));
+        };
+        if run.variant != self.variant {
+            return Verdict::fail(format!(
+                "this run is on the {} kernel; the challenge is about the {} one",
+                run.variant, self.variant
+            ));
+        }
+        if !run.finished {
+            return Verdict::fail(
+                "the run is not finished yet: keep scheduling (or finish it without preemptions)".into(),
+            );
+        }
+        let class = run.outcome.class();
+        let reached = if outcome == "any-failure" { run.outcome.is_failure() } else { class == *outcome };
+        let missing: Vec<&String> = notes.iter().filter(|n| !run.notes.contains(n)).collect();
+        let ended = describe_run(run);
+        if !reached || !missing.is_empty() {
+            return Verdict::fail(format!("your run {ended}; the goal is to {}", self.goal_text()));
+        }
+        if let Some(max) = max_preemptions.filter(|m| run.preemptions > *m) {
+            return Verdict::fail(format!(
+                "your run {ended}, but it took {} preemptions; can you do it with {max}?",
+                run.preemptions
+            ));
+        }
+        let n = run.preemptions;
+        Verdict::pass(format!(
+            "You made the {} kernel {} in {n} preemption{}.",
+            self.variant,
+            achievement(outcome, notes).replace("any failure", &class),
+            plural(n)
+        ))
+    }
+
+    /// Checks an exploration against a "cannot-fail" goal (or, for a "reach" goal, says
+    /// whether the exploration shows it is possible).
+    pub fn check_exploration(&self, report: &ExploreReport) -> Verdict {
+        if report.variant != self.variant || report.scenario != self.scenario.name {
+            return Verdict::fail(format!(
+                "this exploration is of `{}` on the {} kernel; the challenge is `{}` on the {} kernel",
+                report.scenario, report.variant, self.scenario.name, self.variant
+            ));
+        }
+        let Goal::CannotFail { preemptions } = self.goal else {
+            return Verdict::fail(format!("this challenge wants a run of yours: {}", self.goal_text()));
+        };
+        let bound = match report.bound {
+            Some(b) if report.complete => b,
+            _ => return Verdict::fail("only a complete exhaustive exploration can show that nothing fails".into()),
+        };
+        if let Some(row) = report.failures().next() {
+            return Verdict::fail(format!(
+                "the exploration found {} with {} preemption(s): the {} kernel can fail",
+                row.class, row.witness.preemptions, self.variant
+            ));
+        }
+        if bound < preemptions {
+            return Verdict::fail(format!(
+                "no failure within {bound} preemption{}, but the challenge asks for {preemptions}: raise the bound",
+                plural(bound)
+            ));
+        }
+        Verdict::pass(format!(
+            "All {} interleavings with at most {bound} preemption{} end without a failure: the {} kernel cannot fail here.",
+            report.executions,
+            plural(bound),
+            self.variant
+        ))
+    }
+
+    /// Runs the exhaustive exploration a "cannot-fail" goal asks for and checks it.
+    pub fn prove(&self) -> Option<Verdict> {
+        let Goal::CannotFail { preemptions } = self.goal else { return None };
+        let report = explore(&self.scenario, &ExploreConfig::exhaustive(self.variant, preemptions), &mut |_| {});
+        Some(self.check_exploration(&report))
+    }
+}
+
+fn notes(set: &std::collections::BTreeSet<Note>) -> Vec<String> {
+    set.iter().map(|n| n.to_string()).collect()
+}
+
+fn plural(n: u32) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+/// "install a 4 KiB PTE under a huge PMD", "finish cleanly after restart(relookup)", ...
+fn achievement(outcome: &str, notes: &[String]) -> String {
+    let what = match outcome {
+        "any-failure" => "hit any failure".to_string(),
+        "bug(pte-under-huge-pmd)" => "install a 4 KiB PTE under a huge PMD".into(),
+        "bug(huge-pmd-over-pte-table)" => "install a huge PMD over a PTE table".into(),
+        "oom" => "return VM_FAULT_OOM to a faulting thread".into(),
+        "sigbus" => "send SIGBUS to a thread".into(),
+        "ok" => "finish without a failure".into(),
+        other => format!("end in {other}"),
+    };
+    if notes.is_empty() { what } else { format!("{what} by way of {}", notes.join(" and ")) }
+}
+
+fn describe_run(run: &Run) -> String {
+    let notes = if run.notes.is_empty() { String::new() } else { format!(" [{}]", run.notes.join(", ")) };
+    format!("ended {}{notes} on the {} kernel", run.outcome.class(), run.variant)
+}

@@ -1,0 +1,114 @@
+//! The figures of docs/ (the lesson), each made from a checked-in trace in traces/.
+//! `daxlab figures docs/figures` regenerates them all; a test regenerates them into a
+//! temporary folder and fails when a committed SVG differs.
+
+use super::explore::{ExploreFigure, explore_figure};
+use super::{FigureError, Format, Scene, StateAt, StepRange, sequence, state};
+use crate::trace::Trace;
+use std::path::{Path, PathBuf};
+
+/// What a figure is drawn from: a trace file in traces/ and what to show of it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FigureSource {
+    /// `daxlab figure sequence traces/TRACE --from F --to T`.
+    Sequence { trace: &'static str, from: Option<u32>, to: Option<u32> },
+    /// `daxlab figure state traces/TRACE --step N`.
+    State { trace: &'static str, step: u32 },
+    /// `daxlab figure explore traces/TRACE --preemptions N`: the trace's scenario explored.
+    Explore { trace: &'static str, preemptions: u32 },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DocFigure {
+    /// File stem under docs/figures/ (written as .svg and .png).
+    pub name: &'static str,
+    pub source: FigureSource,
+}
+
+const SEED: &str = "seed-race.unfixed.bug-pte-under-huge-pmd.daxtrace";
+const SEED_FIXED: &str = "seed-race.fixed.same-interleaving.daxtrace";
+
+const fn seq(name: &'static str, trace: &'static str, from: Option<u32>, to: Option<u32>) -> DocFigure {
+    DocFigure { name, source: FigureSource::Sequence { trace, from, to } }
+}
+
+const fn at(name: &'static str, trace: &'static str, step: u32) -> DocFigure {
+    DocFigure { name, source: FigureSource::State { trace, step } }
+}
+
+/// Every figure of docs/, in the order the lesson shows them.
+pub const DOC_FIGURES: &[DocFigure] = &[
+    seq("seed-race-unfixed", SEED, None, None),
+    seq("seed-dance", SEED, Some(1), Some(8)),
+    at("seed-state-step-7", SEED, 7),
+    seq("seed-window", SEED, Some(9), Some(27)),
+    at("seed-state-step-24", SEED, 24),
+    seq("seed-bug", SEED, Some(29), Some(53)),
+    at("seed-state-step-53", SEED, 53),
+    seq("seed-fixed", SEED_FIXED, Some(14), Some(53)),
+    at("seed-fixed-state-step-26", SEED_FIXED, 26),
+    DocFigure { name: "seed-explore", source: FigureSource::Explore { trace: SEED, preemptions: 3 } },
+    seq("pte-vs-pmd-fixed", "pte-vs-pmd.fixed.bug-pte-under-huge-pmd.daxtrace", None, None),
+    seq("drop-caches-livelock", "drop-caches-mapped-entry.unfixed.livelock.daxtrace", Some(86), Some(124)),
+];
+
+impl DocFigure {
+    /// The trace file the figure is made from.
+    pub fn trace(&self) -> &'static str {
+        match self.source {
+            FigureSource::Sequence { trace, .. }
+            | FigureSource::State { trace, .. }
+            | FigureSource::Explore { trace, .. } => trace,
+        }
+    }
+
+    /// The command that draws it by hand (from the repository root).
+    pub fn command(&self) -> String {
+        let t = format!("traces/{}", self.trace());
+        let out = format!("docs/figures/{}.svg", self.name);
+        match &self.source {
+            FigureSource::Sequence { from, to, .. } => {
+                let f = from.map_or(String::new(), |f| format!(" --from {f}"));
+                let t2 = to.map_or(String::new(), |t| format!(" --to {t}"));
+                format!("daxlab figure sequence {t}{f}{t2} -o {out}")
+            }
+            FigureSource::State { step, .. } => format!("daxlab figure state {t} --step {step} -o {out}"),
+            FigureSource::Explore { preemptions, .. } => {
+                format!("daxlab figure explore {t} --preemptions {preemptions} -o {out}")
+            }
+        }
+    }
+}
+
+/// Draws one figure of docs/ from the traces in `traces`.
+pub fn render_doc_figure(f: &DocFigure, traces: &Path) -> Result<Scene, FigureError> {
+    let path = traces.join(f.trace());
+    let trace = Trace::load(&path).map_err(|e| FigureError::Input(e.to_string()))?;
+    match f.source {
+        FigureSource::Sequence { from, to, .. } => sequence(&trace, StepRange { from, to }),
+        FigureSource::State { step, .. } => state(&trace, StateAt::Step(step)),
+        FigureSource::Explore { preemptions, .. } => {
+            let sc = trace.scenario().map_err(|e| FigureError::Input(e.to_string()))?;
+            explore_figure(&ExploreFigure::run(&sc, preemptions))
+        }
+    }
+}
+
+/// Writes every figure of docs/ into `out` in each of `formats`; returns the files written.
+pub fn write_doc_figures(traces: &Path, out: &Path, formats: &[Format]) -> Result<Vec<PathBuf>, FigureError> {
+    std::fs::create_dir_all(out).map_err(|source| FigureError::Io { path: out.display().to_string(), source })?;
+    let mut written = Vec::new();
+    for f in DOC_FIGURES {
+        let scene = render_doc_figure(f, traces)?;
+        for format in formats {
+            let ext = match format {
+                Format::Svg => "svg",
+                Format::Png => "png",
+            };
+            let path = out.join(format!("{}.{ext}", f.name));
+            scene.save(&path)?;
+            written.push(path);
+        }
+    }
+    Ok(written)
+}
