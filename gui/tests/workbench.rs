@@ -292,3 +292,28 @@ fn an_exploration_can_be_cancelled() {
     h.run();
     h.get_by_label_contains("(incomplete)");
 }
+
+#[test]
+fn every_checked_in_trace_and_built_in_scenario_opens_and_steps() {
+    let traces = daxlab_gui::panels::toolbar::checked_in_traces();
+    assert!(!traces.is_empty(), "the workspace has checked-in traces");
+    let mut docs: Vec<daxlab_gui::model::Loaded> =
+        traces.iter().map(|p| daxlab_gui::model::Loaded::open(p).expect("a checked-in trace opens")).collect();
+    for (name, _) in daxlab::scenario::BUILTINS {
+        let sc = daxlab::scenario::builtin(name).unwrap().unwrap();
+        docs.push(daxlab_gui::model::seed::default_run(&sc, Variant::Fixed));
+    }
+    for doc in docs {
+        let what = doc.origin.describe();
+        let n = doc.len();
+        let mut h = harness_with(Workbench::with_doc(doc));
+        for k in [egui::Key::E, egui::Key::End, egui::Key::ArrowLeft, egui::Key::Home, egui::Key::ArrowRight] {
+            h.key_press(k);
+            h.run();
+        }
+        assert!(h.state().pos <= n, "{what}");
+        h.get_by_label("Compare variants").click();
+        h.run();
+        h.get_by_label("timeline fixed");
+    }
+}

@@ -58,7 +58,27 @@ fn variant_picker(ui: &mut Ui, app: &mut Workbench) {
     }
 }
 
+/// The checked-in witnesses: `traces/` under the current directory, else the workspace's.
+pub fn checked_in_traces() -> Vec<std::path::PathBuf> {
+    let here = std::path::PathBuf::from("traces");
+    let built = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../traces");
+    let dir = if here.is_dir() { here } else { built };
+    let mut out: Vec<_> = std::fs::read_dir(dir)
+        .map(|d| d.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "daxtrace")).collect())
+        .unwrap_or_default();
+    out.sort();
+    out
+}
+
 fn files(ui: &mut Ui, app: &mut Workbench) {
+    egui::ComboBox::new("checked-in", "or").selected_text("a checked-in trace").width(150.0).show_ui(ui, |ui| {
+        for p in checked_in_traces() {
+            let name = p.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+            if ui.selectable_label(false, name).clicked() {
+                app.actions.push(Action::Open(p));
+            }
+        }
+    });
     let open =
         ui.add(egui::TextEdit::singleline(&mut app.open_path).hint_text("trace file to open").desired_width(160.0));
     let enter = open.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
