@@ -8,7 +8,7 @@ use crate::model::{Loaded, Origin};
 use crate::theme as t;
 use daxlab::Scenario;
 use daxlab::sim::{
-    ChoicePick, Decision, Execution, InteractiveScheduler, ReplayScheduler, RunConfig, Tid, Variant, execute,
+    Choice, ChoicePick, Decision, Execution, InteractiveScheduler, ReplayScheduler, RunConfig, Tid, Variant, execute,
 };
 use daxlab::trace::{EventKind, RecordMode, Trace};
 use egui::{RichText, Ui};
@@ -284,7 +284,13 @@ fn controls(ui: &mut Ui, st: &mut SchedulerState) -> bool {
     });
     if let Some((at, pick)) = st.offered.last().cloned() {
         let name = st.scenario.thread_names()[pick.tid.index()].clone();
-        if ui.button(format!("make {name}'s radix_tree_preload() just now fail (-ENOMEM)")).clicked() {
+        let what = match pick.choice {
+            Choice::PreloadEnomem => format!("make {name}'s radix_tree_preload() just now fail (-ENOMEM)"),
+            Choice::AtomicNodeAllocFails => {
+                format!("make {name}'s GFP_ATOMIC node allocation just now fail (the node comes from the preload pool)")
+            }
+        };
+        if ui.button(what).clicked() {
             st.inject(at);
             changed = true;
         }
