@@ -328,3 +328,28 @@ fn the_interactive_scheduler_pauses_where_the_user_must_choose() {
     assert_eq!(ex.paused.as_ref().map(|p| p.current), Some(Some(daxlab::Tid(1))));
     assert_eq!(ex.preemptions, 1);
 }
+
+#[test]
+fn every_event_kind_is_named_as_its_json_tag() {
+    use daxlab::trace::EventKind;
+    let mut names: Vec<&str> = EventKind::NAMES.to_vec();
+    names.sort();
+    names.dedup();
+    assert_eq!(names.len(), EventKind::NAMES.len(), "the names are unique");
+    let mut seen = std::collections::BTreeSet::new();
+    for (name, _) in daxlab::scenario::BUILTINS {
+        let sc = builtin(name).unwrap().unwrap();
+        for v in Variant::ALL {
+            let ex = execute(&sc, &RunConfig::new(v), &mut daxlab::sim::RandomScheduler::new(3));
+            for e in &ex.events {
+                let json = serde_json::to_value(&e.kind).unwrap();
+                let tag =
+                    json.as_object().and_then(|o| o.keys().next().cloned()).or_else(|| json.as_str().map(String::from));
+                assert_eq!(tag.as_deref(), Some(e.kind.name()), "{:?}", e.kind);
+                assert!(EventKind::NAMES.contains(&e.kind.name()));
+                seen.insert(e.kind.name());
+            }
+        }
+    }
+    assert!(seen.len() > 20, "the built-ins exercise most kinds ({} seen)", seen.len());
+}

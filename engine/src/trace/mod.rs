@@ -5,6 +5,7 @@ mod event;
 mod file;
 mod func;
 mod golden;
+mod kind_name;
 mod perfetto;
 mod render;
 mod replay;

@@ -1,0 +1,38 @@
+//! Embeds the engine's own source files, so the source panel can show the code each
+//! emulated thread is running at the line its last event came from. Event locations are
+//! recorded by `#[track_caller]` as workspace-relative paths such as
+//! `engine/src/dax/grab.rs`, which is the key used here.
+
+use std::fmt::Write;
+use std::path::{Path, PathBuf};
+
+fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            collect(&p, out);
+        } else if p.extension().is_some_and(|x| x == "rs") {
+            out.push(p);
+        }
+    }
+}
+
+fn main() {
+    let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("set by cargo"));
+    let workspace = manifest.parent().expect("gui/ sits in the workspace").to_path_buf();
+    let src = workspace.join("engine/src");
+    let mut files = Vec::new();
+    collect(&src, &mut files);
+    files.sort();
+    let mut code = String::from("/// (workspace-relative path, text) of every engine source file.\n");
+    code.push_str("pub const ENGINE_SOURCES: &[(&str, &str)] = &[\n");
+    for f in &files {
+        let rel = f.strip_prefix(&workspace).expect("under the workspace").to_string_lossy().replace('\\', "/");
+        let _ = writeln!(code, "    ({rel:?}, include_str!({:?})),", f.display().to_string());
+    }
+    code.push_str("];\n");
+    let out = PathBuf::from(std::env::var("OUT_DIR").expect("set by cargo")).join("engine_sources.rs");
+    std::fs::write(out, code).expect("OUT_DIR is writable");
+    println!("cargo:rerun-if-changed=../engine/src");
+}

@@ -1,0 +1,116 @@
+//! A trace opened in the workbench: the recording, its scenario, the engine's timeline of
+//! states and analysis, and the index the panels draw from.
+
+use super::calls::CallIndex;
+use super::index::TraceIndex;
+use daxlab::Scenario;
+use daxlab::analysis::{Analysis, Snapshot, Timeline, analyze, narrate};
+use daxlab::sim::{Execution, Variant};
+use daxlab::trace::{Event, RecordMode, Trace};
+use std::path::PathBuf;
+
+/// Where the trace came from, for the title and for "save".
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Origin {
+    File(PathBuf),
+    /// Built in the workbench (explored witness, variant switch, scheduler branch).
+    Made(String),
+}
+
+impl Origin {
+    pub fn describe(&self) -> String {
+        match self {
+            Origin::File(p) => p.display().to_string(),
+            Origin::Made(what) => what.clone(),
+        }
+    }
+}
+
+pub struct Loaded {
+    /// The trace without its events (they live in `timeline`).
+    pub header: Trace,
+    pub scenario: Scenario,
+    pub names: Vec<String>,
+    pub timeline: Timeline,
+    pub analysis: Analysis,
+    pub index: TraceIndex,
+    pub calls: CallIndex,
+    pub origin: Origin,
+}
+
+impl Loaded {
+    /// Builds every index of a trace. Fails only if the embedded scenario does not parse
+    /// (a trace from `Trace::load` has been validated already).
+    pub fn new(mut trace: Trace, origin: Origin) -> Result<Loaded, String> {
+        let scenario = trace.scenario().map_err(|e| e.to_string())?;
+        let names = scenario.thread_names();
+        let events = std::mem::take(&mut trace.events);
+        let switches: Vec<(u32, bool)> = trace.switches.iter().map(|s| (s.step, s.preempted)).collect();
+        let threads = names.len();
+        let variant = trace.variant;
+        let analysis = analyze(&events);
+        let index = TraceIndex::build(&events, &analysis, threads, &switches);
+        let calls = CallIndex::build(&events, threads);
+        let timeline = Timeline::new(&scenario, variant, events);
+        Ok(Loaded { header: trace, scenario, names, timeline, analysis, index, calls, origin })
+    }
+
+    pub fn from_execution(sc: &Scenario, variant: Variant, mode: RecordMode, ex: &Execution, origin: Origin) -> Loaded {
+        let trace = Trace::from_execution(sc, variant, mode, ex);
+        Loaded::new(trace, origin).expect("a scenario that just ran parses")
+    }
+
+    /// Reads, validates and indexes a trace file. Errors (and, as a last resort, a panic
+    /// while indexing a trace that validates but makes no sense) come back as a message.
+    pub fn open(path: &std::path::Path) -> Result<Loaded, String> {
+        let trace = Trace::load(path).map_err(|e| e.to_string())?;
+        let origin = Origin::File(path.to_path_buf());
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| Loaded::new(trace, origin))).unwrap_or_else(|p| {
+            let why = p
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_default();
+            Err(format!("{}: the trace validates but cannot be replayed: {why}", path.display()))
+        })
+    }
+
+    pub fn events(&self) -> &[Event] {
+        self.timeline.events()
+    }
+
+    pub fn len(&self) -> usize {
+        self.events().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.events().is_empty()
+    }
+
+    pub fn variant(&self) -> Variant {
+        self.header.variant
+    }
+
+    /// The whole trace again, events included (for saving).
+    pub fn full_trace(&self) -> Trace {
+        let mut t = self.header.clone();
+        t.events = self.events().to_vec();
+        t
+    }
+
+    /// The engine's sentence for event `i`.
+    pub fn narration(&self, i: usize) -> String {
+        match self.events().get(i) {
+            Some(e) => narrate(std::slice::from_ref(e), &self.analysis, &self.names).pop().unwrap_or_default(),
+            None => String::new(),
+        }
+    }
+
+    pub fn state_after(&self, pos: usize) -> Snapshot {
+        self.timeline.after_events(pos)
+    }
+
+    pub fn thread_name(&self, tid: usize) -> &str {
+        self.names.get(tid).map_or("?", |s| s.as_str())
+    }
+}

@@ -1,0 +1,45 @@
+//! Traces the workbench makes itself: the seed race's witness it opens on, and a
+//! scenario's first failing (or else first) interleaving when the user picks a scenario.
+
+use super::{Loaded, Origin};
+use daxlab::Scenario;
+use daxlab::explore::{ExploreConfig, OutcomeRow, explore, replay};
+use daxlab::sim::{DefaultScheduler, RunConfig, Variant, execute};
+use daxlab::trace::RecordMode;
+
+/// The row to show first: the first failure, else the first outcome that took an
+/// annotated path (a fallback, a restart), else the plain one.
+pub fn pick_row(rows: &[OutcomeRow]) -> Option<&OutcomeRow> {
+    rows.iter().find(|r| r.failure).or_else(|| rows.iter().find(|r| !r.notes.is_empty())).or(rows.first())
+}
+
+/// Explores `sc` under `variant` (exhaustively, at the scenario's expected preemption
+/// bound, capped so that a big scenario still answers quickly) and opens the most
+/// interesting witness at step 0.
+pub fn witness(sc: &Scenario, variant: Variant) -> Loaded {
+    let bound = sc.expect.as_ref().map_or(2, |e| e.preemptions);
+    let cfg = ExploreConfig { max_executions: Some(20_000), ..ExploreConfig::exhaustive(variant, bound) };
+    let report = explore(sc, &cfg, &mut |_| {});
+    match pick_row(&report.rows) {
+        Some(row) => {
+            let (ex, _) = replay(sc, variant, &row.witness.schedule);
+            let mode = RecordMode::Explored { strategy: "exhaustive".into(), bound: Some(bound), seed: None };
+            let what = format!("{} · {} · minimal witness of {}", sc.name, variant, row.label);
+            Loaded::from_execution(sc, variant, mode, &ex, Origin::Made(what))
+        }
+        None => default_run(sc, variant),
+    }
+}
+
+/// The run where no thread is ever preempted.
+pub fn default_run(sc: &Scenario, variant: Variant) -> Loaded {
+    let ex = execute(sc, &RunConfig::new(variant), &mut DefaultScheduler);
+    let what = format!("{} · {} · no preemptions", sc.name, variant);
+    Loaded::from_execution(sc, variant, RecordMode::Interactive, &ex, Origin::Made(what))
+}
+
+/// What the workbench opens on: the seed race, unfixed, at its minimal failing witness.
+pub fn seed_race() -> Loaded {
+    let sc = daxlab::scenario::builtin("seed-race").expect("seed-race is built in").expect("built-ins parse");
+    witness(&sc, Variant::Unfixed)
+}

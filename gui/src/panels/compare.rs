@@ -1,0 +1,227 @@
+//! Compare: the interleaving on screen replayed on both kernels, side by side. The rows are
+//! aligned up to the point where the runs part (marked), the two timelines share one view
+//! and one cursor.
+
+use super::narration::event_color;
+use super::timeline::{self, Lanes, TimelineView};
+use crate::app::{Action, Workbench};
+use crate::model::align::{Alignment, align};
+use crate::model::{Loaded, Origin};
+use crate::theme as t;
+use daxlab::sim::Variant;
+use daxlab::trace::{RecordMode, diff_variants};
+use egui::{RichText, Ui};
+
+pub struct Compare {
+    /// The workbench generation this was built for.
+    pub generation: u64,
+    pub unfixed: Loaded,
+    pub fixed: Loaded,
+    /// Side a = unfixed, side b = fixed.
+    pub align: Alignment,
+    pub view: TimelineView,
+    recorded: Variant,
+    /// The cursor the view last followed.
+    followed: Option<usize>,
+    /// Rows where some side did more than enter or leave a function.
+    pub plain_rows: Vec<u32>,
+    /// The cursor the table last scrolled to.
+    scrolled: Option<usize>,
+}
+
+impl Compare {
+    /// Replays `doc`'s interleaving under both variants.
+    pub fn build(doc: &Loaded) -> Compare {
+        let d = diff_variants(&doc.header, &doc.scenario);
+        let sc = &doc.scenario;
+        let from = doc.variant().name().to_string();
+        let make = |v: Variant, ex: &daxlab::sim::Execution| {
+            let what = format!("{} · {} · carried over from the {from} trace", sc.name, v);
+            Loaded::from_execution(sc, v, RecordMode::Replayed { from: from.clone() }, ex, Origin::Made(what))
+        };
+        let rec = make(d.recorded.0, &d.recorded.1);
+        let car = make(d.carried.0, &d.carried.1);
+        let (unfixed, fixed, part) = match d.recorded.0 {
+            Variant::Unfixed => (rec, car, d.part),
+            Variant::Fixed => (car, rec, d.part.map(|(a, b)| (b, a))),
+        };
+        let align = align(unfixed.events(), fixed.events(), part);
+        let call = |d: &Loaded, e: Option<u32>| {
+            e.is_none_or(|i| d.index.cat[i as usize] & crate::model::index::cat::CALL != 0)
+        };
+        let plain_rows = (0..align.rows.len())
+            .filter(|&r| {
+                let (a, b) = align.rows[r];
+                !(call(&unfixed, a) && call(&fixed, b)) || Some(r) == align.part_row
+            })
+            .map(|r| r as u32)
+            .collect();
+        let total = align.total_rows() as f64;
+        let view = TimelineView { start: 0.0, len: total.clamp(8.0, 300.0) };
+        Compare {
+            generation: 0,
+            unfixed,
+            fixed,
+            align,
+            view,
+            recorded: doc.variant(),
+            followed: None,
+            plain_rows,
+            scrolled: None,
+        }
+    }
+
+    pub fn side(&self, v: Variant) -> &Loaded {
+        if v == Variant::Unfixed { &self.unfixed } else { &self.fixed }
+    }
+
+    /// Hands over one side as a trace of its own, with `pos` (a position on the recorded
+    /// side) mapped onto it.
+    pub fn take_side(self, v: Variant, pos: usize) -> (Loaded, usize) {
+        let pos = if v == self.recorded { pos } else { self.align.map_pos(pos, self.recorded == Variant::Fixed) };
+        let mut doc = if v == Variant::Unfixed { self.unfixed } else { self.fixed };
+        if let Origin::Made(w) = &mut doc.origin {
+            *w = format!("{} · {} · same interleaving as the {} trace", doc.scenario.name, v, self.recorded);
+        }
+        (doc, pos)
+    }
+
+    /// Positions on both sides for a position on the recorded side.
+    fn positions(&self, pos: usize) -> (usize, usize) {
+        match self.recorded {
+            Variant::Unfixed => (pos, self.align.map_pos(pos, false)),
+            Variant::Fixed => (self.align.map_pos(pos, true), pos),
+        }
+    }
+
+    /// The recorded side's position for a position on side `v`.
+    fn to_recorded(&self, v: Variant, pos: usize) -> usize {
+        if v == self.recorded { pos } else { self.align.map_pos(pos, v == Variant::Fixed) }
+    }
+}
+
+fn ensure(app: &mut Workbench) {
+    if app.compare.as_ref().is_none_or(|c| c.generation != app.generation) {
+        let mut c = Compare::build(&app.doc);
+        c.generation = app.generation;
+        app.compare = Some(c);
+    }
+}
+
+pub fn timelines(ui: &mut Ui, app: &mut Workbench) {
+    ensure(app);
+    let Some(c) = app.compare.as_mut() else { return };
+    let (pa, pb) = c.positions(app.pos);
+    let total = c.align.total_rows();
+    let cursor_x = c.align.xa.get(pa.saturating_sub(1)).copied().unwrap_or(0) as f64;
+    timeline::controls(ui, &mut c.view, total, cursor_x);
+    let h = ((ui.available_height() - 40.0) / 2.0).max(60.0);
+    let part_x = c.align.part_row.map(|r| r as u32);
+    let mut jump = None;
+    let Compare { unfixed, fixed, align, view, .. } = &mut *c;
+    for (v, pos) in [(Variant::Unfixed, pa), (Variant::Fixed, pb)] {
+        let side = if v == Variant::Unfixed { &*unfixed } else { &*fixed };
+        ui.label(RichText::new(format!("{} — {}", v.kernel(), outcome_line(side))).strong());
+        let xmap = if v == Variant::Unfixed { &align.xa } else { &align.xb };
+        let label = format!("timeline {}", v.name());
+        let lanes = Lanes { doc: side, xmap: Some(xmap), total, pos, label: &label, part_x };
+        if let Some(p) = timeline::show(ui, &lanes, view, h) {
+            jump = Some((v, p));
+        }
+    }
+    if let Some((v, p)) = jump {
+        app.actions.push(Action::Goto(c.to_recorded(v, p)));
+    } else if c.followed != Some(app.pos) {
+        c.followed = Some(app.pos);
+        if let Some(x) = c.align.xa.get(pa.saturating_sub(1)) {
+            c.view.follow_x(f64::from(*x));
+        }
+    }
+}
+
+fn outcome_line(doc: &Loaded) -> String {
+    let mut s = doc.header.outcome.class();
+    if !doc.header.notes.is_empty() {
+        let n: Vec<String> = doc.header.notes.iter().map(|n| n.to_string()).collect();
+        s = format!("{s} [{}]", n.join(", "));
+    }
+    s
+}
+
+pub fn table(ui: &mut Ui, app: &mut Workbench) {
+    ensure(app);
+    let Some(c) = app.compare.as_mut() else { return };
+    summary(ui, c, &mut app.actions);
+    let (pa, _) = c.positions(app.pos);
+    let cur_row = pa.checked_sub(1).and_then(|i| c.align.xa.get(i)).map(|r| *r as usize);
+    let all: Vec<u32>;
+    let rows: &[u32] = if app.show_calls {
+        all = (0..c.align.rows.len() as u32).collect();
+        &all
+    } else {
+        &c.plain_rows
+    };
+    ui.columns(2, |cols| {
+        cols[0].label(RichText::new("unfixed (v4.11-rc5)").strong());
+        cols[1].label(RichText::new("fixed (v4.11)").strong());
+    });
+    let row_h = ui.spacing().interact_size.y;
+    let mut area = egui::ScrollArea::vertical().auto_shrink([false, false]);
+    if c.scrolled != Some(app.pos) {
+        c.scrolled = Some(app.pos);
+        let k = cur_row.map_or(0, |r| rows.partition_point(|&x| (x as usize) < r));
+        area = area.vertical_scroll_offset((k as f32 - 6.0).max(0.0) * (row_h + ui.spacing().item_spacing.y));
+    }
+    let c = &*c;
+    let mut jump = None;
+    area.show_rows(ui, row_h, rows.len(), |ui, range| {
+        for k in range {
+            let r = rows[k] as usize;
+            let (a, b) = c.align.rows[r];
+            let part = Some(r) == c.align.part_row;
+            ui.columns(2, |cols| {
+                for (col, (side, e)) in [(&c.unfixed, a), (&c.fixed, b)].into_iter().enumerate() {
+                    let Some(i) = e else { continue };
+                    if row(&mut cols[col], side, i as usize, cur_row == Some(r), part) {
+                        let v = if col == 0 { Variant::Unfixed } else { Variant::Fixed };
+                        jump = Some(c.to_recorded(v, i as usize + 1));
+                    }
+                }
+            });
+        }
+    });
+    if let Some(p) = jump {
+        app.actions.push(Action::Goto(p));
+    }
+}
+
+fn row(ui: &mut Ui, doc: &Loaded, i: usize, selected: bool, part: bool) -> bool {
+    let e = &doc.events()[i];
+    let mark = if part { ">>" } else { "  " };
+    let text = format!("{mark}{:>4} {:<3} {}", e.step, doc.thread_name(e.tid.index()), doc.narration(i));
+    let color = if selected { egui::Color32::WHITE } else { event_color(doc, i) };
+    ui.add(egui::Button::selectable(selected, RichText::new(text).monospace().color(color)).truncate()).clicked()
+}
+
+fn summary(ui: &mut Ui, c: &Compare, actions: &mut Vec<Action>) {
+    ui.label(
+        RichText::new("One interleaving, both kernels: the same threads take the same turns on each side.").strong(),
+    );
+    let Some(r) = c.align.part_row else {
+        ui.label("The two runs never part: this interleaving does not reach the race.");
+        return;
+    };
+    let (a, b) = c.align.rows.get(r).copied().unwrap_or((None, None));
+    let step = a.or(b).map_or(0, |i| {
+        if a.is_some() { c.unfixed.events()[i as usize].step } else { c.fixed.events()[i as usize].step }
+    });
+    ui.label(RichText::new(format!("They part at step {step} (marked >> in the table below):")).color(t::FALLBACK));
+    let say = |doc: &Loaded, e: Option<u32>| e.map_or("(ends)".to_string(), |i| doc.narration(i as usize));
+    ui.label(RichText::new(format!("unfixed: {}", say(&c.unfixed, a))).color(t::EEXIST));
+    ui.label(RichText::new(format!("fixed:   {}", say(&c.fixed, b))).color(t::RESTART));
+    if ui.button("jump to where they part").clicked()
+        && let Some(i) = a
+    {
+        actions.push(Action::Goto(c.to_recorded(Variant::Unfixed, i as usize + 1)));
+    }
+}

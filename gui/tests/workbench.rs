@@ -1,0 +1,319 @@
+//! The workbench driven headlessly through its AccessKit tree (no GPU, no display), as a
+//! first-time user would: step, jump to the -EEXIST, switch kernels, be the scheduler,
+//! explore, open and save traces.
+
+use daxlab::Variant;
+use daxlab::sim::Decision;
+use daxlab::trace::{EventKind, Trace};
+use daxlab_gui::{Mode, Workbench};
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+
+fn harness() -> Harness<'static, Workbench> {
+    harness_with(Workbench::default())
+}
+
+fn harness_with(app: Workbench) -> Harness<'static, Workbench> {
+    let mut h = Harness::builder()
+        .with_size([1600.0, 1000.0])
+        .with_max_steps(80)
+        .with_context_setup(daxlab_gui::setup_fonts)
+        .build_ui_state(|ui, app: &mut Workbench| app.draw(ui), app);
+    h.run();
+    h
+}
+
+fn just_run(h: &Harness<'_, Workbench>) -> EventKind {
+    let app = h.state();
+    app.doc.events()[app.pos - 1].kind.clone()
+}
+
+/// The narration panel shows the engine's sentence for the event just run (exactly: the
+/// event list shows it too, prefixed with step and thread).
+fn narration_shown(h: &Harness<'_, Workbench>, expect: &str) {
+    let app = h.state();
+    let sentence = app.doc.narration(app.pos - 1);
+    assert!(sentence.contains(expect), "narration {sentence:?} does not say {expect:?}");
+    h.get_by_label(&sentence);
+}
+
+fn temp(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("daxlab-gui-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+#[test]
+fn it_opens_on_the_unfixed_seed_race_at_step_0() {
+    let h = harness();
+    let app = h.state();
+    assert_eq!(app.doc.scenario.name, "seed-race");
+    assert_eq!(app.doc.variant(), Variant::Unfixed);
+    assert!(app.doc.header.outcome.is_failure(), "the witness shown is the failing one");
+    assert_eq!(app.pos, 0);
+    h.get_by_label_contains("step 0 · nothing has run yet");
+    h.get_by_label("timeline");
+}
+
+#[test]
+fn stepping_changes_the_step_label_and_the_narration() {
+    let mut h = harness();
+    h.get_by_label("forward ▶").click();
+    h.run();
+    let first = h.state().pos;
+    assert!(first >= 1 && !matches!(just_run(&h), EventKind::Enter { .. }), "calls are skipped");
+    h.get_by_label_contains(&format!("event {first} of"));
+    narration_shown(&h, "T1 reads the PMD slot");
+    for _ in 0..6 {
+        h.key_press(egui::Key::ArrowRight);
+        h.run();
+    }
+    let pos = h.state().pos;
+    assert!(pos > 6, "calls are skipped, so six presses pass more than six events");
+    h.get_by_label_contains(&format!("event {pos} of"));
+    h.get_by_label("◀ back").click();
+    h.run();
+    assert!(h.state().pos < pos);
+    h.key_press(egui::Key::End);
+    h.run();
+    assert_eq!(h.state().pos, h.state().doc.len());
+    h.key_press(egui::Key::Home);
+    h.run();
+    assert_eq!(h.state().pos, 0);
+    h.key_press(egui::Key::E);
+    h.run();
+    assert!(matches!(just_run(&h), EventKind::Insert { err: Some(_), .. }), "E jumps to the -EEXIST");
+    h.key_press(egui::Key::B);
+    h.run();
+    assert!(matches!(just_run(&h), EventKind::Bug { .. }), "B jumps to the bug");
+}
+
+#[test]
+fn next_eexist_lands_on_the_eexist_and_says_why() {
+    let mut h = harness();
+    h.get_by_label("next -EEXIST").click();
+    h.run();
+    assert!(matches!(just_run(&h), EventKind::Insert { err: Some(_), .. }), "{:?}", just_run(&h));
+    narration_shown(&h, "-EEXIST: T2's entry now covers 0x200");
+    h.get_by_label_contains("Why: while T1 had dropped tree_lock to preload (steps 6–24), T2 inserted");
+    // The state panels show the PMD entry T2 inserted, locked.
+    h.get_by_label_contains("locked by T2");
+}
+
+#[test]
+fn the_fixed_kernel_shows_the_relookup_restart() {
+    let mut h = harness();
+    h.get_by_label("next -EEXIST").click();
+    h.run();
+    h.get_by_label("fixed (v4.11)").click();
+    h.run();
+    assert_eq!(h.state().doc.variant(), Variant::Fixed);
+    assert!(!h.state().doc.header.outcome.is_failure());
+    h.get_by_label("next restart").click();
+    h.run();
+    assert!(matches!(just_run(&h), EventKind::Restart { .. }));
+    narration_shown(&h, "restarts grab_mapping_entry(0x200)");
+    h.get_by_label_contains("outcome ok [restart(relookup)]");
+}
+
+#[test]
+fn compare_marks_where_the_variants_part() {
+    let mut h = harness();
+    h.get_by_label("Compare variants").click();
+    h.run();
+    assert_eq!(h.state().mode, Mode::Compare);
+    h.get_by_label("timeline unfixed");
+    h.get_by_label("timeline fixed");
+    h.get_by_label_contains("They part at step");
+    h.get_by_label("jump to where they part").click();
+    h.run();
+    assert!(matches!(just_run(&h), EventKind::Insert { err: Some(_), .. }));
+}
+
+#[test]
+fn clicking_the_timeline_jumps_there() {
+    let mut h = harness();
+    h.get_by_label("timeline").click();
+    h.run();
+    assert!(h.state().pos > 0);
+}
+
+#[test]
+fn being_the_scheduler_reproduces_the_bug_and_the_challenge_says_so() {
+    let mut h = harness();
+    let witness = h.state().doc.header.schedule.0.clone();
+    let names = h.state().doc.names.clone();
+    h.get_by_label("Be the scheduler").click();
+    h.run();
+    h.get_by_label_contains("Challenge: make the unfixed kernel");
+    for d in witness {
+        let Decision::Run(t) = d else { continue };
+        h.get_by_label(&format!("run {}", names[t.index()])).click();
+        h.run();
+    }
+    h.get_by_label_contains("You made the unfixed kernel install a PTE under a huge PMD in 2 preemptions");
+    assert!(h.state().doc.header.outcome.is_failure());
+}
+
+#[test]
+fn a_scheduler_branch_saves_as_a_trace_that_reloads() {
+    let mut h = harness();
+    h.get_by_label("Be the scheduler").click();
+    h.run();
+    h.get_by_label("run T2").click();
+    h.run();
+    let path = temp("branch.daxtrace");
+    h.state_mut().save_path = path.display().to_string();
+    h.get_by_label("Save").click();
+    h.run();
+    h.get_by_label_contains("saved");
+    let t = Trace::load(&path).expect("the saved branch loads");
+    assert_eq!(t.schedule.0.first(), Some(&Decision::Run(daxlab::Tid(1))));
+    h.state_mut().open_path = path.display().to_string();
+    h.get_by_label("Open").click();
+    h.run();
+    h.get_by_label_contains("opened");
+    assert_eq!(h.state().doc.len(), t.events.len());
+}
+
+#[test]
+fn a_corrupt_or_missing_trace_shows_an_error_not_a_panic() {
+    let mut h = harness();
+    let bad = temp("corrupt.daxtrace");
+    std::fs::write(&bad, b"DAXTRACE\x01\x00garbage that is not a trace").unwrap();
+    h.state_mut().open_path = bad.display().to_string();
+    h.get_by_label("Open").click();
+    h.run();
+    h.get_by_label_contains("truncated");
+    let json = temp("corrupt.json");
+    std::fs::write(&json, b"{ \"format\": \"daxlab-trace\", \"version\": 1, \"trace\": 7 }").unwrap();
+    h.state_mut().open_path = json.display().to_string();
+    h.get_by_label("Open").click();
+    h.run();
+    h.get_by_label_contains("does not match the trace format");
+    assert_eq!(h.state().doc.scenario.name, "seed-race", "the trace on screen stays");
+    h.state_mut().open_path = temp("missing.daxtrace").display().to_string();
+    h.get_by_label("Open").click();
+    h.run();
+    h.get_by_label_contains("missing.daxtrace");
+    let bad = Workbench::from_args(Some(temp("also-missing.daxtrace")));
+    assert!(bad.message.as_ref().is_some_and(|m| m.error));
+}
+
+#[test]
+fn the_explorer_finds_the_bug_in_the_background_and_opens_the_witness() {
+    let mut h = harness();
+    h.get_by_label("Explore").click();
+    h.run();
+    h.get_by_label("Run exploration").click();
+    let started = std::time::Instant::now();
+    while h.state().explore.is_running() {
+        assert!(started.elapsed().as_secs() < 60, "exploration takes too long");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        h.step();
+    }
+    h.run();
+    h.get_by_label_contains("1 failure class(es) found");
+    h.get_by_label("open witness: bug(pte-under-huge-pmd)").click();
+    h.run();
+    assert_eq!(h.state().mode, Mode::Trace);
+    assert!(h.state().doc.header.outcome.is_failure());
+    assert_eq!(h.state().pos, 0);
+}
+
+#[test]
+fn space_plays_and_pauses() {
+    let mut h = harness();
+    h.key_press(egui::Key::Space);
+    h.step();
+    assert!(h.state().play.playing);
+    for _ in 0..30 {
+        h.step();
+    }
+    h.key_press(egui::Key::Space);
+    h.step();
+    assert!(!h.state().play.playing);
+}
+
+#[test]
+fn next_of_a_chosen_kind_and_the_event_list() {
+    let mut h = harness();
+    h.state_mut().kind_target = "relookup";
+    h.get_by_label("next of kind").click();
+    h.run();
+    h.get_by_label_contains("no relookup after this point");
+    h.state_mut().kind_target = "wake";
+    h.get_by_label("next of kind").click();
+    h.run();
+    assert!(matches!(just_run(&h), EventKind::Wake { .. }));
+    narration_shown(&h, "T2 wakes T1 waiting on 0x200");
+}
+
+#[test]
+fn the_scheduler_injects_an_allocation_failure_where_the_scenario_allows_it() {
+    let (_, src) = daxlab::scenario::BUILTINS.iter().find(|(n, _)| *n == "seed-race").unwrap();
+    let src = src.replace("[file]", "inject_enomem = true\n\n[file]");
+    let sc = daxlab::Scenario::from_toml(&src, "seed-race with -ENOMEM").unwrap();
+    let mut h = harness_with(Workbench::with_doc(daxlab_gui::model::seed::default_run(&sc, Variant::Unfixed)));
+    h.get_by_label("Be the scheduler").click();
+    h.run();
+    for _ in 0..4 {
+        if h.query_by_label_contains("-ENOMEM)").is_some() {
+            break;
+        }
+        h.get_by_label("run T1 to its next lock / entry / wait").click();
+        h.run();
+    }
+    h.get_by_label("make T1's radix_tree_preload() just now fail (-ENOMEM)").click();
+    h.run();
+    let failed = h.state().doc.events().iter().any(|e| matches!(e.kind, EventKind::Preload { ok: false, .. }));
+    assert!(failed, "the branch now has a failed preload");
+}
+
+#[test]
+fn an_exploration_can_be_cancelled() {
+    let mut h = harness();
+    h.get_by_label("Explore").click();
+    h.run();
+    h.state_mut().explore.random = true;
+    h.state_mut().explore.runs = 10_000_000;
+    h.step();
+    h.get_by_label("Run exploration").click();
+    h.step();
+    assert!(h.state().explore.is_running());
+    h.step();
+    h.get_by_label("Cancel").click();
+    let started = std::time::Instant::now();
+    while h.state().explore.is_running() {
+        assert!(started.elapsed().as_secs() < 30, "cancel is not honoured");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        h.step();
+    }
+    h.run();
+    h.get_by_label_contains("(incomplete)");
+}
+
+#[test]
+fn every_checked_in_trace_and_built_in_scenario_opens_and_steps() {
+    let traces = daxlab_gui::panels::toolbar::checked_in_traces();
+    assert!(!traces.is_empty(), "the workspace has checked-in traces");
+    let mut docs: Vec<daxlab_gui::model::Loaded> =
+        traces.iter().map(|p| daxlab_gui::model::Loaded::open(p).expect("a checked-in trace opens")).collect();
+    for (name, _) in daxlab::scenario::BUILTINS {
+        let sc = daxlab::scenario::builtin(name).unwrap().unwrap();
+        docs.push(daxlab_gui::model::seed::default_run(&sc, Variant::Fixed));
+    }
+    for doc in docs {
+        let what = doc.origin.describe();
+        let n = doc.len();
+        let mut h = harness_with(Workbench::with_doc(doc));
+        for k in [egui::Key::E, egui::Key::End, egui::Key::ArrowLeft, egui::Key::Home, egui::Key::ArrowRight] {
+            h.key_press(k);
+            h.run();
+        }
+        assert!(h.state().pos <= n, "{what}");
+        h.get_by_label("Compare variants").click();
+        h.run();
+        h.get_by_label("timeline fixed");
+    }
+}
