@@ -13,6 +13,7 @@ pub mod challenge;
 pub mod check;
 pub mod dax;
 pub mod explore;
+#[cfg(not(target_arch = "wasm32"))]
 pub mod figure;
 pub mod fs;
 pub mod kernel;
@@ -21,6 +22,7 @@ pub mod pmem;
 pub mod radix;
 pub mod scenario;
 pub mod sim;
+#[cfg(not(target_arch = "wasm32"))]
 pub mod stress;
 pub mod trace;
 

@@ -4,13 +4,19 @@
 //! mapping of a file on any filesystem, or real pmem (a file on a -o dax filesystem, or a
 //! device-DAX device) mapped with MAP_SYNC.
 
+#[cfg(not(target_arch = "wasm32"))]
 mod file;
+#[cfg(not(target_arch = "wasm32"))]
 mod flush;
+#[cfg(not(target_arch = "wasm32"))]
 mod open;
 mod ram;
 
+#[cfg(not(target_arch = "wasm32"))]
 pub use file::{FilePmem, Reopened, SyncMode};
+#[cfg(not(target_arch = "wasm32"))]
 pub use flush::{CACHE_LINE, CacheFlush};
+#[cfg(not(target_arch = "wasm32"))]
 pub use open::{PmemBackend, PmemError};
 pub use ram::RamPmem;
 use std::sync::Arc;
