@@ -32,7 +32,26 @@ fn main() {
         let _ = writeln!(code, "    ({rel:?}, include_str!({:?})),", f.display().to_string());
     }
     code.push_str("];\n");
-    let out = PathBuf::from(std::env::var("OUT_DIR").expect("set by cargo")).join("engine_sources.rs");
-    std::fs::write(out, code).expect("OUT_DIR is writable");
+    let out = PathBuf::from(std::env::var("OUT_DIR").expect("set by cargo"));
+    std::fs::write(out.join("engine_sources.rs"), code).expect("OUT_DIR is writable");
+    std::fs::write(out.join("checked_in_traces.rs"), checked_in_traces(&workspace)).expect("OUT_DIR is writable");
     println!("cargo:rerun-if-changed=../engine/src");
+    println!("cargo:rerun-if-changed=../traces");
+}
+
+/// The browser build has no file system: it carries the checked-in traces.
+fn checked_in_traces(workspace: &Path) -> String {
+    let mut traces: Vec<PathBuf> = std::fs::read_dir(workspace.join("traces"))
+        .map(|d| d.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "daxtrace")).collect())
+        .unwrap_or_default();
+    traces.sort();
+    let mut code = String::from("/// (file name, bytes) of every checked-in trace.\n");
+    code.push_str("#[cfg_attr(not(target_arch = \"wasm32\"), allow(dead_code))]\n");
+    code.push_str("pub const CHECKED_IN_TRACES: &[(&str, &[u8])] = &[\n");
+    for t in &traces {
+        let name = t.file_name().expect("a file").to_string_lossy();
+        let _ = writeln!(code, "    ({name:?}, include_bytes!({:?})),", t.display().to_string());
+    }
+    code.push_str("];\n");
+    code
 }

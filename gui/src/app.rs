@@ -354,6 +354,20 @@ impl Workbench {
         self.mode = if mode == Mode::Scheduler { Mode::Scheduler } else { mode };
     }
 
+    /// One line saying what is on screen: the browser build shows it as the page title, so a
+    /// test (or a user with many tabs) can read where the replay stands.
+    pub fn status_line(&self) -> String {
+        let doc = &self.doc;
+        format!(
+            "daxlab · {} · {} · step {} of {} · outcome {}",
+            doc.scenario.name,
+            doc.variant(),
+            doc.step_at(self.pos),
+            doc.header.steps,
+            doc.outcome_line()
+        )
+    }
+
     pub fn origin_title(&self) -> String {
         match &self.doc.origin {
             Origin::File(p) => p.display().to_string(),
@@ -388,5 +402,7 @@ impl eframe::App for Workbench {
     fn ui(&mut self, ui: &mut egui::Ui, frame: &mut eframe::Frame) {
         self.frame_log.record(frame.info().cpu_usage);
         self.draw(ui);
+        #[cfg(target_arch = "wasm32")]
+        crate::web::publish_title(&self.status_line());
     }
 }

@@ -7,12 +7,17 @@ pub mod cache;
 pub mod model;
 pub mod panels;
 pub mod theme;
+#[cfg(target_arch = "wasm32")]
+pub mod web;
 
 pub use app::{Action, Mode, Workbench};
 
-/// Lets proportional text fall back to the monospace font for the arrows and box-drawing
-/// characters the narration uses (the default proportional font lacks them).
-pub fn setup_fonts(ctx: &egui::Context) {
+/// Prepares a context for the workbench: the dark theme (the palette in `theme` is chosen
+/// for a dark background, and the browser would otherwise follow the system's light one),
+/// and proportional text that falls back to the monospace font for the arrows and
+/// box-drawing characters the narration uses (the default proportional font lacks them).
+pub fn setup_context(ctx: &egui::Context) {
+    ctx.set_theme(egui::Theme::Dark);
     let mut defs = egui::FontDefinitions::default();
     if let Some(p) = defs.families.get_mut(&egui::FontFamily::Proportional) {
         p.insert(1.min(p.len()), "Hack".to_owned());

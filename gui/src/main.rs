@@ -12,7 +12,7 @@ fn main() -> eframe::Result {
         "daxlab",
         options,
         Box::new(move |cc| {
-            daxlab_gui::setup_fonts(&cc.egui_ctx);
+            daxlab_gui::setup_context(&cc.egui_ctx);
             Ok(Box::new(daxlab_gui::Workbench::from_args(path)))
         }),
     )

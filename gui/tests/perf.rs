@@ -105,7 +105,7 @@ fn frame_times_on_a_million_event_trace() {
     state_at_cursor(&doc);
     let mut h = Harness::builder()
         .with_size([1600.0, 1000.0])
-        .with_context_setup(daxlab_gui::setup_fonts)
+        .with_context_setup(daxlab_gui::setup_context)
         .build_ui_state(|ui, app: &mut Workbench| app.draw(ui), Workbench::with_doc(doc));
     for _ in 0..3 {
         frame(&mut h);

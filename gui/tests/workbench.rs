@@ -17,7 +17,7 @@ fn harness_with(app: Workbench) -> Harness<'static, Workbench> {
     let mut h = Harness::builder()
         .with_size([1600.0, 1000.0])
         .with_max_steps(80)
-        .with_context_setup(daxlab_gui::setup_fonts)
+        .with_context_setup(daxlab_gui::setup_context)
         .build_ui_state(|ui, app: &mut Workbench| app.draw(ui), app);
     h.run();
     h

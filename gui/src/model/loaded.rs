@@ -63,7 +63,7 @@ impl Loaded {
     /// Reads, validates and indexes a trace file. Errors (and, as a last resort, a panic
     /// while indexing a trace that validates but makes no sense) come back as a message.
     pub fn open(path: &std::path::Path) -> Result<Loaded, String> {
-        let trace = Trace::load(path).map_err(|e| e.to_string())?;
+        let trace = load_trace(path)?;
         let origin = Origin::File(path.to_path_buf());
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| Loaded::new(trace, origin))).unwrap_or_else(|p| {
             let why = p
@@ -91,6 +91,16 @@ impl Loaded {
         self.header.variant
     }
 
+    /// The outcome class with the engine's notes, e.g. `ok [fallback(grab-eexist)]`.
+    pub fn outcome_line(&self) -> String {
+        let class = self.header.outcome.class();
+        if self.header.notes.is_empty() {
+            return class;
+        }
+        let notes: Vec<String> = self.header.notes.iter().map(|n| n.to_string()).collect();
+        format!("{class} [{}]", notes.join(", "))
+    }
+
     /// The whole trace again, events included (for saving).
     pub fn full_trace(&self) -> Trace {
         let mut t = self.header.clone();
@@ -113,4 +123,20 @@ impl Loaded {
     pub fn thread_name(&self, tid: usize) -> &str {
         self.names.get(tid).map_or("?", |s| s.as_str())
     }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn load_trace(path: &std::path::Path) -> Result<Trace, String> {
+    Trace::load(path).map_err(|e| e.to_string())
+}
+
+/// In a browser there is no file system: the checked-in traces are built in, by name.
+#[cfg(target_arch = "wasm32")]
+fn load_trace(path: &std::path::Path) -> Result<Trace, String> {
+    let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+    let (_, bytes) = super::CHECKED_IN_TRACES
+        .iter()
+        .find(|(n, _)| *n == name)
+        .ok_or_else(|| format!("{}: in the browser only the checked-in traces can be opened", path.display()))?;
+    Trace::decode(bytes, &name).map_err(|e| e.to_string())
 }

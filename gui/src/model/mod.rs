@@ -10,3 +10,5 @@ pub mod seed;
 pub mod source;
 
 pub use loaded::{Loaded, Origin};
+
+include!(concat!(env!("OUT_DIR"), "/checked_in_traces.rs"));

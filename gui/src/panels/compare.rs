@@ -121,7 +121,7 @@ pub fn timelines(ui: &mut Ui, app: &mut Workbench) {
     let Compare { unfixed, fixed, align, view, .. } = &mut *c;
     for (v, pos) in [(Variant::Unfixed, pa), (Variant::Fixed, pb)] {
         let side = if v == Variant::Unfixed { &*unfixed } else { &*fixed };
-        ui.label(RichText::new(format!("{} — {}", v.kernel(), outcome_line(side))).strong());
+        ui.label(RichText::new(format!("{} — {}", v.kernel(), side.outcome_line())).strong());
         let xmap = if v == Variant::Unfixed { &align.xa } else { &align.xb };
         let label = format!("timeline {}", v.name());
         let lanes = Lanes { doc: side, xmap: Some(xmap), total, pos, label: &label, part_x };
@@ -137,15 +137,6 @@ pub fn timelines(ui: &mut Ui, app: &mut Workbench) {
             c.view.follow_x(f64::from(*x));
         }
     }
-}
-
-fn outcome_line(doc: &Loaded) -> String {
-    let mut s = doc.header.outcome.class();
-    if !doc.header.notes.is_empty() {
-        let n: Vec<String> = doc.header.notes.iter().map(|n| n.to_string()).collect();
-        s = format!("{s} [{}]", n.join(", "));
-    }
-    s
 }
 
 pub fn table(ui: &mut Ui, app: &mut Workbench) {

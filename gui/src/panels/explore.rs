@@ -12,7 +12,7 @@ use daxlab::trace::RecordMode;
 use egui::{RichText, Ui};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Instant;
+use web_time::Instant;
 
 enum Msg {
     Progress(u64),
@@ -79,7 +79,7 @@ impl ExploreState {
         let (tx, rx) = crossbeam_channel::unbounded();
         let ctx = ctx.clone();
         let thread_sc = sc.clone();
-        std::thread::spawn(move || {
+        in_background(move || {
             let progress_tx = tx.clone();
             let progress_ctx = ctx.clone();
             let report = explore(&thread_sc, &cfg, &mut |n| {
@@ -259,4 +259,16 @@ fn table<'a>(ui: &mut Ui, rep: &'a ExploreReport) -> Option<&'a OutcomeRow> {
         });
     });
     open
+}
+
+/// Exploration runs on a thread of its own on the desktop. A browser page has no threads,
+/// so there it runs to completion at once (the built-ins take well under a second).
+#[cfg(not(target_arch = "wasm32"))]
+fn in_background(work: impl FnOnce() + Send + 'static) {
+    std::thread::spawn(work);
+}
+
+#[cfg(target_arch = "wasm32")]
+fn in_background(work: impl FnOnce() + Send + 'static) {
+    work();
 }

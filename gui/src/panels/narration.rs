@@ -111,11 +111,7 @@ fn is_call(e: &daxlab::trace::Event) -> bool {
 
 fn outcome(ui: &mut Ui, doc: &Loaded) {
     let o = &doc.header.outcome;
-    let mut label = o.class();
-    if !doc.header.notes.is_empty() {
-        let n: Vec<String> = doc.header.notes.iter().map(|n| n.to_string()).collect();
-        label = format!("{label} [{}]", n.join(", "));
-    }
+    let label = doc.outcome_line();
     let color = if o.is_failure() { t::BUG } else { t::RESTART };
     let kernel = doc.variant().kernel();
     ui.label(RichText::new(format!("{kernel}: outcome {label}")).color(color).strong())

@@ -59,6 +59,7 @@ fn variant_picker(ui: &mut Ui, app: &mut Workbench) {
 }
 
 /// The checked-in witnesses: `traces/` under the current directory, else the workspace's.
+#[cfg(not(target_arch = "wasm32"))]
 pub fn checked_in_traces() -> Vec<std::path::PathBuf> {
     let here = std::path::PathBuf::from("traces");
     let built = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../traces");
@@ -68,6 +69,12 @@ pub fn checked_in_traces() -> Vec<std::path::PathBuf> {
         .unwrap_or_default();
     out.sort();
     out
+}
+
+/// The checked-in witnesses, built into the page.
+#[cfg(target_arch = "wasm32")]
+pub fn checked_in_traces() -> Vec<std::path::PathBuf> {
+    crate::model::CHECKED_IN_TRACES.iter().map(|(name, _)| std::path::Path::new("traces").join(name)).collect()
 }
 
 fn files(ui: &mut Ui, app: &mut Workbench) {
