@@ -34,23 +34,39 @@ fn main() {
     code.push_str("];\n");
     let out = PathBuf::from(std::env::var("OUT_DIR").expect("set by cargo"));
     std::fs::write(out.join("engine_sources.rs"), code).expect("OUT_DIR is writable");
-    std::fs::write(out.join("checked_in_traces.rs"), checked_in_traces(&workspace)).expect("OUT_DIR is writable");
+    // The browser build has no file system: it carries the checked-in traces. Both builds
+    // carry the challenge pack, so the scheduler mode offers it wherever it runs.
+    let traces = embed(
+        &workspace.join("traces"),
+        "daxtrace",
+        "(file name, bytes) of every checked-in trace.",
+        "#[cfg_attr(not(target_arch = \"wasm32\"), allow(dead_code))]\npub const CHECKED_IN_TRACES: &[(&str, &[u8])]",
+        "include_bytes",
+    );
+    let challenges = embed(
+        &workspace.join("challenges"),
+        "toml",
+        "(file name, text) of every challenge in challenges/.",
+        "pub const CHALLENGE_PACK: &[(&str, &str)]",
+        "include_str",
+    );
+    std::fs::write(out.join("embedded.rs"), traces + &challenges).expect("OUT_DIR is writable");
     println!("cargo:rerun-if-changed=../engine/src");
     println!("cargo:rerun-if-changed=../traces");
+    println!("cargo:rerun-if-changed=../challenges");
 }
 
-/// The browser build has no file system: it carries the checked-in traces.
-fn checked_in_traces(workspace: &Path) -> String {
-    let mut traces: Vec<PathBuf> = std::fs::read_dir(workspace.join("traces"))
-        .map(|d| d.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "daxtrace")).collect())
+/// (file name, `include_bytes!` or `include_str!` of it) for every `*.ext` file in `dir`, as
+/// a `const NAME: &[(&str, TYPE)]`.
+fn embed(dir: &Path, ext: &str, doc: &str, decl: &str, include: &str) -> String {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|d| d.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == ext)).collect())
         .unwrap_or_default();
-    traces.sort();
-    let mut code = String::from("/// (file name, bytes) of every checked-in trace.\n");
-    code.push_str("#[cfg_attr(not(target_arch = \"wasm32\"), allow(dead_code))]\n");
-    code.push_str("pub const CHECKED_IN_TRACES: &[(&str, &[u8])] = &[\n");
-    for t in &traces {
-        let name = t.file_name().expect("a file").to_string_lossy();
-        let _ = writeln!(code, "    ({name:?}, include_bytes!({:?})),", t.display().to_string());
+    files.sort();
+    let mut code = format!("/// {doc}\n{decl} = &[\n");
+    for f in &files {
+        let name = f.file_name().expect("a file").to_string_lossy();
+        let _ = writeln!(code, "    ({name:?}, {include}!({:?})),", f.display().to_string());
     }
     code.push_str("];\n");
     code

@@ -7,6 +7,7 @@ use crate::cache::Cached;
 use crate::model::nav::Target;
 use crate::model::{Loaded, Origin, seed};
 use crate::panels;
+use crate::panels::challenge::ChallengeState;
 use crate::panels::compare::Compare;
 use crate::panels::events::EventsState;
 use crate::panels::explore::ExploreState;
@@ -53,6 +54,8 @@ pub enum Action {
     /// Show a trace the workbench made (an explored witness, a scheduler branch).
     Load(Box<Loaded>, usize),
     LoadScenario(String),
+    /// Play a challenge as the scheduler, from step 0.
+    StartChallenge(Box<daxlab::challenge::Challenge>),
     Say(Message),
 }
 
@@ -78,6 +81,7 @@ pub struct Workbench {
     pub kind_target: &'static str,
     pub compare: Option<Compare>,
     pub sched: Option<SchedulerState>,
+    pub challenge: Option<ChallengeState>,
     pub explore: ExploreState,
     pub events: EventsState,
     pub cache: Option<Cached>,
@@ -110,6 +114,7 @@ impl Workbench {
             kind_target: "insert",
             compare: None,
             sched: None,
+            challenge: None,
             explore: ExploreState::default(),
             events: EventsState::default(),
             cache: None,
@@ -118,11 +123,16 @@ impl Workbench {
         }
     }
 
-    /// Opens the file given on the command line, or the seed race; a bad file leaves the
-    /// seed race open and says why.
+    /// Opens the file given on the command line (a trace, or a challenge to play), or the
+    /// seed race; a bad file leaves the seed race open and says why.
     pub fn from_args(path: Option<PathBuf>) -> Self {
         match path {
             None => Workbench::default(),
+            Some(p) if p.extension().is_some_and(|e| e == "toml") => {
+                let mut w = Workbench::default();
+                w.open(p);
+                w
+            }
             Some(p) => match Loaded::open(&p) {
                 Ok(doc) => Workbench::with_doc(doc),
                 Err(e) => Workbench { message: Some(Message { text: e, error: true }), ..Workbench::default() },
@@ -279,6 +289,7 @@ impl Workbench {
                 self.replace_doc(*doc, pos);
             }
             Action::LoadScenario(name) => self.load_scenario(&name),
+            Action::StartChallenge(ch) => self.start_challenge(*ch),
             Action::Say(m) => self.message = Some(m),
         }
     }
@@ -299,7 +310,25 @@ impl Workbench {
         self.replace_doc(doc, pos);
     }
 
+    /// Starts a level: its scenario and kernel, from step 0, in the scheduler mode.
+    pub fn start_challenge(&mut self, ch: daxlab::challenge::Challenge) {
+        let st = SchedulerState::new(ch.scenario.clone(), ch.variant, Vec::new());
+        let (doc, pos) = st.to_doc();
+        self.replace_doc(doc, pos);
+        self.sched = Some(st);
+        self.mode = Mode::Scheduler;
+        self.say(format!("Level {}: {}", ch.level, ch.title), false);
+        self.challenge = Some(ChallengeState::new(ch));
+    }
+
     fn open(&mut self, path: PathBuf) {
+        if path.extension().is_some_and(|e| e == "toml") {
+            match daxlab::challenge::Challenge::load(&path) {
+                Ok(ch) => self.start_challenge(ch),
+                Err(e) => self.say(e.to_string(), true),
+            }
+            return;
+        }
         match Loaded::open(&path) {
             Ok(doc) => {
                 let pos = doc.header.annotations.initial_step;

@@ -1,4 +1,5 @@
-//! `daxlab-gui [TRACE]`: opens the workbench on a trace file, or on the seed race.
+//! `daxlab-gui [TRACE | CHALLENGE.toml]`: opens the workbench on a trace file, on a level of
+//! the challenge pack, or on the seed race.
 
 fn main() -> eframe::Result {
     let path = std::env::args_os().nth(1).map(std::path::PathBuf::from);

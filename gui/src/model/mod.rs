@@ -11,4 +11,4 @@ pub mod source;
 
 pub use loaded::{Loaded, Origin};
 
-include!(concat!(env!("OUT_DIR"), "/checked_in_traces.rs"));
+include!(concat!(env!("OUT_DIR"), "/embedded.rs"));

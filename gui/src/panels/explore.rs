@@ -264,11 +264,11 @@ fn table<'a>(ui: &mut Ui, rep: &'a ExploreReport) -> Option<&'a OutcomeRow> {
 /// Exploration runs on a thread of its own on the desktop. A browser page has no threads,
 /// so there it runs to completion at once (the built-ins take well under a second).
 #[cfg(not(target_arch = "wasm32"))]
-fn in_background(work: impl FnOnce() + Send + 'static) {
+pub(crate) fn in_background(work: impl FnOnce() + Send + 'static) {
     std::thread::spawn(work);
 }
 
 #[cfg(target_arch = "wasm32")]
-fn in_background(work: impl FnOnce() + Send + 'static) {
+pub(crate) fn in_background(work: impl FnOnce() + Send + 'static) {
     work();
 }

@@ -1,5 +1,6 @@
 //! The panels, one file each, and how they are laid out in the window.
 
+pub mod challenge;
 pub mod compare;
 pub mod events;
 pub mod explore;

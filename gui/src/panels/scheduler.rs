@@ -47,16 +47,22 @@ impl SchedulerState {
             let mid = (lo + hi) / 2;
             if reaches(mid) { hi = mid } else { lo = mid + 1 }
         }
+        SchedulerState::new(sc, v, all[..lo].to_vec())
+    }
+
+    /// A branch of `scenario` on `variant` that has made `decisions`; the next is the user's.
+    pub fn new(scenario: Scenario, variant: Variant, decisions: Vec<Decision>) -> Self {
+        let (ex, offered) = run(&scenario, variant, &decisions);
         let mut st = SchedulerState {
-            scenario: sc,
-            variant: v,
-            decisions: all[..lo].to_vec(),
-            ex: run(&doc.scenario, v, &[]).0,
-            offered: Vec::new(),
+            scenario,
+            variant,
+            decisions: ex.schedule.0.clone(),
+            ex,
+            offered,
             peeks: Vec::new(),
             picks: 0,
         };
-        st.rerun();
+        st.peeks = st.peek();
         st
     }
 
@@ -198,6 +204,11 @@ impl SchedulerState {
 
 pub fn show(ui: &mut Ui, app: &mut Workbench) {
     ui.label(RichText::new("Be the scheduler").strong().size(16.0));
+    super::challenge::picker(ui, app);
+    if super::challenge::show(ui, app) {
+        ui.ctx().request_repaint_after(std::time::Duration::from_millis(100));
+    }
+    ui.separator();
     if app.sched.is_none() {
         if ui.button("start here").clicked() {
             app.start_scheduler();
@@ -214,9 +225,12 @@ pub fn show(ui: &mut Ui, app: &mut Workbench) {
         app.start_scheduler();
         return;
     }
+    let playing_a_level = app.challenge.is_some();
     let Some(st) = app.sched.as_mut() else { return };
-    let (line, won) = st.challenge();
-    ui.label(RichText::new(line).color(if won { t::RESTART } else { t::WINDOW_EDGE }).strong().size(15.0));
+    if !playing_a_level {
+        let (line, won) = st.challenge();
+        ui.label(RichText::new(line).color(if won { t::RESTART } else { t::WINDOW_EDGE }).strong().size(15.0));
+    }
     ui.label(format!(
         "{} kernel · {} preemption(s) so far · {} pick(s) by you",
         st.variant, st.ex.preemptions, st.picks
