@@ -1,6 +1,8 @@
 #!/bin/sh
-# Builds the workbench for the browser into a static folder (default: target/web) that any
-# static file server can host: index.html, daxlab_gui.js and daxlab_gui_bg.wasm.
+# Builds the workbench for the browser into a static folder (default: target/web): index.html,
+# daxlab_gui.js (wasm-bindgen's glue) and daxlab_wasm.js (the WebAssembly module, base64 in a
+# plain script). Plain scripts, not ES modules or a fetched .wasm, because browsers refuse
+# those on file:// pages: this way the folder works both hosted and opened from disk.
 #
 #   web/build.sh [OUT_DIR]
 #
@@ -31,9 +33,15 @@ cargo rustc -p daxlab-gui --lib --profile web --target wasm32-unknown-unknown --
 stage="$out.partial"
 rm -rf "$stage"
 mkdir -p "$stage"
-"$bindgen" --target web --no-typescript --out-dir "$stage" \
+"$bindgen" --target no-modules --no-typescript --out-dir "$stage" \
     "$target_dir/wasm32-unknown-unknown/web/daxlab_gui.wasm"
+{
+    printf 'var DAXLAB_WASM_BASE64 = "'
+    base64 -w0 "$stage/daxlab_gui_bg.wasm"
+    printf '";\n'
+} > "$stage/daxlab_wasm.js"
+rm "$stage/daxlab_gui_bg.wasm"
 cp web/index.html "$stage/"
 rm -rf "$out"
 mv "$stage" "$out"
-echo "web/build.sh: the workbench is in $out (serve it, e.g. python3 -m http.server -d $out)" >&2
+echo "web/build.sh: the workbench is in $out (open $out/index.html, or serve the folder)" >&2
