@@ -87,6 +87,8 @@ pub struct Workbench {
     pub cache: Option<Cached>,
     pub actions: Vec<Action>,
     pub frame_log: FrameLog,
+    #[cfg(target_arch = "wasm32")]
+    dropped: crate::web::Dropped,
 }
 
 impl Default for Workbench {
@@ -120,6 +122,8 @@ impl Workbench {
             cache: None,
             actions: Vec::new(),
             frame_log: FrameLog::default(),
+            #[cfg(target_arch = "wasm32")]
+            dropped: crate::web::Dropped::default(),
         }
     }
 
@@ -186,12 +190,24 @@ impl Workbench {
     }
 
     /// A trace file dropped on the window is opened.
+    #[cfg(not(target_arch = "wasm32"))]
     fn dropped_files(&mut self, ctx: &egui::Context) {
-        let dropped: Vec<PathBuf> = ctx.input(|i| {
-            i.raw.dropped_files.iter().map(|f| f.path().to_path_buf()).filter(|p| !p.as_os_str().is_empty()).collect()
-        });
-        if let Some(p) = dropped.into_iter().next() {
+        let first = ctx.input(|i| i.raw.dropped_files.first().map(|f| f.path().to_path_buf()));
+        if let Some(p) = first.filter(|p| !p.as_os_str().is_empty()) {
             self.actions.push(Action::Open(p));
+        }
+    }
+
+    /// A browser gives a dropped file's bytes, not its path, and only asynchronously: the
+    /// file is read in the background and opened when its bytes arrive.
+    #[cfg(target_arch = "wasm32")]
+    fn dropped_files(&mut self, ctx: &egui::Context) {
+        if let Some(f) = ctx.input(|i| i.raw.dropped_files.first().cloned()) {
+            self.dropped.read(f, ctx.clone());
+        }
+        if let Some((name, bytes)) = self.dropped.poll() {
+            let opened = bytes.and_then(|b| Loaded::open_bytes(&name, &b));
+            self.show_opened(opened, &name);
         }
     }
 
@@ -329,13 +345,18 @@ impl Workbench {
             }
             return;
         }
-        match Loaded::open(&path) {
+        let opened = Loaded::open(&path);
+        self.show_opened(opened, &path.display().to_string());
+    }
+
+    fn show_opened(&mut self, opened: Result<Loaded, String>, name: &str) {
+        match opened {
             Ok(doc) => {
                 let pos = doc.header.annotations.initial_step;
                 let pos = if pos == 0 { 0 } else { doc.pos_of_step(pos) };
                 self.replace_doc(doc, pos);
                 self.sched = None;
-                self.say(format!("opened {}", path.display()), false);
+                self.say(format!("opened {name}"), false);
             }
             Err(e) => self.say(e, true),
         }
@@ -347,11 +368,11 @@ impl Workbench {
             _ => self.doc.full_trace(),
         };
         trace.annotations.initial_step = self.doc.step_at(self.pos);
-        match trace.save(&path) {
+        match crate::model::save_trace(&trace, &path) {
             Ok(()) => {
                 self.say(format!("saved {} ({} events)", path.display(), trace.events.len()), false);
             }
-            Err(e) => self.say(e.to_string(), true),
+            Err(e) => self.say(e, true),
         }
     }
 

@@ -317,3 +317,17 @@ fn every_checked_in_trace_and_built_in_scenario_opens_and_steps() {
         h.get_by_label("timeline fixed");
     }
 }
+
+/// The browser opens a dropped file from its bytes: the same checks as a file by path.
+#[test]
+fn a_trace_given_as_bytes_opens_and_bad_bytes_say_which_file() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../traces/seed-race.unfixed.bug-pte-under-huge-pmd.daxtrace");
+    let bytes = std::fs::read(path).expect("the checked-in witness");
+    let doc = daxlab_gui::model::Loaded::open_bytes("dropped.daxtrace", &bytes).expect("the witness opens");
+    assert_eq!(doc.scenario.name, "seed-race");
+    assert!(doc.header.outcome.is_failure());
+    let Err(e) = daxlab_gui::model::Loaded::open_bytes("dropped.daxtrace", b"DAXTRACE\x01\x00garbage") else {
+        panic!("garbage opened as a trace");
+    };
+    assert!(e.contains("dropped.daxtrace") && e.contains("truncated"), "{e}");
+}

@@ -60,18 +60,28 @@ impl Loaded {
         Loaded::new(trace, origin).expect("a scenario that just ran parses")
     }
 
-    /// Reads, validates and indexes a trace file. Errors (and, as a last resort, a panic
-    /// while indexing a trace that validates but makes no sense) come back as a message.
+    /// Reads, validates and indexes a trace file.
     pub fn open(path: &std::path::Path) -> Result<Loaded, String> {
         let trace = load_trace(path)?;
-        let origin = Origin::File(path.to_path_buf());
+        Loaded::index(trace, Origin::File(path.to_path_buf()), &path.display().to_string())
+    }
+
+    /// Validates and indexes a trace given as bytes (a file dropped on the browser page).
+    pub fn open_bytes(name: &str, bytes: &[u8]) -> Result<Loaded, String> {
+        let trace = Trace::decode(bytes, name).map_err(|e| e.to_string())?;
+        Loaded::index(trace, Origin::File(name.into()), name)
+    }
+
+    /// Errors (and, as a last resort, a panic while indexing a trace that validates but
+    /// makes no sense) come back as a message naming `name`.
+    fn index(trace: Trace, origin: Origin, name: &str) -> Result<Loaded, String> {
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| Loaded::new(trace, origin))).unwrap_or_else(|p| {
             let why = p
                 .downcast_ref::<String>()
                 .cloned()
                 .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
                 .unwrap_or_default();
-            Err(format!("{}: the trace validates but cannot be replayed: {why}", path.display()))
+            Err(format!("{name}: the trace validates but cannot be replayed: {why}"))
         })
     }
 
@@ -128,6 +138,21 @@ impl Loaded {
 #[cfg(not(target_arch = "wasm32"))]
 fn load_trace(path: &std::path::Path) -> Result<Trace, String> {
     Trace::load(path).map_err(|e| e.to_string())
+}
+
+/// Writes the JSON form for a `.json` path and the binary form otherwise (atomically).
+#[cfg(not(target_arch = "wasm32"))]
+pub fn save_trace(trace: &Trace, path: &std::path::Path) -> Result<(), String> {
+    trace.save(path).map_err(|e| e.to_string())
+}
+
+/// In a browser, saving is a download named after `path`.
+#[cfg(target_arch = "wasm32")]
+pub fn save_trace(trace: &Trace, path: &std::path::Path) -> Result<(), String> {
+    let json = path.extension().is_some_and(|e| e == "json");
+    let bytes = if json { trace.encode_json() } else { trace.encode_binary() };
+    let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_else(|| "trace.daxtrace".into());
+    crate::web::download(&name, &bytes)
 }
 
 /// In a browser there is no file system: the checked-in traces are built in, by name.

@@ -9,6 +9,6 @@ pub mod pyramid;
 pub mod seed;
 pub mod source;
 
-pub use loaded::{Loaded, Origin};
+pub use loaded::{Loaded, Origin, save_trace};
 
 include!(concat!(env!("OUT_DIR"), "/embedded.rs"));

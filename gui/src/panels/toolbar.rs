@@ -77,6 +77,28 @@ pub fn checked_in_traces() -> Vec<std::path::PathBuf> {
     crate::model::CHECKED_IN_TRACES.iter().map(|(name, _)| std::path::Path::new("traces").join(name)).collect()
 }
 
+#[cfg(not(target_arch = "wasm32"))]
+const SAVE_HINT: &str = "save as …(.daxtrace / .json)";
+/// A page cannot write files: Save downloads the trace under this name.
+#[cfg(target_arch = "wasm32")]
+const SAVE_HINT: &str = "download as …(.daxtrace / .json)";
+
+#[cfg(not(target_arch = "wasm32"))]
+fn open_box(ui: &mut Ui, app: &mut Workbench) {
+    let open =
+        ui.add(egui::TextEdit::singleline(&mut app.open_path).hint_text("trace file to open").desired_width(160.0));
+    let enter = open.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+    if (ui.button("Open").clicked() || enter) && !app.open_path.trim().is_empty() {
+        app.actions.push(Action::Open(app.open_path.trim().into()));
+    }
+}
+
+/// A page cannot read files by path; a trace file dropped on it is opened.
+#[cfg(target_arch = "wasm32")]
+fn open_box(ui: &mut Ui, _: &mut Workbench) {
+    ui.label(RichText::new("or drop a trace file here").color(t::MUTED));
+}
+
 fn files(ui: &mut Ui, app: &mut Workbench) {
     egui::ComboBox::new("checked-in", "or").selected_text("a checked-in trace").width(150.0).show_ui(ui, |ui| {
         for p in checked_in_traces() {
@@ -86,15 +108,8 @@ fn files(ui: &mut Ui, app: &mut Workbench) {
             }
         }
     });
-    let open =
-        ui.add(egui::TextEdit::singleline(&mut app.open_path).hint_text("trace file to open").desired_width(160.0));
-    let enter = open.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
-    if (ui.button("Open").clicked() || enter) && !app.open_path.trim().is_empty() {
-        app.actions.push(Action::Open(app.open_path.trim().into()));
-    }
-    ui.add(
-        egui::TextEdit::singleline(&mut app.save_path).hint_text("save as …(.daxtrace / .json)").desired_width(160.0),
-    );
+    open_box(ui, app);
+    ui.add(egui::TextEdit::singleline(&mut app.save_path).hint_text(SAVE_HINT).desired_width(160.0));
     if ui.button("Save").clicked() {
         if app.save_path.trim().is_empty() {
             app.say("type a file name to save to, e.g. my-branch.daxtrace", true);
