@@ -104,6 +104,8 @@ fn headless(url: &str, profile: &Path, extra: &[String]) -> String {
         .args([
             "--headless",
             "--no-sandbox",
+            // Containers often give /dev/shm only 64 MB, too little for a renderer.
+            "--disable-dev-shm-usage",
             "--use-angle=swiftshader",
             "--enable-unsafe-swiftshader",
             "--window-size=1280,800",
