@@ -68,9 +68,7 @@ pub fn run_real(sc: &Scenario, k: &Kernel, cfg: &RealConfig) -> RealRun {
                     let r = std::panic::catch_unwind(AssertUnwindSafe(|| {
                         rt.attach(*tid);
                         let cx = Cx::new(k, *tid, rt);
-                        let end = drive(rt, *tid, run_thread(&cx, &k.mms[*pi], ops, *setup));
-                        rt.detach(*tid);
-                        end
+                        drive(rt, *tid, run_thread(&cx, &k.mms[*pi], ops, *setup))
                     }));
                     if r.is_err() {
                         // A bug in daxlab itself: stop the others rather than leave them
@@ -91,7 +89,6 @@ pub fn run_real(sc: &Scenario, k: &Kernel, cfg: &RealConfig) -> RealRun {
             Err(panic) => std::panic::resume_unwind(panic),
         }
     }
-    // The merge of the event buffers is part of the cost of recording.
     let parts = rt.into_parts();
     let elapsed = started.elapsed();
     RealRun {

@@ -3,8 +3,8 @@
 //! A step — everything a thread does from one scheduling point to the next — runs under
 //! the global [`StepLock`], taken at the scheduling point and given back at the next one.
 //! The step number is the ticket: it orders every access to shared model state, so the
-//! per-thread event buffers merge into one total order, and the list of which thread ran
-//! each step replays the run in the deterministic executor. What is real: which thread
+//! events, appended under the step lock, are already in one total order, and the list of
+//! which thread ran each step replays the run in the deterministic executor. What is real: which thread
 //! gets the next step is decided by the hardware and the OS (whoever takes the lock word
 //! first), blocked threads really spin (spin locks, with backoff) or sleep (parking, for
 //! entry locks, rwsems and page locks), and stores land in real memory. What is
@@ -49,12 +49,6 @@ impl RealConfig {
     }
 }
 
-thread_local! {
-    /// The running thread's events: only its own OS thread ever emits for an emulated
-    /// thread, so recording takes no lock.
-    static EVENTS: std::cell::RefCell<Vec<Event>> = const { std::cell::RefCell::new(Vec::new()) };
-}
-
 const RUNNABLE: u8 = 0;
 const BLOCKED: u8 = 1;
 const DONE: u8 = 2;
@@ -74,9 +68,6 @@ struct Slot {
     started: AtomicBool,
     /// The thread's future is being dropped after a halt: its Exit events are not real.
     closed: AtomicBool,
-    /// Events, the ones from before the first step first (collected from the thread's
-    /// local buffer when it ends).
-    events: Mutex<Vec<Event>>,
     rng: Mutex<SplitMix64>,
 }
 
@@ -102,6 +93,7 @@ pub struct RealRuntime {
     initial_done: AtomicUsize,
     halted: AtomicBool,
     cfg: RealConfig,
+    events: Mutex<Vec<Event>>,
 }
 
 impl RealRuntime {
@@ -117,7 +109,6 @@ impl RealRuntime {
                 holds_step: AtomicBool::new(false),
                 started: AtomicBool::new(false),
                 closed: AtomicBool::new(false),
-                events: Mutex::new(Vec::new()),
                 rng: Mutex::new(SplitMix64::new(cfg.perturb.seed ^ (0x9E37 * (i as u64 + 1)))),
             })
             .collect();
@@ -134,6 +125,7 @@ impl RealRuntime {
             initial_done: AtomicUsize::new(0),
             halted: AtomicBool::new(false),
             cfg,
+            events: Mutex::new(Vec::new()),
         }
     }
 
@@ -148,12 +140,6 @@ impl RealRuntime {
     /// Called first on the thread's own OS thread, so that wake-ups can unpark it.
     pub(super) fn attach(&self, tid: Tid) {
         let _ = self.slot(tid).thread.set(std::thread::current());
-        EVENTS.with_borrow_mut(Vec::clear);
-    }
-
-    /// Called last on the thread's own OS thread: hands its events over for the merge.
-    pub(super) fn detach(&self, tid: Tid) {
-        *lock(&self.slot(tid).events) = EVENTS.take();
     }
 
     /// Waits for this thread's turn at its first poll; returns holding the step lock.
@@ -243,7 +229,7 @@ impl RealRuntime {
         if self.cfg.record {
             let step = self.current_step.load(Ordering::Relaxed);
             let at = Location::caller().into();
-            EVENTS.with_borrow_mut(|b| b.push(Event { step, tid, kind: EventKind::ThreadExit { end }, at }));
+            self.record(Event { step, tid, kind: EventKind::ThreadExit { end }, at });
         }
         self.mark_done(tid);
         self.end_step(tid);
@@ -351,41 +337,23 @@ impl RealRuntime {
     /// What the run produced. Call after every thread has returned.
     pub(super) fn into_parts(self) -> RunParts {
         let s = self.sched.into_inner().unwrap_or_else(|e| e.into_inner());
-        let buffers: Vec<Vec<Event>> =
-            self.slots.into_iter().map(|x| x.events.into_inner().unwrap_or_else(|e| e.into_inner())).collect();
-        let events = merge(buffers);
         RunParts {
             steps: s.next_step,
             runs: s.runs,
             hung: s.hung,
             step_limit_hit: s.step_limit_hit,
             halted: self.halted.into_inner(),
-            events,
+            events: self.events.into_inner().unwrap_or_else(|e| e.into_inner()),
         }
     }
-}
 
-/// Pre-step events are tagged with this step while buffered, then renumbered 0.
-const PRE_STEP: u32 = u32::MAX;
-
-/// Merges per-thread buffers (each in step order) into one list: first every thread's
-/// events from before its first step, in thread order and renumbered 0, as the
-/// deterministic executor's first polls put them; then by step. Only one thread runs in a
-/// step, so each step's events are one buffer's consecutive events.
-fn merge(buffers: Vec<Vec<Event>>) -> Vec<Event> {
-    let mut out = Vec::with_capacity(buffers.iter().map(Vec::len).sum());
-    let mut queues: Vec<_> = buffers.into_iter().map(|b| b.into_iter().peekable()).collect();
-    for q in &mut queues {
-        while let Some(e) = q.next_if(|e| e.step == PRE_STEP) {
-            out.push(Event { step: 0, ..e });
-        }
+    /// Appends an event. Every thread emits only while it holds the step lock (first polls
+    /// take it in thread order, as the deterministic executor makes them), so the list is
+    /// in step order as it grows and this lock is never contended.
+    fn record(&self, e: Event) {
+        debug_assert!(self.slot(e.tid).holds_step.load(Ordering::Relaxed), "{:?} emits outside a step", e.tid);
+        lock(&self.events).push(e);
     }
-    loop {
-        let next = queues.iter_mut().enumerate().filter_map(|(i, q)| q.peek().map(|e| (e.step, i))).min();
-        let Some((step, i)) = next else { break };
-        out.extend(std::iter::from_fn(|| queues[i].next_if(|e| e.step == step)));
-    }
-    out
 }
 
 /// The raw result of a real run, before the outcome is classified.
@@ -439,9 +407,10 @@ impl Runtime for RealRuntime {
         if slot.closed.load(Ordering::Relaxed) {
             return;
         }
-        let step =
-            if slot.started.load(Ordering::Relaxed) { self.current_step.load(Ordering::Relaxed) } else { PRE_STEP };
-        EVENTS.with_borrow_mut(|b| b.push(Event { step, tid, kind, at: at.into() }));
+        // Before its first step a thread is in its first poll, which the deterministic
+        // executor numbers step 0.
+        let step = if slot.started.load(Ordering::Relaxed) { self.current_step.load(Ordering::Relaxed) } else { 0 };
+        self.record(Event { step, tid, kind, at: at.into() });
     }
 
     fn recording(&self) -> bool {
