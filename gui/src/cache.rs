@@ -57,26 +57,9 @@ fn entry_owner(doc: &Loaded, pos: usize, first: u64, order: u32, v: u64) -> Opti
         .map(|e| e.tid.index())
 }
 
-/// The tree index an event names, if it is about one entry.
-fn touched_index(kind: &EventKind) -> Option<u64> {
-    use EventKind as E;
-    match kind {
-        E::Insert { index, .. }
-        | E::Delete { index, .. }
-        | E::Replace { index, .. }
-        | E::EntryLock { index, .. }
-        | E::EntryUnlock { index, .. }
-        | E::TagSet { index, .. }
-        | E::TagClear { index, .. }
-        | E::PageCacheInsert { index, .. }
-        | E::PageCacheDelete { index, .. } => Some(*index),
-        _ => None,
-    }
-}
-
 fn diff(prev: &Snapshot, snap: &Snapshot, event: &EventKind) -> Changed {
     let mut entries = BTreeSet::new();
-    if let Some(i) = touched_index(event) {
+    if let Some(i) = event.touched_index() {
         let (a, b) = (prev.tree.lookup(i), snap.tree.lookup(i));
         let tags = matches!(event, EventKind::TagSet { .. } | EventKind::TagClear { .. });
         if a != b || tags {

@@ -67,7 +67,7 @@ pub fn state(trace: &Trace, at: StateAt) -> Result<Scene, FigureError> {
     let mut changed = BTreeSet::new();
     if let Some(e) = pos.checked_sub(1).map(|i| &trace.events[i]) {
         snap.apply(e);
-        if let Some(i) = touched_index(&e.kind) {
+        if let Some(i) = e.kind.touched_index() {
             let (a, b) = (prev.tree.lookup(i), snap.tree.lookup(i));
             changed.extend(a.iter().chain(b.iter()).map(|f| f.first_index));
         }
@@ -112,22 +112,6 @@ fn resolve(trace: &Trace, tl: &Timeline, at: StateAt) -> Result<usize, FigureErr
             }
             Ok(if step == 0 { 0 } else { (tl.events_before_step(step) + 1).min(n) })
         }
-    }
-}
-
-fn touched_index(kind: &EventKind) -> Option<u64> {
-    use EventKind as E;
-    match kind {
-        E::Insert { index, .. }
-        | E::Delete { index, .. }
-        | E::Replace { index, .. }
-        | E::EntryLock { index, .. }
-        | E::EntryUnlock { index, .. }
-        | E::TagSet { index, .. }
-        | E::TagClear { index, .. }
-        | E::PageCacheInsert { index, .. }
-        | E::PageCacheDelete { index, .. } => Some(*index),
-        _ => None,
     }
 }
 

@@ -407,6 +407,23 @@ impl EventKind {
             _ => None,
         }
     }
+
+    /// The tree index the event is about, if it touches one entry (or hole page).
+    pub fn touched_index(&self) -> Option<u64> {
+        use EventKind as E;
+        match self {
+            E::Insert { index, .. }
+            | E::Delete { index, .. }
+            | E::Replace { index, .. }
+            | E::EntryLock { index, .. }
+            | E::EntryUnlock { index, .. }
+            | E::TagSet { index, .. }
+            | E::TagClear { index, .. }
+            | E::PageCacheInsert { index, .. }
+            | E::PageCacheDelete { index, .. } => Some(*index),
+            _ => None,
+        }
+    }
 }
 
 /// Each `Result` in an event travels as an enum with a name of its own, so that a schema
