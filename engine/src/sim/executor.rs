@@ -268,7 +268,13 @@ impl SimRuntime<'_> {
         Ok(st.current.filter(|c| runnable.contains(c)))
     }
 
-    fn wants_pause(&self, runnable: &[Tid], current: Option<Tid>) -> bool {
+    /// Shows the scheduler the choice at hand: who can run, who ran last, and the history.
+    fn ask<R>(
+        &self,
+        runnable: &[Tid],
+        current: Option<Tid>,
+        f: impl FnOnce(&mut dyn Scheduler, &ThreadPick) -> R,
+    ) -> R {
         let st = self.st.borrow();
         let pick = ThreadPick {
             runnable,
@@ -277,7 +283,11 @@ impl SimRuntime<'_> {
             shared_steps: &st.shared_steps,
             step: st.step,
         };
-        self.sched.borrow_mut().pause(&pick)
+        f(&mut **self.sched.borrow_mut(), &pick)
+    }
+
+    fn wants_pause(&self, runnable: &[Tid], current: Option<Tid>) -> bool {
+        self.ask(runnable, current, |s, pick| s.pause(pick))
     }
 
     /// Forced when one thread can run; otherwise the scheduler decides and the decision is
@@ -286,17 +296,7 @@ impl SimRuntime<'_> {
         if runnable.len() == 1 {
             return runnable[0];
         }
-        let chosen = {
-            let st = self.st.borrow();
-            let pick = ThreadPick {
-                runnable,
-                current,
-                preemptions: st.preemptions,
-                shared_steps: &st.shared_steps,
-                step: st.step,
-            };
-            self.sched.borrow_mut().pick_thread(&pick)
-        };
+        let chosen = self.ask(runnable, current, |s, pick| s.pick_thread(pick));
         let chosen = if runnable.contains(&chosen) { chosen } else { runnable[0] };
         self.st.borrow_mut().decisions.push(Decision::Run(chosen));
         chosen
