@@ -7,7 +7,8 @@
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use daxlab::Variant;
 use daxlab::scenario::{Holetest, HoletestFile};
-use daxlab::sim::{RandomScheduler, RunConfig, execute};
+use daxlab::scenario::{RunConfig, execute};
+use daxlab::sim::RandomScheduler;
 use daxlab::trace::{RecordMode, Trace, replay_trace};
 use std::hint::black_box;
 

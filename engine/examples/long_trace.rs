@@ -6,7 +6,8 @@
 
 use daxlab::Variant;
 use daxlab::scenario::{Holetest, HoletestFile};
-use daxlab::sim::{RandomScheduler, RunConfig, execute};
+use daxlab::scenario::{RunConfig, execute};
+use daxlab::sim::RandomScheduler;
 use daxlab::trace::{RecordMode, Trace};
 use std::time::Instant;
 

@@ -2,11 +2,22 @@
 //!
 //! The kernel model lives in one room per subsystem — [`radix`], [`dax`], [`mm`], [`fs`],
 //! [`pmem`], [`kernel`] — and runs on the workbench machinery beside it: [`sim`] (the
-//! deterministic executor), [`trace`] (events), [`check`] (invariants and outcomes),
-//! [`scenario`] (workloads) and [`explore`] (interleaving search).
+//! deterministic executor), [`trace`] (events and trace files), [`check`] (invariants and
+//! outcomes), [`scenario`] (workloads, and running one) and [`explore`] (interleaving
+//! search).
 //!
 //! Every emulated kernel function is an `async fn` taking a [`sim::Cx`]; each operation on
-//! shared kernel state is an `.await` on the context, which is a scheduling point.
+//! shared kernel state is an `.await` on the context, which is a scheduling point. Each
+//! room's context operations are in its `cx.rs` (the list is in [`sim::Cx`]'s module).
+//!
+//! Dependencies point one way, downwards: the CLI; [`figure`] and [`challenge`];
+//! [`analysis`] (with the Perfetto export, whose arrows are analysis results); [`explore`]
+//! (with the golden traces) and [`stress`]; the trace files, replay and diff in [`trace`];
+//! [`scenario`] (running a scenario: build the machine, run it, classify the end); the
+//! kernel model; [`check`]; [`sim`]. The executor knows only the machine it steps, the
+//! kernel's wait reasons and the events. The event vocabulary ([`trace::Event`],
+//! [`trace::EventKind`]) names values defined in the rooms that own them (an [`radix::Item`],
+//! a [`mm::PmdKind`], an [`kernel::Errno`]): plain data every layer may use.
 
 pub mod analysis;
 pub mod challenge;

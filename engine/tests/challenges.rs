@@ -3,7 +3,8 @@
 
 use daxlab::challenge::{Challenge, Goal};
 use daxlab::explore::{DfsScheduler, ExploreConfig, explore, replay};
-use daxlab::sim::{DefaultScheduler, Execution, RunConfig, Variant, execute};
+use daxlab::scenario::{Execution, RunConfig, execute};
+use daxlab::sim::{DefaultScheduler, Variant};
 use daxlab::trace::{RecordMode, Trace};
 use std::path::{Path, PathBuf};
 use std::process::Command;

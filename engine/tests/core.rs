@@ -8,9 +8,9 @@ use daxlab::dax::{
 use daxlab::explore::{ExploreConfig, Strategy, explore, replay};
 use daxlab::kernel::{WaitKey, WaitOn, WaitTable, Waiter, hash_long};
 use daxlab::scenario::{BUILTINS, builtin};
+use daxlab::scenario::{RunConfig, execute};
 use daxlab::sim::{
-    ChoicePick, Cx, DefaultScheduler, RandomScheduler, RunConfig, Scheduler, SimRuntime, ThreadEnd, ThreadPick,
-    ThreadSpawn, execute,
+    ChoicePick, Cx, DefaultScheduler, RandomScheduler, Scheduler, SimRuntime, ThreadEnd, ThreadPick, ThreadSpawn,
 };
 use daxlab::{Note, Scenario, Tid, Variant};
 use std::collections::BTreeSet;
@@ -19,7 +19,7 @@ fn scenario(toml: &str) -> Scenario {
     Scenario::from_toml(toml, "test").unwrap_or_else(|e| panic!("{e}"))
 }
 
-fn run_default(sc: &Scenario, variant: Variant) -> daxlab::sim::Execution {
+fn run_default(sc: &Scenario, variant: Variant) -> daxlab::scenario::Execution {
     execute(sc, &RunConfig::new(variant), &mut DefaultScheduler)
 }
 
@@ -430,9 +430,10 @@ fn radix_nodes_come_from_the_preload_pool_when_the_atomic_allocation_fails() {
         })
         .sum();
     assert!(from_pool > 0, "the PMD entry's nodes came from the pool");
-    let (_, pool) = daxlab::sim::execute_with(&sc, &RunConfig::new(Variant::Unfixed), &mut AtomicAllocFails, |k| {
-        k.tasks.get(Tid(0)).preload_nr
-    });
+    let (_, pool) =
+        daxlab::scenario::execute_with(&sc, &RunConfig::new(Variant::Unfixed), &mut AtomicAllocFails, |k| {
+            k.tasks.get(Tid(0)).preload_nr
+        });
     assert_eq!(pool, daxlab::radix::RADIX_TREE_PRELOAD_SIZE - from_pool);
     // With the atomic allocation working, the pool is never touched.
     let ex = execute(&sc, &RunConfig::new(Variant::Unfixed), &mut DefaultScheduler);

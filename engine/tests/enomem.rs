@@ -8,7 +8,8 @@ use daxlab::check::Note;
 use daxlab::dax::FallbackReason;
 use daxlab::mm::VmFault;
 use daxlab::radix::Item;
-use daxlab::sim::{Execution, ThreadEnd};
+use daxlab::scenario::Execution;
+use daxlab::sim::ThreadEnd;
 use daxlab::trace::EventKind as E;
 
 fn inject(thp: &str, ops: &str) -> daxlab::Scenario {

@@ -1,9 +1,11 @@
 //! Perfetto (Chrome trace-event JSON) exports checked against the format's rules.
 
+use daxlab::analysis::to_perfetto;
 use daxlab::explore::{ExploreConfig, explore, replay};
 use daxlab::scenario::{BUILTINS, builtin};
-use daxlab::sim::{RandomScheduler, RunConfig, execute};
-use daxlab::trace::{RecordMode, Trace, to_perfetto, transcript};
+use daxlab::scenario::{RunConfig, execute};
+use daxlab::sim::RandomScheduler;
+use daxlab::trace::{RecordMode, Trace, transcript};
 use daxlab::{Scenario, Variant};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -91,7 +93,7 @@ fn validate(v: &Value) -> Result<(), String> {
     Ok(())
 }
 
-fn trace_of(sc: &Scenario, variant: Variant, ex: &daxlab::sim::Execution) -> Trace {
+fn trace_of(sc: &Scenario, variant: Variant, ex: &daxlab::scenario::Execution) -> Trace {
     Trace::from_execution(sc, variant, RecordMode::Replayed { from: "test".into() }, ex)
 }
 

@@ -141,7 +141,7 @@ ops = [{ op = "punch-hole", offset = 0x1000, length = 0x1000 }, { op = "store", 
 "#,
     );
     // T0's writeback looked up entry 1 (sector 8) before T1 punched it out...
-    let skipped = |ex: &daxlab::sim::Execution, gone: &dyn Fn(&Option<Item>) -> bool| {
+    let skipped = |ex: &daxlab::scenario::Execution, gone: &dyn Fn(&Option<Item>) -> bool| {
         let Some(found) = pos(ex, 0, |k| matches!(k, E::FindEntries { indices, .. } if indices == &[1])) else {
             return false;
         };

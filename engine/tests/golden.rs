@@ -3,7 +3,8 @@
 //! After an intended change to the engine, regenerate them from the repository root with
 //! `cargo run --release -p daxlab -- golden` and review the diff of replays/.
 
-use daxlab::trace::{Trace, golden_traces, replay_trace, replay_transcript};
+use daxlab::explore::golden_traces;
+use daxlab::trace::{Trace, replay_trace, replay_transcript};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 

@@ -29,7 +29,7 @@ ops = [{ops}]
     ))
 }
 
-fn read_ret(ex: &daxlab::sim::Execution) -> Vec<i64> {
+fn read_ret(ex: &daxlab::scenario::Execution) -> Vec<i64> {
     ex.events
         .iter()
         .filter_map(|e| match e.kind {

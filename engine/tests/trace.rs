@@ -3,7 +3,8 @@
 
 use daxlab::analysis::Snapshot;
 use daxlab::scenario::{BUILTINS, builtin};
-use daxlab::sim::{RandomScheduler, ReplayScheduler, RunConfig, execute, execute_with};
+use daxlab::scenario::{RunConfig, execute, execute_with};
+use daxlab::sim::{RandomScheduler, ReplayScheduler};
 use daxlab::trace::{RecordMode, Trace, TraceError};
 use daxlab::{Scenario, Variant};
 
@@ -121,7 +122,7 @@ fn saving_goes_through_a_temporary_file() {
 }
 
 /// Steps of `sc` under `schedule`, with the snapshot the engine itself holds after each.
-fn engine_snapshots(sc: &Scenario, variant: Variant, ex: &daxlab::sim::Execution) -> Vec<Snapshot> {
+fn engine_snapshots(sc: &Scenario, variant: Variant, ex: &daxlab::scenario::Execution) -> Vec<Snapshot> {
     (0..=ex.steps)
         .map(|k| {
             let cfg = RunConfig { max_steps: k, ..RunConfig::new(variant) };

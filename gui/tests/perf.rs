@@ -10,7 +10,8 @@
 //! upload. Numbers are printed, never asserted.
 
 use daxlab::Scenario;
-use daxlab::sim::{RandomScheduler, RunConfig, Variant, execute};
+use daxlab::scenario::{RunConfig, execute};
+use daxlab::sim::{RandomScheduler, Variant};
 use daxlab::trace::{RecordMode, Trace};
 use daxlab_gui::model::Loaded;
 use daxlab_gui::panels::timeline::TimelineView;

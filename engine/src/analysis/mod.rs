@@ -4,12 +4,14 @@
 
 mod annotate;
 mod narrate;
+mod perfetto;
 mod state;
 mod state_text;
 mod timeline;
 
 pub use annotate::{Analysis, EexistKind, EexistPoint, Handoff, Intrusion, RaceWindow, WakeUp, analyze};
 pub use narrate::{narrate, worth_telling};
+pub use perfetto::to_perfetto;
 pub use state::{Snapshot, SnapshotDigest, TaskView};
 pub use state_text::describe_state;
 pub use timeline::Timeline;

@@ -24,8 +24,9 @@
 //! no interleaving with at most N preemptions fails.
 
 use crate::explore::{ExploreConfig, ExploreReport, explore};
+use crate::scenario::Execution;
 use crate::scenario::{Scenario, ScenarioError};
-use crate::sim::{Execution, Variant};
+use crate::sim::Variant;
 use crate::trace::{Trace, replay_trace};
 use crate::{Note, Outcome};
 use serde::Deserialize;

@@ -2,6 +2,7 @@
 //! paths. `grab_mapping_entry` is where the seed race lives; [`Variant`](crate::Variant)
 //! chooses the v4.11-rc5 body or the one with "dax: fix radix tree insertion race".
 
+mod cx;
 mod entry;
 mod grab;
 mod hole;
@@ -27,9 +28,7 @@ pub use writeback::{WritebackControl, dax_writeback_mapping_range};
 use crate::kernel::Errno;
 use crate::mm::{PeSize, VmFault, Vmf};
 use crate::sim::Cx;
-use crate::trace::EventKind;
 use crate::trace::Func;
-use std::panic::Location;
 
 /// dax_iomap_fault(): dispatch on the entry size the core mm asked for.
 pub async fn dax_iomap_fault(cx: &Cx<'_>, vmf: &Vmf<'_>, pe_size: PeSize) -> VmFault {
@@ -46,24 +45,5 @@ pub fn dax_fault_return(error: Result<(), Errno>) -> VmFault {
         Ok(()) => VmFault::NOPAGE,
         Err(Errno::Enomem) => VmFault::OOM,
         Err(_) => VmFault::SIGBUS,
-    }
-}
-
-impl Cx<'_> {
-    /// Fault entry: the dax_pmd_fault tracepoint for PMD faults (4.11 has none for PTEs).
-    pub(crate) fn fault_begin(&self, at: &'static Location<'static>, vmf: &Vmf<'_>, size: PeSize) {
-        self.emit(at, || EventKind::FaultBegin { addr: vmf.address, pgoff: vmf.pgoff, size, write: vmf.write });
-    }
-
-    /// Fault exit (dax_pmd_fault_done); returns `result` for the caller to pass on.
-    pub(crate) fn fault_done(
-        &self,
-        at: &'static Location<'static>,
-        vmf: &Vmf<'_>,
-        size: PeSize,
-        result: VmFault,
-    ) -> VmFault {
-        self.emit(at, || EventKind::FaultDone { addr: vmf.address, size, result });
-        result
     }
 }

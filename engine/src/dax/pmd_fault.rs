@@ -4,7 +4,7 @@ use super::entry::*;
 use super::grab_mapping_entry;
 use super::insert::dax_insert_mapping_entry;
 use super::locking::put_locked_mapping_entry;
-use crate::check::{Invariant, Note};
+use crate::check::Invariant;
 use crate::fs::{IOMAP_FAULT, IOMAP_WRITE, IomapDesc, IomapType};
 use crate::mm::huge_memory::{mm_get_huge_zero_page, set_huge_zero_pmd};
 use crate::mm::{
@@ -13,7 +13,6 @@ use crate::mm::{
 use crate::pmem::pfn_of_sector;
 use crate::radix::Item;
 use crate::sim::Cx;
-use crate::trace::EventKind;
 use crate::trace::Func;
 use serde::{Deserialize, Serialize};
 use std::panic::Location;
@@ -67,14 +66,6 @@ impl FallbackReason {
             FallbackReason::WriteToHole => "write-to-hole",
             FallbackReason::LoadHolePmdNotNone => "load-hole-pmd-not-none",
         }
-    }
-}
-
-impl Cx<'_> {
-    fn fallback(&self, at: &'static Location<'static>, vmf: &Vmf<'_>, reason: FallbackReason) -> VmFault {
-        self.emit(at, || EventKind::Fallback { addr: vmf.address, reason });
-        self.note(Note::Fallback { reason });
-        VmFault::FALLBACK
     }
 }
 

@@ -8,12 +8,15 @@
 //! the fewest preemptions (and, among those, the fewest steps).
 
 mod dfs;
+mod golden;
 
 pub use dfs::DfsScheduler;
+pub use golden::{class_slug, golden_traces, write_goldens};
 
 use crate::check::{Note, Outcome};
 use crate::scenario::Scenario;
-use crate::sim::{Execution, RandomScheduler, ReplayScheduler, RunConfig, Schedule, SplitMix64, Variant, execute};
+use crate::scenario::{Execution, RunConfig, execute};
+use crate::sim::{RandomScheduler, ReplayScheduler, Schedule, SplitMix64, Variant};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;

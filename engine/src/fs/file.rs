@@ -66,7 +66,12 @@ pub async fn daxfs_fsync(cx: &Cx<'_>) -> Result<u64, Errno> {
         Ok(0)
     };
     if ret.is_ok() {
-        cx.check_durable(&before);
+        cx.check_durable(&before, |offset| {
+            let dev = cx.k.inode.device_offset(offset)?;
+            let mut b = [0u8; 8];
+            cx.k.pmem.read_media(dev, &mut b);
+            Some(u64::from_le_bytes(b))
+        });
     }
     cx.syscall_exit(at, Syscall::Fsync, ret)
 }
@@ -77,27 +82,4 @@ pub(crate) async fn i_size_write(cx: &Cx<'_>, new: u64) {
     cx.sched(at).await;
     let old = cx.k.inode.i_size.swap(new, std::sync::atomic::Ordering::AcqRel);
     cx.emit(at, || EventKind::Isize { old, new });
-}
-
-impl Cx<'_> {
-    /// A system call enters the filesystem: a scheduling point of its own, so that who
-    /// enters first is a choice.
-    pub(crate) async fn syscall_enter(&self, at: &'static Location<'static>, call: Syscall, offset: u64, len: u64) {
-        self.sched(at).await;
-        self.emit(at, || EventKind::SyscallEnter { call, offset, len });
-    }
-
-    pub(crate) fn syscall_exit(
-        &self,
-        at: &'static Location<'static>,
-        call: Syscall,
-        ret: Result<u64, Errno>,
-    ) -> Result<u64, Errno> {
-        let code = match ret {
-            Ok(n) => n as i64,
-            Err(e) => -i64::from(e.number()),
-        };
-        self.emit(at, || EventKind::SyscallExit { call, ret: code });
-        ret
-    }
 }

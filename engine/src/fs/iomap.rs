@@ -2,12 +2,7 @@
 //! (for writes) makes it allocate.
 
 use super::{BLOCK_SHIFT, Extent, ExtentState};
-use crate::kernel::Errno;
-use crate::sim::Cx;
-use crate::trace::EventKind;
 use serde::{Deserialize, Serialize};
-use std::future::Future;
-use std::panic::Location;
 
 pub const IOMAP_WRITE: u32 = 1 << 0;
 pub const IOMAP_FAULT: u32 = 1 << 3;
@@ -36,37 +31,6 @@ impl IomapDesc {
     /// dax_iomap_sector(): the 512-byte sector backing the page at `pos`.
     pub fn sector(&self, pos: u64) -> u64 {
         self.blkno + (((pos & !0xfff) - self.offset) >> 9)
-    }
-}
-
-impl Cx<'_> {
-    /// ->iomap_begin(inode, pos, length, flags). A write allocates every hole in the range
-    /// and converts unwritten blocks, zeroing them (a DAX filesystem must: the blocks are
-    /// mapped straight into user space). The filesystem serialises allocation internally,
-    /// so the whole call is one step.
-    #[track_caller]
-    pub fn iomap_begin<'a>(
-        &'a self,
-        pos: u64,
-        length: u64,
-        flags: u32,
-    ) -> impl Future<Output = Result<IomapDesc, Errno>> + 'a {
-        let at = Location::caller();
-        async move {
-            self.sched(at).await;
-            let write = flags & IOMAP_WRITE != 0;
-            let r = self.k.inode.map_blocks(&*self.k.pmem, pos, length, write);
-            self.emit(at, || EventKind::IomapBegin { pos, len: length, write, result: r });
-            r
-        }
-    }
-
-    /// ->iomap_end(): nothing to undo for a fault in this filesystem, but the event marks
-    /// where the fault let go of the extent and how much it used.
-    #[track_caller]
-    pub fn iomap_end(&self, pos: u64, length: u64, copied: u64) {
-        let at = Location::caller();
-        self.emit(at, || EventKind::IomapEnd { pos, len: length, copied });
     }
 }
 

@@ -80,6 +80,18 @@ impl Inode {
         self.i_size.load(Ordering::Acquire)
     }
 
+    /// Where a file offset lives on pmem, if it is written data (a hole or an unwritten
+    /// extent reads as zeroes and has no device offset).
+    pub fn device_offset(&self, offset: u64) -> Option<u64> {
+        match self.extents.with(|e| e.find(offset >> BLOCK_SHIFT)) {
+            Some(e) if e.state == ExtentState::Written => {
+                let pblk = e.pblk + (offset >> BLOCK_SHIFT) - e.fblk;
+                Some((pblk << BLOCK_SHIFT) | (offset & (BLOCK_SIZE - 1)))
+            }
+            _ => None,
+        }
+    }
+
     /// The body of iomap_begin: allocate/convert for writes, then report the extent (or
     /// hole) at `pos`.
     pub fn map_blocks(&self, pmem: &dyn Pmem, pos: u64, length: u64, write: bool) -> Result<IomapDesc, Errno> {

@@ -3,6 +3,7 @@
 //! fault lock (modelled on ext4_dax_huge_fault / xfs_filemap_huge_fault).
 
 mod alloc;
+mod cx;
 mod drop_caches;
 mod extent;
 mod file;

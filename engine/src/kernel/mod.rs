@@ -1,6 +1,7 @@
 //! Kernel primitives: spin locks (the irq variant for `tree_lock`), rw-semaphores,
 //! preemption and per-task state, and the hashed wait table DAX entry locks sleep on.
 
+mod cx;
 mod errno;
 mod machine;
 mod rwsem;

@@ -1,12 +1,9 @@
 //! Spin locks. fs/dax.c takes `tree_lock` with spin_lock_irq(); the irq part changes
 //! nothing in the model (no interrupts run), but the name keeps the code reading like the C.
+//! spin_lock_irq()/spin_unlock_irq() are scheduling points: they are in `cx.rs`.
 
-use super::{LockId, WaitOn};
-use crate::check::Invariant;
-use crate::sim::{Cx, Tid};
-use crate::trace::EventKind;
-use std::future::Future;
-use std::panic::Location;
+use super::LockId;
+use crate::sim::Tid;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 #[derive(Debug)]
@@ -36,54 +33,16 @@ impl SpinLock {
         self.holder() == Some(tid)
     }
 
-    fn try_lock(&self, tid: Tid) -> Result<(), Tid> {
+    /// One attempt at the lock word: taken, or the holder that has it.
+    pub(super) fn try_lock(&self, tid: Tid) -> Result<(), Tid> {
         self.holder
             .compare_exchange(0, u32::from(tid.0) + 1, Ordering::Acquire, Ordering::Relaxed)
             .map(|_| ())
             .map_err(|h| Tid((h - 1) as u8))
     }
-}
 
-impl Cx<'_> {
-    #[track_caller]
-    pub fn spin_lock_irq<'a>(&'a self, lock: &'a SpinLock) -> impl Future<Output = ()> + 'a {
-        let at = Location::caller();
-        async move {
-            let mut contended = false;
-            loop {
-                self.sched(at).await;
-                match lock.try_lock(self.tid) {
-                    Ok(()) => {
-                        // spin_lock disables preemption until the matching unlock.
-                        self.k.tasks.with(self.tid, |t| t.preempt_count += 1);
-                        self.emit(at, || EventKind::LockAcquire { lock: lock.id });
-                        return;
-                    }
-                    Err(holder) => {
-                        if !contended {
-                            contended = true;
-                            self.emit(at, || EventKind::LockContended { lock: lock.id, holder });
-                        }
-                        self.block(WaitOn::Spin { lock: lock.id });
-                    }
-                }
-            }
-        }
-    }
-
-    #[track_caller]
-    pub fn spin_unlock_irq<'a>(&'a self, lock: &'a SpinLock) -> impl Future<Output = ()> + 'a {
-        let at = Location::caller();
-        async move {
-            self.sched(at).await;
-            if !lock.held_by(self.tid) {
-                self.bug(at, Invariant::LockMisuse { what: format!("unlock of {} not held by this thread", lock.id) });
-                return;
-            }
-            lock.holder.store(0, Ordering::Release);
-            self.k.tasks.with(self.tid, |t| t.preempt_count = t.preempt_count.saturating_sub(1));
-            self.emit(at, || EventKind::LockRelease { lock: lock.id });
-            self.rt().unblock(WaitOn::Spin { lock: lock.id });
-        }
+    /// Clears the lock word (the caller checked it holds the lock).
+    pub(super) fn unlock(&self) {
+        self.holder.store(0, Ordering::Release);
     }
 }

@@ -1,15 +1,12 @@
 //! The DAX wait table: 4096 hashed wait queues shared by every mapping. Waiters carry an
 //! exact key (mapping, entry_start); a wake-up on a bucket only reaches waiters whose key
-//! matches, but different keys can share a bucket.
+//! matches, but different keys can share a bucket. Sleeping on it and waking it
+//! (prepare_to_wait_exclusive, schedule, finish_wait, wake_up) are in `cx.rs`.
 
-use super::{Shared, TaskState, WaitOn};
-use crate::check::Invariant;
-use crate::sim::{Cx, Tid, TidSet};
-use crate::trace::EventKind;
+use super::Shared;
+use crate::sim::{Tid, TidSet};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::future::Future;
-use std::panic::Location;
 
 pub const DAX_WAIT_TABLE_BITS: u32 = 12;
 const GOLDEN_RATIO_64: u64 = 0x61C8_8646_80B5_83EB;
@@ -107,71 +104,5 @@ impl WaitTable {
 
     pub fn snapshot(&self) -> Vec<(u16, Vec<Waiter>)> {
         self.0.with(|q| q.iter().map(|(b, w)| (*b, w.clone())).collect())
-    }
-}
-
-impl Cx<'_> {
-    /// Queues this task exclusively on `key` and marks it TASK_UNINTERRUPTIBLE. Called under
-    /// tree_lock, which also orders it against the unlock it waits for, so it needs no
-    /// scheduling point of its own.
-    #[track_caller]
-    pub fn prepare_to_wait_exclusive(&self, key: WaitKey) {
-        let at = Location::caller();
-        self.k.wait_table.prepare_exclusive(Waiter { tid: self.tid, key, exclusive: true });
-        self.k.tasks.with(self.tid, |t| t.state = TaskState::Uninterruptible);
-        self.emit(at, || EventKind::WaitBegin { key, bucket: key.bucket(), exclusive: true });
-    }
-
-    /// schedule() after prepare_to_wait: returns at once if a wake-up already came,
-    /// otherwise sleeps until one does.
-    #[track_caller]
-    pub fn schedule<'a>(&'a self, on: WaitOn) -> impl Future<Output = ()> + 'a {
-        let at = Location::caller();
-        async move {
-            self.might_sleep(at);
-            loop {
-                self.sched(at).await;
-                if self.k.tasks.get(self.tid).state == TaskState::Running {
-                    return;
-                }
-                self.block(on);
-            }
-        }
-    }
-
-    /// might_sleep(): this call may sleep, which is a bug while preemption is disabled
-    /// (under a spin lock, or between radix_tree_preload() and radix_tree_preload_end()).
-    pub(crate) fn might_sleep(&self, at: &'static Location<'static>) {
-        let preempt_count = self.k.tasks.get(self.tid).preempt_count;
-        if preempt_count > 0 {
-            self.bug(at, Invariant::SleepInAtomic { preempt_count });
-        }
-    }
-
-    #[track_caller]
-    pub fn finish_wait(&self, key: WaitKey) {
-        let at = Location::caller();
-        self.k.wait_table.finish(self.tid, key);
-        self.k.tasks.with(self.tid, |t| t.state = TaskState::Running);
-        self.emit(at, || EventKind::WaitEnd { key });
-    }
-
-    /// `if (waitqueue_active(wq)) __wake_up(wq, TASK_NORMAL, nr, &key)`.
-    #[track_caller]
-    pub fn wake_up_key<'a>(&'a self, key: WaitKey, wake_all: bool) -> impl Future<Output = ()> + 'a {
-        let at = Location::caller();
-        async move {
-            self.sched(at).await;
-            let bucket = key.bucket();
-            if !self.k.wait_table.active(bucket) {
-                return;
-            }
-            let woken = self.k.wait_table.wake_up(key, if wake_all { 0 } else { 1 });
-            for t in woken.iter() {
-                self.k.tasks.with(t, |task| task.state = TaskState::Running);
-                self.rt().wake(t);
-            }
-            self.emit(at, || EventKind::Wake { key, bucket, all: wake_all, woken });
-        }
     }
 }

@@ -66,7 +66,11 @@ async fn mmu_access(cx: &Cx<'_>, mm: &Mm, addr: u64, access: Access) -> Option<u
     let value = match (access, phys) {
         (Access::Store(v), Some(p)) => {
             write_phys(cx, p, &v.to_le_bytes());
-            cx.record_store(mm, addr, v);
+            if let Some(vma) = mm.find_vma(addr)
+                && vma.shared
+            {
+                cx.record_store((vma.linear_page_index(addr) << 12) | (addr & 0xfff), v);
+            }
             v
         }
         (Access::Store(v), None) => v,

@@ -6,6 +6,7 @@
 //! look at the slot again under that lock.
 
 mod access;
+mod cx;
 mod fault;
 mod filemap;
 pub(crate) mod huge_memory;

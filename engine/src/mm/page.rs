@@ -1,12 +1,10 @@
 //! struct page for the DRAM pages the model needs: 4 KiB hole pages in the page cache and
 //! private COW copies. (pmem has struct pages too, but DAX never locks or counts them.)
+//! lock_page() and friends are scheduling points: they are in `cx.rs`.
 
-use crate::kernel::{Shared, WaitOn};
-use crate::sim::{Cx, Tid};
-use crate::trace::EventKind;
+use crate::kernel::Shared;
+use crate::sim::Tid;
 use serde::{Deserialize, Serialize};
-use std::future::Future;
-use std::panic::Location;
 
 /// Page frame numbers of DRAM pages start here (well below pmem).
 pub const DRAM_PFN_BASE: u64 = 0x4_0000;
@@ -63,72 +61,5 @@ impl Pages {
 
     pub fn snapshot(&self) -> Vec<Page> {
         self.0.snapshot()
-    }
-}
-
-impl Cx<'_> {
-    /// lock_page(): sleeps while another task holds PG_locked.
-    #[track_caller]
-    pub fn lock_page<'a>(&'a self, page: u32) -> impl Future<Output = ()> + 'a {
-        let at = Location::caller();
-        async move {
-            self.might_sleep(at);
-            loop {
-                self.sched(at).await;
-                let got = self.k.pages.with(page, |p| {
-                    if p.locked_by.is_none() {
-                        p.locked_by = Some(self.tid);
-                        true
-                    } else {
-                        false
-                    }
-                });
-                if got {
-                    self.emit(at, || EventKind::PageLock { page });
-                    return;
-                }
-                self.block(WaitOn::Page { page });
-            }
-        }
-    }
-
-    /// trylock_page(): takes PG_locked if it is free, never sleeps.
-    #[track_caller]
-    pub fn trylock_page<'a>(&'a self, page: u32) -> impl Future<Output = bool> + 'a {
-        let at = Location::caller();
-        async move {
-            self.sched(at).await;
-            let got = self.k.pages.with(page, |p| {
-                let free = p.locked_by.is_none();
-                if free {
-                    p.locked_by = Some(self.tid);
-                }
-                free
-            });
-            if got {
-                self.emit(at, || EventKind::PageLock { page });
-            }
-            got
-        }
-    }
-
-    /// unlock_page(): clears PG_locked and wakes the page's waiters.
-    #[track_caller]
-    pub fn unlock_page<'a>(&'a self, page: u32) -> impl Future<Output = ()> + 'a {
-        let at = Location::caller();
-        async move {
-            self.sched(at).await;
-            self.k.pages.with(page, |p| p.locked_by = None);
-            self.emit(at, || EventKind::PageUnlock { page });
-            self.rt().unblock(WaitOn::Page { page });
-        }
-    }
-
-    pub fn get_page(&self, page: u32) {
-        self.k.pages.with(page, |p| p.count += 1);
-    }
-
-    pub fn put_page(&self, page: u32) {
-        self.k.pages.with(page, |p| p.count -= 1);
     }
 }

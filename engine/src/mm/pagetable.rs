@@ -166,13 +166,3 @@ impl Mm {
         self.pt.with(PageTables::teardown)
     }
 }
-
-impl crate::sim::Cx<'_> {
-    /// munmap + exit of a setup process: its page tables go away (check_mm() runs at the
-    /// end of the execution, when the counters are checked for every process).
-    pub fn exit_mm(&self, mm: &Mm) {
-        let at = std::panic::Location::caller();
-        mm.teardown();
-        self.emit(at, || crate::trace::EventKind::MmTeardown { mm: mm.id });
-    }
-}

@@ -1,18 +1,23 @@
 //! Workloads as data: a TOML file describes the DAX file, the processes that map it and,
 //! per thread, the loads, stores and faults to run. The built-in catalogue is written in
-//! the same format.
+//! the same format. Running one ([`execute`]) builds its machine, runs its threads on the
+//! deterministic executor and classifies how the machine ended.
 
 mod build;
 mod builtin;
+mod classify;
 mod format;
 mod generate;
 mod program;
+mod run;
 mod size;
 
 pub use builtin::{BUILTINS, builtin, builtin_names};
+pub use classify::{RunEnd, classify};
 pub use format::{Expect, ExtentSpec, FileSpec, MmapSpec, Op, ProcessSpec, Scenario, ScenarioError, Thp, ThreadSpec};
 pub use generate::{Holetest, HoletestFile};
 pub use program::run_thread;
+pub use run::{Execution, RunConfig, execute, execute_with};
 pub use size::Size;
 
 /// Where user-space mappings start: 2 MiB aligned, as thp_get_unmapped_area() places DAX

@@ -1,9 +1,27 @@
 //! The context handle every emulated kernel function receives.
+//!
+//! Every operation on shared kernel state is a method on [`Cx`], so that it can be a
+//! scheduling point and record an event at the caller's line. The methods live in the room
+//! of the kernel subsystem they model, each room's in one file named `cx.rs`:
+//!
+//! | file | operations |
+//! |---|---|
+//! | `sim/cx.rs` (here) | `sched`, `emit`, `block`, `choose`, `enter` (a function's Enter/Exit events) |
+//! | `kernel/cx.rs` | `spin_lock_irq`, `spin_unlock_irq`, `down_read`, `down_write`, `up_read`, `up_write`, `prepare_to_wait_exclusive`, `schedule`, `might_sleep`, `finish_wait`, `wake_up_key` |
+//! | `radix/cx.rs` | `radix_tree_lookup`, `radix_tree_insert`, `radix_tree_delete`, `radix_tree_replace`, `radix_tree_tag_set`, `radix_tree_tag_clear`, `radix_tree_tag_get`, `radix_tree_preload`, `radix_tree_preload_end` |
+//! | `mm/cx.rs` | `lock_page`, `trylock_page`, `unlock_page`, `get_page`, `put_page`, `exit_mm` |
+//! | `fs/cx.rs` | `iomap_begin`, `iomap_end`, `syscall_enter`, `syscall_exit` |
+//! | `dax/cx.rs` | `fault_begin`, `fault_done`, `fallback` |
+//! | `check/cx.rs` | `bug`, `note`, `record_store`, `record_write`, `forget_stores`, `stores_before_sync`, `check_durable` |
+//!
+//! Kernel functions that are more than one operation (`grab_mapping_entry`,
+//! `handle_pte_fault`, `vm_insert_mixed`, ...) are plain `async fn`s taking a `&Cx`, in the
+//! file of their room named after the kernel's.
 
 use super::{Choice, Tid};
 use crate::kernel::Kernel;
 use crate::kernel::WaitOn;
-use crate::trace::EventKind;
+use crate::trace::{EventKind, Func};
 use std::future::Future;
 use std::panic::Location;
 use std::pin::Pin;
@@ -97,5 +115,28 @@ impl<'k> Cx<'k> {
 
     pub(crate) fn choose(&self, choice: Choice, options: u32) -> u32 {
         self.rt.choose(self.tid, choice, options)
+    }
+
+    /// `let _f = cx.enter(Func::GrabMappingEntry);` at the top of a modelled function: an
+    /// Enter event now, the matching Exit when the scope ends with the function body.
+    #[track_caller]
+    pub fn enter(&self, func: Func) -> FnScope<'_, 'k> {
+        let at = Location::caller();
+        self.emit(at, || EventKind::Enter { func });
+        FnScope { cx: self, func, at }
+    }
+}
+
+/// The span of a kernel function, for call stacks: see [`Cx::enter`].
+pub struct FnScope<'a, 'k> {
+    cx: &'a Cx<'k>,
+    func: Func,
+    at: &'static Location<'static>,
+}
+
+impl Drop for FnScope<'_, '_> {
+    fn drop(&mut self) {
+        let func = self.func;
+        self.cx.emit(self.at, || EventKind::Exit { func });
     }
 }

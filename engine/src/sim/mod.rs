@@ -3,12 +3,10 @@
 
 mod cx;
 mod executor;
-mod run;
 mod scheduler;
 
-pub use cx::{Cx, Runtime, SchedPoint};
-pub use executor::{Pause, SimRuntime, Switch, ThreadEnd, ThreadSpawn};
-pub use run::{Execution, RunConfig, execute, execute_with};
+pub use cx::{Cx, FnScope, Runtime, SchedPoint};
+pub use executor::{Pause, SimResult, SimRuntime, Switch, ThreadEnd, ThreadSpawn};
 pub use scheduler::{
     Choice, ChoicePick, DefaultScheduler, FollowScheduler, InteractiveScheduler, RandomScheduler, ReplayScheduler,
     Scheduler, SplitMix64, ThreadPick,

@@ -4,7 +4,8 @@
 
 use super::RealRun;
 use crate::scenario::Scenario;
-use crate::sim::{ChoicePick, RunConfig, Scheduler, ThreadPick, Tid, Variant, execute};
+use crate::scenario::{RunConfig, execute};
+use crate::sim::{ChoicePick, Scheduler, ThreadPick, Tid, Variant};
 use crate::trace::{Event, RecordMode, Trace, same_event};
 use std::fmt;
 

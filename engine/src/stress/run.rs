@@ -2,8 +2,9 @@
 //! driving its thread's future with a tiny block_on.
 
 use super::runtime::{RealConfig, RealRuntime};
-use crate::check::{Outcome, RunEnd, classify};
+use crate::check::Outcome;
 use crate::kernel::{Kernel, WaitOn};
+use crate::scenario::{RunEnd, classify};
 use crate::scenario::{Scenario, run_thread};
 use crate::sim::{Cx, ThreadEnd, Tid};
 use crate::trace::Event;
@@ -39,7 +40,7 @@ impl RealRun {
             && self.ends.iter().all(|e| *e == Some(ThreadEnd::Exited))
     }
 
-    /// The outcome class, as [`crate::sim::execute`] would classify it. This tears the
+    /// The outcome class, as [`crate::scenario::execute`] would classify it. This tears the
     /// page tables down (process exit): verify through the mappings first.
     pub fn classify(&self, k: &Kernel) -> Outcome {
         classify(k, RunEnd { ends: &self.ends, hung: &self.hung, step_limit_hit: self.step_limit_hit })

@@ -39,7 +39,7 @@ pub struct RealConfig {
     /// Keep every event and the step order (needed to save and replay a trace).
     pub record: bool,
     pub perturb: Perturb,
-    /// Like [`crate::sim::RunConfig::max_steps`]: a backstop that ends a livelock.
+    /// Like [`crate::scenario::RunConfig::max_steps`]: a backstop that ends a livelock.
     pub max_steps: u32,
 }
 

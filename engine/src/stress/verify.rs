@@ -5,7 +5,6 @@
 //! The main thread's part runs in the deterministic executor on the machine the race left
 //! behind: it is single-threaded, like holetest's main() after pthread_join().
 
-use crate::check::device_offset;
 use crate::dax::IovIter;
 use crate::fs::daxfs_fsync;
 use crate::fs::daxfs_read_iter;
@@ -120,7 +119,7 @@ fn reopened(k: &Kernel, f: &FilePmem, v: &mut Verification) {
     };
     let expected = k.obs.with(|o| o.expected.clone());
     for (offset, stored) in expected {
-        let Some(dev) = device_offset(k, offset) else {
+        let Some(dev) = k.inode.device_offset(offset) else {
             v.problems.push(format!("file offset {offset:#x} has no written block after fsync"));
             continue;
         };

@@ -2,7 +2,8 @@
 
 use super::{Event, EventKind, Trace};
 use crate::scenario::Scenario;
-use crate::sim::{Decision, Execution, FollowScheduler, ReplayScheduler, RunConfig, Variant, execute};
+use crate::scenario::{Execution, RunConfig, execute};
+use crate::sim::{Decision, FollowScheduler, ReplayScheduler, Variant};
 use std::collections::BTreeSet;
 
 pub struct VariantDiff {

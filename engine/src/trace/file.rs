@@ -4,8 +4,9 @@
 
 use super::Event;
 use crate::check::{Note, Outcome};
+use crate::scenario::Execution;
 use crate::scenario::Scenario;
-use crate::sim::{Decision, Execution, Schedule, Switch, Tid, Variant};
+use crate::sim::{Decision, Schedule, Switch, Tid, Variant};
 use serde::{Deserialize, Serialize};
 use std::io::Write;
 use std::path::Path;

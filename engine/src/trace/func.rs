@@ -130,28 +130,3 @@ impl Func {
         }
     }
 }
-
-/// Marks the span of a kernel function: Enter when created, Exit when dropped at the end
-/// of the function body.
-pub struct FnScope<'a, 'k> {
-    cx: &'a crate::sim::Cx<'k>,
-    func: Func,
-    at: &'static std::panic::Location<'static>,
-}
-
-impl Drop for FnScope<'_, '_> {
-    fn drop(&mut self) {
-        let func = self.func;
-        self.cx.emit(self.at, || super::EventKind::Exit { func });
-    }
-}
-
-impl<'k> crate::sim::Cx<'k> {
-    /// `let _f = cx.enter(Func::GrabMappingEntry);` at the top of a modelled function.
-    #[track_caller]
-    pub fn enter(&self, func: Func) -> FnScope<'_, 'k> {
-        let at = std::panic::Location::caller();
-        self.emit(at, || super::EventKind::Enter { func });
-        FnScope { cx: self, func, at }
-    }
-}

@@ -4,9 +4,7 @@ mod diff;
 mod event;
 mod file;
 mod func;
-mod golden;
 mod kind_name;
-mod perfetto;
 mod render;
 mod replay;
 mod wire;
@@ -16,8 +14,6 @@ pub use event::{Event, EventKind, GrabResult, IomapResult, KeepReason, RestartRe
 pub use file::{
     Annotations, Bookmark, ENGINE_VERSION, FORMAT_VERSION, MAGIC, RecordMode, Trace, TraceError, write_atomically,
 };
-pub use func::{FnScope, Func};
-pub use golden::{class_slug, golden_traces, replay_transcript, write_goldens};
-pub use perfetto::to_perfetto;
+pub use func::Func;
 pub use render::{describe, entry_str, event_line, transcript};
-pub use replay::{Divergence, ReplayReport, replay_trace, same_event};
+pub use replay::{Divergence, ReplayReport, replay_trace, replay_transcript, same_event};

@@ -2,7 +2,8 @@
 
 use super::{Event, Trace};
 use crate::scenario::Scenario;
-use crate::sim::{Execution, ReplayScheduler, RunConfig, Variant, execute};
+use crate::scenario::{Execution, RunConfig, execute};
+use crate::sim::{ReplayScheduler, Variant};
 
 /// Where a replay first departs from the recording.
 #[derive(Clone, Debug)]
@@ -54,4 +55,10 @@ fn first_difference(recorded: &[&Event], replayed: &[Event]) -> Option<Divergenc
         replayed: replayed.get(index).cloned(),
         before: replayed[index.saturating_sub(5)..index.min(replayed.len())].to_vec(),
     })
+}
+
+/// What replaying a trace prints: every event and the outcome.
+pub fn replay_transcript(trace: &Trace, sc: &Scenario) -> String {
+    let r = replay_trace(trace, sc, trace.variant, None);
+    super::transcript(&r.execution.events, &r.execution.outcome, &sc.thread_names())
 }

@@ -5,7 +5,8 @@ use super::calls::CallIndex;
 use super::index::TraceIndex;
 use daxlab::Scenario;
 use daxlab::analysis::{Analysis, Snapshot, Timeline, analyze, narrate};
-use daxlab::sim::{Execution, Variant};
+use daxlab::scenario::Execution;
+use daxlab::sim::Variant;
 use daxlab::trace::{Event, RecordMode, Trace};
 use std::path::PathBuf;
 

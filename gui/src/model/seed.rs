@@ -4,7 +4,8 @@
 use super::{Loaded, Origin};
 use daxlab::Scenario;
 use daxlab::explore::{ExploreConfig, OutcomeRow, explore, replay};
-use daxlab::sim::{DefaultScheduler, RunConfig, Variant, execute};
+use daxlab::scenario::{RunConfig, execute};
+use daxlab::sim::{DefaultScheduler, Variant};
 use daxlab::trace::RecordMode;
 
 /// The row to show first: the first failure, else the first outcome that took an

@@ -35,7 +35,7 @@ impl Compare {
         let d = diff_variants(&doc.header, &doc.scenario);
         let sc = &doc.scenario;
         let from = doc.variant().name().to_string();
-        let make = |v: Variant, ex: &daxlab::sim::Execution| {
+        let make = |v: Variant, ex: &daxlab::scenario::Execution| {
             let what = format!("{} · {} · carried over from the {from} trace", sc.name, v);
             Loaded::from_execution(sc, v, RecordMode::Replayed { from: from.clone() }, ex, Origin::Made(what))
         };

@@ -7,9 +7,8 @@ use crate::app::{Action, Workbench};
 use crate::model::{Loaded, Origin};
 use crate::theme as t;
 use daxlab::Scenario;
-use daxlab::sim::{
-    Choice, ChoicePick, Decision, Execution, InteractiveScheduler, ReplayScheduler, RunConfig, Tid, Variant, execute,
-};
+use daxlab::scenario::{Execution, RunConfig, execute};
+use daxlab::sim::{Choice, ChoicePick, Decision, InteractiveScheduler, ReplayScheduler, Tid, Variant};
 use daxlab::trace::{EventKind, RecordMode, Trace};
 use egui::{RichText, Ui};
 

@@ -119,7 +119,7 @@ fn main() -> ExitCode {
         Command::Challenge(args) => challenge_cmd::run(args),
         Command::Figure(kind) => figure_cmd::figure(kind),
         Command::Figures { dir, traces } => figure_cmd::figures(&dir, &traces),
-        Command::Golden { traces, replays } => daxlab::trace::write_goldens(&traces, &replays)
+        Command::Golden { traces, replays } => daxlab::explore::write_goldens(&traces, &replays)
             .map(|stems| {
                 for s in &stems {
                     println!("{}/{s}.daxtrace  →  {}/{s}.txt", traces.display(), replays.display());

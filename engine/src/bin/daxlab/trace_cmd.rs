@@ -1,8 +1,10 @@
 //! `daxlab replay` and `daxlab convert`.
 
+use daxlab::analysis::to_perfetto;
 use daxlab::analysis::{Snapshot, analyze, describe_state, narrate};
-use daxlab::sim::{ReplayScheduler, RunConfig, execute_with};
-use daxlab::trace::{Trace, diff_variants, event_line, replay_trace, to_perfetto, transcript, write_atomically};
+use daxlab::scenario::{RunConfig, execute_with};
+use daxlab::sim::ReplayScheduler;
+use daxlab::trace::{Trace, diff_variants, event_line, replay_trace, transcript, write_atomically};
 use daxlab::{Scenario, Variant};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;

@@ -1,8 +1,9 @@
 //! Witnesses: the narrated minimal schedule of a failure, and the witness file.
 
 use super::walkthrough;
+use daxlab::explore::class_slug;
 use daxlab::explore::{ExploreReport, OutcomeRow, replay};
-use daxlab::trace::{Bookmark, EventKind, RecordMode, Trace, class_slug};
+use daxlab::trace::{Bookmark, EventKind, RecordMode, Trace};
 use daxlab::{Scenario, Variant};
 use std::path::{Path, PathBuf};
 

@@ -1,11 +1,12 @@
-//! One execution of a scenario: build the machine, run its threads under a scheduler,
-//! classify the outcome.
+//! One execution of a scenario: build the machine, run its threads on the deterministic
+//! executor under a scheduler, classify the outcome. This is the layer above the kernel
+//! model that knows both the workload and the machine; the executor below knows neither.
 
-use super::executor::{SimRuntime, ThreadSpawn};
-use super::{Cx, Pause, Schedule, Scheduler, Switch, Tid, Variant};
-use crate::check::{Note, Outcome, RunEnd, classify};
+use super::classify::{RunEnd, classify};
+use super::{Scenario, run_thread};
+use crate::check::{Note, Outcome};
 use crate::kernel::Kernel;
-use crate::scenario::{Scenario, run_thread};
+use crate::sim::{Cx, Pause, Schedule, Scheduler, SimRuntime, Switch, ThreadSpawn, Tid, Variant};
 use crate::trace::Event;
 use std::collections::BTreeSet;
 

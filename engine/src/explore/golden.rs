@@ -3,10 +3,10 @@
 //! over to the fixed variant. `daxlab golden` rewrites them after an intended change; the
 //! test suite replays every trace and compares with its transcript.
 
-use super::{RecordMode, Trace, diff_variants, replay_trace, transcript, write_atomically};
-use crate::explore::{ExploreConfig, explore, replay};
-use crate::scenario::{BUILTINS, Scenario, builtin};
+use super::{ExploreConfig, explore, replay};
+use crate::scenario::{BUILTINS, builtin};
 use crate::sim::Variant;
+use crate::trace::{RecordMode, Trace, diff_variants, replay_transcript, write_atomically};
 use std::path::Path;
 
 /// A file name for an outcome class: `bug(pte-under-huge-pmd)` → `bug-pte-under-huge-pmd`.
@@ -46,12 +46,6 @@ fn seed_race_carried() -> (String, Trace) {
     let d = diff_variants(&unfixed, &sc);
     let fixed = Trace::from_execution(&sc, Variant::Fixed, RecordMode::Replayed { from }, &d.carried.1);
     ("seed-race.fixed.same-interleaving".into(), fixed)
-}
-
-/// What replaying a trace prints: every event and the outcome.
-pub fn replay_transcript(trace: &Trace, sc: &Scenario) -> String {
-    let r = replay_trace(trace, sc, trace.variant, None);
-    transcript(&r.execution.events, &r.execution.outcome, &sc.thread_names())
 }
 
 /// Writes every golden trace to `traces` and its transcript to `replays`; returns the stems.

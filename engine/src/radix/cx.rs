@@ -1,14 +1,15 @@
-//! The radix-tree calls fs/dax.c makes, as scheduling points on a tree_lock-protected root.
+//! The radix-tree calls fs/dax.c makes, as scheduling points on a tree_lock-protected root,
+//! and radix_tree_preload(): fill this CPU's pool of nodes so that an insert made later
+//! under tree_lock (an atomic context) cannot fail for lack of memory. It returns with
+//! preemption disabled; the caller re-enables it with radix_tree_preload_end().
 
-use super::{Found, Item, RadixTree};
-use crate::kernel::{Errno, Shared};
+use super::{Found, Item, RADIX_TREE_PRELOAD_SIZE, TreeRoot};
+use crate::check::Note;
+use crate::kernel::Errno;
 use crate::sim::{Choice, Cx};
 use crate::trace::EventKind;
 use std::future::Future;
 use std::panic::Location;
-
-/// `struct radix_tree_root` behind the lock that protects it (the mapping's tree_lock).
-pub type TreeRoot = Shared<RadixTree>;
 
 impl Cx<'_> {
     /// `__radix_tree_lookup(root, index)`.
@@ -135,5 +136,40 @@ impl Cx<'_> {
             self.sched(at).await;
             root.with(|t| t.tag_get(index, tag))
         }
+    }
+}
+
+/// radix_tree_preload() / radix_tree_preload_end().
+impl Cx<'_> {
+    /// May sleep in the allocator (a scheduling point); fails with -ENOMEM only when the
+    /// run injects allocation failures and the scheduler chooses to.
+    #[track_caller]
+    pub fn radix_tree_preload<'a>(&'a self) -> impl Future<Output = Result<(), Errno>> + 'a {
+        let at = Location::caller();
+        async move {
+            // The allocation may enter reclaim.
+            self.might_sleep(at);
+            self.sched(at).await;
+            if self.k.inject_enomem && self.choose(Choice::PreloadEnomem, 2) == 1 {
+                self.emit(at, || EventKind::Preload { ok: false, pool: self.k.tasks.get(self.tid).preload_nr });
+                self.note(Note::Enomem);
+                return Err(Errno::Enomem);
+            }
+            let pool = self.k.tasks.with(self.tid, |t| {
+                t.preload_nr = RADIX_TREE_PRELOAD_SIZE;
+                t.preempt_count += 1;
+                t.preload_nr
+            });
+            self.emit(at, || EventKind::Preload { ok: true, pool });
+            Ok(())
+        }
+    }
+
+    /// Re-enables preemption. Touches only this CPU's state: no scheduling point.
+    #[track_caller]
+    pub fn radix_tree_preload_end(&self) {
+        let at = Location::caller();
+        self.k.tasks.with(self.tid, |t| t.preempt_count = t.preempt_count.saturating_sub(1));
+        self.emit(at, || EventKind::PreloadEnd);
     }
 }

@@ -5,11 +5,14 @@
 //! spins nested inside the function that waits) and a second track of the locks it holds.
 //! -EEXIST, restarts, the fix's re-lookup, fallbacks and invariant violations are instants;
 //! lock hand-offs and wake-ups are flow arrows between small slices, the binding Perfetto's
-//! importer handles reliably (`s` inside a slice, `f` with `bp: "e"`).
+//! importer handles reliably (`s` inside a slice, `f` with `bp: "e"`). The arrows are the
+//! analysis's hand-offs and wake-ups, which is why this export lives here and not with the
+//! trace files below.
 
-use super::{Event, EventKind, Trace, describe};
-use crate::analysis::analyze;
+use super::analyze;
 use crate::kernel::{Errno, LockId};
+use crate::sim::Tid;
+use crate::trace::{ENGINE_VERSION, Event, EventKind, Trace, describe};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
@@ -56,11 +59,11 @@ impl Writer {
     }
 }
 
-fn thread_track(tid: crate::sim::Tid) -> u32 {
+fn thread_track(tid: Tid) -> u32 {
     u32::from(tid.0) + 1
 }
 
-fn lock_track(tid: crate::sim::Tid) -> u32 {
+fn lock_track(tid: Tid) -> u32 {
     LOCK_TRACK + u32::from(tid.0)
 }
 
@@ -79,7 +82,7 @@ pub fn to_perfetto(trace: &Trace, names: &[String]) -> Value {
     let mut w = Writer { out: Vec::new(), open: BTreeMap::new() };
     w.out.push(json!({"name": "process_name", "ph": "M", "pid": PID, "tid": 0, "args": {"name": format!("daxlab: {} ({})", trace.scenario, trace.variant)}}));
     for (i, name) in names.iter().enumerate() {
-        let t = crate::sim::Tid(i as u8);
+        let t = Tid(i as u8);
         for (track, label, order) in
             [(thread_track(t), name.clone(), 2 * i), (lock_track(t), format!("{name} · locks"), 2 * i + 1)]
         {
@@ -98,7 +101,7 @@ pub fn to_perfetto(trace: &Trace, names: &[String]) -> Value {
             w.out.push(json!({"name": name, "ph": "E", "pid": PID, "tid": track, "ts": last, "cat": "kernel"}));
         }
     }
-    json!({"traceEvents": w.out, "displayTimeUnit": "ns", "otherData": {"outcome": trace.outcome.to_string(), "engine": super::ENGINE_VERSION}})
+    json!({"traceEvents": w.out, "displayTimeUnit": "ns", "otherData": {"outcome": trace.outcome.to_string(), "engine": ENGINE_VERSION}})
 }
 
 fn slices_and_instants(w: &mut Writer, e: &Event, t: f64, names: &[String]) {
