@@ -1,7 +1,7 @@
 //! daxlab: the Linux v4.11 DAX entry/fault path as an explorable, replayable model.
 //!
-//! The kernel model lives in one room per subsystem — [`radix`], [`dax`], [`mm`], [`fs`],
-//! [`pmem`], [`kernel`] — and runs on the workbench machinery beside it: [`sim`] (the
+//! The kernel model lives in one room per subsystem — [`radix`], [`xarray`], [`dax`], [`mm`],
+//! [`fs`], [`pmem`], [`kernel`] — and runs on the workbench machinery beside it: [`sim`] (the
 //! deterministic executor), [`trace`] (events and trace files), [`check`] (invariants and
 //! outcomes), [`scenario`] (workloads, and running one) and [`explore`] (interleaving
 //! search).
@@ -36,6 +36,7 @@ pub mod sim;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod stress;
 pub mod trace;
+pub mod xarray;
 
 pub use check::{Invariant, Note, Outcome};
 pub use scenario::Scenario;

@@ -11,6 +11,7 @@ pub enum Errno {
     Ebusy,
     Eexist,
     Enospc,
+    Einval,
 }
 
 impl Errno {
@@ -22,6 +23,7 @@ impl Errno {
             Errno::Ebusy => 16,
             Errno::Eexist => 17,
             Errno::Enospc => 28,
+            Errno::Einval => 22,
         }
     }
 
@@ -33,6 +35,7 @@ impl Errno {
             Errno::Ebusy => "EBUSY",
             Errno::Eexist => "EEXIST",
             Errno::Enospc => "ENOSPC",
+            Errno::Einval => "EINVAL",
         }
     }
 }
