@@ -97,12 +97,22 @@ fn measure_all(args: &Args) -> Result<Vec<Row>, String> {
 }
 
 fn print_table(rows: &[Row]) {
-    println!("| kernel | search | tool | executions | time | per execution | steps per execution | result |");
-    println!("|---|---|---|---:|---:|---:|---:|---|");
+    println!(
+        "| kernel | search | tool | executions | time | CPU time | CPU per execution | steps per execution | result |"
+    );
+    println!("|---|---|---|---:|---:|---:|---:|---:|---|");
     for r in rows {
         println!(
-            "| {} | {} | {} | {} | {} | {} | {} | {} |",
-            r.kernel, r.search, r.tool, r.executions, r.time, r.time_per_execution, r.ops_per_execution, r.result
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            r.kernel,
+            r.search,
+            r.tool,
+            r.executions,
+            r.time,
+            r.cpu,
+            r.time_per_execution,
+            r.ops_per_execution,
+            r.result
         );
     }
 }

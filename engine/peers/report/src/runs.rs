@@ -13,7 +13,9 @@ pub struct Row {
     pub tool: &'static str,
     pub executions: String,
     pub time: String,
-    /// Mean wall time of one execution.
+    /// CPU time of the search (the median, for repeated runs).
+    pub cpu: String,
+    /// Mean CPU time of one execution.
     pub time_per_execution: String,
     pub ops_per_execution: String,
     pub result: String,
@@ -23,19 +25,66 @@ pub const DAXLAB: &str = "daxlab";
 pub const LOOM: &str = "loom 0.7.3";
 pub const SHUTTLE: &str = "shuttle 0.8.1";
 
-/// Runs `search` once to warm up, then `runs` times; returns the last result and the median
-/// of the durations each run reports.
-pub fn median_of<T>(runs: usize, mut search: impl FnMut() -> (T, Duration)) -> (T, Duration) {
+/// Wall times of repeated runs of one search, and the median CPU time of the process.
+pub struct Timing {
+    pub median: Duration,
+    pub min: Duration,
+    pub max: Duration,
+    pub cpu: Duration,
+}
+
+/// CPU time of this process so far: on a shared machine, a single-threaded search's CPU
+/// time is what its wall time would be on an idle one.
+pub fn process_cpu_time() -> Duration {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: clock_gettime writes the timespec it is given.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts) };
+    if rc != 0 {
+        return Duration::ZERO;
+    }
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
+/// Runs `search` and returns its result, the wall time it reports and the CPU time used.
+pub fn with_cpu_time<T>(search: impl FnOnce() -> (T, Duration)) -> (T, Duration, Duration) {
+    let before = process_cpu_time();
+    let (result, wall) = search();
+    (result, wall, process_cpu_time().saturating_sub(before))
+}
+
+impl Timing {
+    pub fn once(wall: Duration, cpu: Duration) -> Self {
+        Timing { median: wall, min: wall, max: wall, cpu }
+    }
+
+    /// The median, and the range when the runs differ.
+    pub fn show(&self) -> String {
+        if self.min == self.max {
+            fmt_time(self.median)
+        } else {
+            format!("{} ({}–{})", fmt_time(self.median), fmt_time(self.min), fmt_time(self.max))
+        }
+    }
+}
+
+/// Runs `search` once to warm up, then `runs` times; returns the last result and the
+/// durations each run reports.
+pub fn median_of<T>(runs: usize, mut search: impl FnMut() -> (T, Duration)) -> (T, Timing) {
     let _ = search();
     let mut times = Vec::with_capacity(runs);
+    let mut cpu = Vec::with_capacity(runs);
     let mut last = None;
     for _ in 0..runs.max(1) {
-        let (result, elapsed) = search();
+        let (result, elapsed, used) = with_cpu_time(&mut search);
         times.push(elapsed);
+        cpu.push(used);
         last = Some(result);
     }
     times.sort();
-    (last.expect("at least one run"), times[times.len() / 2])
+    cpu.sort();
+    let timing =
+        Timing { median: times[times.len() / 2], min: times[0], max: times[times.len() - 1], cpu: cpu[cpu.len() / 2] };
+    (last.expect("at least one run"), timing)
 }
 
 pub fn fmt_time(d: Duration) -> String {
@@ -102,6 +151,7 @@ pub fn daxlab_first_failure(sc: &Scenario, bound: u32, runs: usize) -> Row {
             tool: DAXLAB,
             executions: "-".into(),
             time: "-".into(),
+            cpu: "-".into(),
             time_per_execution: "-".into(),
             ops_per_execution: "-".into(),
             result: "no failure found".into(),
@@ -118,8 +168,9 @@ pub fn daxlab_first_failure(sc: &Scenario, bound: u32, runs: usize) -> Row {
         search,
         tool: DAXLAB,
         executions: n.to_string(),
-        time: fmt_time(t),
-        time_per_execution: time_per_execution(t, n),
+        time: t.show(),
+        cpu: fmt_time(t.cpu),
+        time_per_execution: time_per_execution(t.cpu, n),
         ops_per_execution: per_execution(report.steps, report.executions),
         result: classes.join(", "),
     }
@@ -136,8 +187,9 @@ pub fn daxlab_exhaust(sc: &Scenario, bound: u32, runs: usize) -> Row {
         search: format!("exhaust preemption bound {bound}"),
         tool: DAXLAB,
         executions: report.executions.to_string(),
-        time: fmt_time(t),
-        time_per_execution: time_per_execution(t, report.executions),
+        time: t.show(),
+        cpu: fmt_time(t.cpu),
+        time_per_execution: time_per_execution(t.cpu, report.executions),
         ops_per_execution: per_execution(report.steps, report.executions),
         result: if has_failure(&report) { "failure (unexpected)".into() } else { "no failure".into() },
     }
@@ -168,8 +220,9 @@ pub fn loom_search(variant: Variant, bound: u32, runs: usize) -> Row {
         },
         tool: LOOM,
         executions: out.executions.to_string(),
-        time: fmt_time(t),
-        time_per_execution: time_per_execution(t, out.executions),
+        time: t.show(),
+        cpu: fmt_time(t.cpu),
+        time_per_execution: time_per_execution(t.cpu, out.executions),
         ops_per_execution: per_execution(out.ops, out.executions),
         result: verdict(&out.failure, true),
     }
@@ -177,14 +230,19 @@ pub fn loom_search(variant: Variant, bound: u32, runs: usize) -> Row {
 
 /// loom's DPOR without a preemption bound: a complete search of the port, timed once.
 pub fn loom_unbounded() -> Row {
-    let out = loom_seed::explore(loom_seed::Variant::Fixed, None);
+    let (out, _, cpu) = with_cpu_time(|| {
+        let out = loom_seed::explore(loom_seed::Variant::Fixed, None);
+        let t = out.elapsed;
+        (out, t)
+    });
     Row {
         kernel: Variant::Fixed,
         search: "exhaust (no bound), timed once".into(),
         tool: LOOM,
         executions: out.executions.to_string(),
         time: fmt_time(out.elapsed),
-        time_per_execution: time_per_execution(out.elapsed, out.executions),
+        cpu: fmt_time(cpu),
+        time_per_execution: time_per_execution(cpu, out.executions),
         ops_per_execution: per_execution(out.ops, out.executions),
         result: verdict(&out.failure, true),
     }

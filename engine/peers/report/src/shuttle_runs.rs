@@ -2,7 +2,8 @@
 //! and the randomised PCT and uniform random schedulers, summarised over many seeds.
 
 use crate::runs::{
-    Row, SHUTTLE, fmt_time, median_of, per_execution, port_variant_shuttle, time_per_execution, verdict,
+    Row, SHUTTLE, Timing, fmt_time, median_of, per_execution, port_variant_shuttle, time_per_execution, verdict,
+    with_cpu_time,
 };
 use daxlab::Variant;
 use shuttle_seed::Outcome;
@@ -13,11 +14,14 @@ use std::time::Duration;
 /// of `runs` runs.
 pub fn dfs(variant: Variant, cap: usize, runs: usize) -> Row {
     let v = port_variant_shuttle(variant);
-    let first = shuttle_seed::dfs(v, Some(cap));
+    let (first, wall, cpu) = with_cpu_time(|| {
+        let out = shuttle_seed::dfs(v, Some(cap));
+        let t = out.elapsed;
+        (out, t)
+    });
     let exhausted = (first.executions as usize) < cap;
     let (out, t) = if first.failure.is_none() && !exhausted {
-        let t = first.elapsed;
-        (first, t)
+        (first, Timing::once(wall, cpu))
     } else {
         median_of(runs, || {
             let out = shuttle_seed::dfs(v, Some(cap));
@@ -34,8 +38,9 @@ pub fn dfs(variant: Variant, cap: usize, runs: usize) -> Row {
         search: format!("{search}, stopped after {cap} executions"),
         tool: SHUTTLE,
         executions: out.executions.to_string(),
-        time: fmt_time(t),
-        time_per_execution: time_per_execution(t, out.executions),
+        time: t.show(),
+        cpu: fmt_time(t.cpu),
+        time_per_execution: time_per_execution(t.cpu, out.executions),
         ops_per_execution: per_execution(out.ops, out.executions),
         result: verdict(&out.failure, exhausted),
     }
@@ -47,8 +52,14 @@ pub fn first_failure_over_seeds(name: &str, seeds: u64, cap: usize, mut search: 
     let mut ops = 0;
     let mut executions = 0;
     let mut elapsed = Duration::ZERO;
+    let mut cpu = Duration::ZERO;
     for seed in 0..seeds {
-        let out = search(seed);
+        let (out, _, used) = with_cpu_time(|| {
+            let out = search(seed);
+            let t = out.elapsed;
+            (out, t)
+        });
+        cpu += used;
         ops += out.ops;
         executions += out.executions;
         elapsed += out.elapsed;
@@ -74,7 +85,8 @@ pub fn first_failure_over_seeds(name: &str, seeds: u64, cap: usize, mut search: 
         tool: SHUTTLE,
         executions: summary,
         time: format!("{} per seed (mean)", fmt_time(elapsed / seeds.max(1) as u32)),
-        time_per_execution: time_per_execution(elapsed, executions),
+        cpu: format!("{} per seed (mean)", fmt_time(cpu / seeds.max(1) as u32)),
+        time_per_execution: time_per_execution(cpu, executions),
         ops_per_execution: per_execution(ops, executions),
         result: format!("bug(pte-under-huge-pmd) from {}/{seeds} seeds", found.len()),
     }
@@ -92,14 +104,19 @@ pub fn random_first_failure(seeds: u64, cap: usize) -> Row {
 
 /// PCT on the fixed kernel: it can only fail to find a bug, never prove its absence.
 pub fn pct_fixed(depth: usize, executions: usize) -> Row {
-    let out = shuttle_seed::pct(port_variant_shuttle(Variant::Fixed), depth, 1, executions);
+    let (out, _, cpu) = with_cpu_time(|| {
+        let out = shuttle_seed::pct(port_variant_shuttle(Variant::Fixed), depth, 1, executions);
+        let t = out.elapsed;
+        (out, t)
+    });
     Row {
         kernel: Variant::Fixed,
         search: format!("PCT depth {depth}, {executions} runs"),
         tool: SHUTTLE,
         executions: out.executions.to_string(),
         time: fmt_time(out.elapsed),
-        time_per_execution: time_per_execution(out.elapsed, out.executions),
+        cpu: fmt_time(cpu),
+        time_per_execution: time_per_execution(cpu, out.executions),
         ops_per_execution: per_execution(out.ops, out.executions),
         result: verdict(&out.failure, false),
     }
