@@ -205,3 +205,48 @@ fn verify_reports_a_mark_left_on_an_empty_slot() {
     // The marked search the kernel would spin in steps over it and finds nothing.
     assert_eq!(XaState::new(0).find_marked(&xa, u64::MAX, PAGECACHE_TAG_DIRTY), None);
 }
+
+#[test]
+fn find_conflict_on_a_state_walked_to_an_entry_returns_null_without_looking() {
+    // Inside xas_for_each the state already points at a slot: an order-0 find_conflict
+    // ends at once (the range of one slot is exhausted) — this is why a get_unlocked_entry()
+    // called inside such a loop never waits for a locked entry.
+    let mut xa = XArray::new();
+    put(&mut xa, 0x205, 0, 1);
+    put(&mut xa, 0x400, 9, 0xb);
+    let mut xas = XaState::new(0);
+    assert_eq!(xas.find(&xa, u64::MAX), v(1));
+    assert_eq!(xas.find_conflict(&xa), None, "leaf entry");
+    assert_eq!(xas.next_entry(&xa, u64::MAX), v(0xb));
+    assert_eq!(xas.find_conflict(&xa), None, "PMD entry in a shift-6 node");
+    let mut xa = XArray::new();
+    put(&mut xa, 0, 0, 1);
+    let mut xas = XaState::new(0);
+    assert_eq!(xas.find(&xa, u64::MAX), v(1));
+    assert_eq!(xas.find_conflict(&xa), None, "entry in the head");
+    // A fresh state (or one reset after the lock was dropped) does look.
+    xas.reset();
+    assert_eq!(xas.find_conflict(&xa), v(1));
+}
+
+#[test]
+fn a_marked_walk_off_the_end_of_a_shift_6_top_node_stops_at_0x1000() {
+    // What dax_writeback_range_done reports on v6.1 for files of up to 4096 pages: the
+    // index where xas_for_each_marked() stopped, not the end of the range.
+    let mut xa = XArray::new();
+    for index in [0x600, 0x601, 0x700] {
+        put(&mut xa, index, 0, index);
+        let mut xas = XaState::new(index);
+        xas.load(&xa);
+        xas.set_mark(&mut xa, PAGECACHE_TAG_TOWRITE);
+    }
+    let mut xas = XaState::new(0);
+    let mut seen = Vec::new();
+    let mut entry = xas.find_marked(&xa, 0x7_ffff_ffff_ffff, PAGECACHE_TAG_TOWRITE);
+    while entry.is_some() {
+        seen.push(xas.xa_index());
+        entry = xas.next_marked(&xa, 0x7_ffff_ffff_ffff, PAGECACHE_TAG_TOWRITE);
+    }
+    assert_eq!(seen, vec![0x600, 0x601, 0x700]);
+    assert_eq!((xas.xa_index(), xas.xa_node()), (0x1000, XasNode::Bounds));
+}

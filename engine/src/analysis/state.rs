@@ -106,7 +106,7 @@ impl Snapshot {
         match lock {
             LockId::MmapSem => Some(&mut self.mmap_sem),
             LockId::IRwsem => Some(&mut self.i_rwsem),
-            LockId::TreeLock => None,
+            LockId::TreeLock | LockId::IPages => None,
         }
     }
 
@@ -131,12 +131,18 @@ impl Snapshot {
     pub fn apply(&mut self, e: &Event) {
         use EventKind as E;
         match &e.kind {
-            E::LockAcquire { lock: LockId::TreeLock } => {
-                self.tree_lock = Some(e.tid);
+            // Spin locks: tree_lock, and the XArray's xa_lock(i_pages) (whose holder the
+            // snapshot does not show yet); either disables preemption while held.
+            E::LockAcquire { lock } => {
+                if *lock == LockId::TreeLock {
+                    self.tree_lock = Some(e.tid);
+                }
                 self.task(e.tid).preempt_count += 1;
             }
-            E::LockRelease { lock: LockId::TreeLock } => {
-                self.tree_lock = None;
+            E::LockRelease { lock } => {
+                if *lock == LockId::TreeLock {
+                    self.tree_lock = None;
+                }
                 let t = self.task(e.tid);
                 t.preempt_count = t.preempt_count.saturating_sub(1);
             }

@@ -31,6 +31,9 @@ pub enum LockId {
     MmapSem,
     /// `inode->i_rwsem`, held by read(2)/write(2)/truncate.
     IRwsem,
+    /// `mapping->i_pages.xa_lock` (v4.17 on; the XArray's lock from v4.20), taken with
+    /// xa_lock_irq().
+    IPages,
 }
 
 impl fmt::Display for LockId {
@@ -39,6 +42,7 @@ impl fmt::Display for LockId {
             LockId::TreeLock => "tree_lock",
             LockId::MmapSem => "i_mmap_sem",
             LockId::IRwsem => "i_rwsem",
+            LockId::IPages => "xa_lock(i_pages)",
         })
     }
 }

@@ -8,6 +8,7 @@
 //! |---|---|
 //! | `sim/cx.rs` (here) | `sched`, `emit`, `block`, `choose`, `enter` (a function's Enter/Exit events) |
 //! | `kernel/cx.rs` | `spin_lock_irq`, `spin_unlock_irq`, `down_read`, `down_write`, `up_read`, `up_write`, `prepare_to_wait_exclusive`, `schedule`, `might_sleep`, `finish_wait`, `wake_up_key` |
+//! | `xarray/cx.rs` | `xa_lock_irq`, `xa_unlock_irq`, `xas_load`, `xas_find_conflict`, `xas_store`, `xas_create_range`, `xas_nomem`, `xas_pause`, `xas_find`, `xas_next_entry`, `xas_find_marked`, `xas_next_marked`, `xas_set_mark`, `xas_clear_mark`, `xas_get_mark` |
 //! | `radix/cx.rs` | `radix_tree_lookup`, `radix_tree_insert`, `radix_tree_delete`, `radix_tree_replace`, `radix_tree_tag_set`, `radix_tree_tag_clear`, `radix_tree_tag_get`, `radix_tree_preload`, `radix_tree_preload_end` |
 //! | `mm/cx.rs` | `lock_page`, `trylock_page`, `unlock_page`, `get_page`, `put_page`, `exit_mm` |
 //! | `fs/cx.rs` | `iomap_begin`, `iomap_end`, `syscall_enter`, `syscall_exit` |

@@ -28,6 +28,11 @@ pub enum Choice {
     /// Answer 1 makes the GFP_ATOMIC slab allocation of a radix-tree node under tree_lock
     /// fail, so the node comes from the preload pool.
     AtomicNodeAllocFails,
+    /// Answer 1 makes the GFP_NOWAIT allocation of an xa_node under xa_lock (xas_alloc())
+    /// fail: the XArray operation leaves -ENOMEM in its xa_state for xas_nomem().
+    XaNodeAllocFails,
+    /// Answer 1 makes xas_nomem()'s own allocation (lock dropped, may sleep) fail.
+    XasNomemFails,
 }
 
 #[derive(Clone, Debug)]

@@ -6,6 +6,7 @@ use crate::kernel::{Errno, LockId, WaitKey};
 use crate::mm::{PeSize, PmdKind, Pte, VmFault};
 use crate::radix::Item;
 use crate::sim::{ThreadEnd, Tid, TidSet};
+use crate::xarray::{Entry, XaMark, XaState};
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 use std::panic::Location;
@@ -348,6 +349,72 @@ pub enum EventKind {
         index: u64,
         reason: KeepReason,
     },
+    /// xas_load(): the entry at `index`, walking no lower than the state's `order`.
+    XasLoad {
+        index: u64,
+        order: u32,
+        entry: Option<Entry>,
+    },
+    /// xas_find_conflict(): the next entry present in the `order`-sized range at `index`,
+    /// or none left.
+    XasFindConflict {
+        index: u64,
+        order: u32,
+        entry: Option<Entry>,
+    },
+    /// xas_find() / xas_next_entry(): the next present entry up to `max`; `index` is where
+    /// the state points afterwards.
+    XasFind {
+        index: u64,
+        max: u64,
+        entry: Option<Entry>,
+    },
+    /// xas_find_marked() / xas_next_marked(): the same, among entries carrying `mark`.
+    XasFindMarked {
+        index: u64,
+        max: u64,
+        mark: XaMark,
+        entry: Option<Entry>,
+    },
+    /// xas_store(): `xas` is the state before the store, `old` what it returned, `nodes`
+    /// the nodes its GFP_NOWAIT allocations gave (a node from xas_nomem() is used first and
+    /// not counted), `err` the error the state carries afterwards.
+    XasStore {
+        xas: XaState,
+        entry: Option<Entry>,
+        old: Option<Entry>,
+        nodes: u32,
+        err: Option<Errno>,
+    },
+    /// xas_create_range(), recorded as xas_store() is.
+    XasCreateRange {
+        xas: XaState,
+        nodes: u32,
+        err: Option<Errno>,
+    },
+    /// xas_nomem() after -ENOMEM: the node for the retry was allocated (`ok`) or not.
+    XasNomem {
+        index: u64,
+        ok: bool,
+    },
+    /// xas_pause(): the walk at `index` will resume from `next`.
+    XasPause {
+        index: u64,
+        next: u64,
+    },
+    XasSetMark {
+        xas: XaState,
+        mark: XaMark,
+    },
+    XasClearMark {
+        xas: XaState,
+        mark: XaMark,
+    },
+    XasGetMark {
+        index: u64,
+        mark: XaMark,
+        set: bool,
+    },
 }
 
 /// A system call the scenario can make on the DAX file.
@@ -421,6 +488,10 @@ impl EventKind {
             | E::TagClear { index, .. }
             | E::PageCacheInsert { index, .. }
             | E::PageCacheDelete { index, .. } => Some(*index),
+            E::XasStore { xas, .. }
+            | E::XasCreateRange { xas, .. }
+            | E::XasSetMark { xas, .. }
+            | E::XasClearMark { xas, .. } => Some(xas.xa_index()),
             _ => None,
         }
     }

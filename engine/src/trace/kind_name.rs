@@ -66,6 +66,17 @@ impl EventKind {
         "io_copy",
         "io_zero",
         "invalidate_keep",
+        "xas_load",
+        "xas_find_conflict",
+        "xas_find",
+        "xas_find_marked",
+        "xas_store",
+        "xas_create_range",
+        "xas_nomem",
+        "xas_pause",
+        "xas_set_mark",
+        "xas_clear_mark",
+        "xas_get_mark",
     ];
 
     /// This event's kind name (the tag of its JSON form).
@@ -132,6 +143,17 @@ impl EventKind {
             E::IoCopy { .. } => "io_copy",
             E::IoZero { .. } => "io_zero",
             E::InvalidateKeep { .. } => "invalidate_keep",
+            E::XasLoad { .. } => "xas_load",
+            E::XasFindConflict { .. } => "xas_find_conflict",
+            E::XasFind { .. } => "xas_find",
+            E::XasFindMarked { .. } => "xas_find_marked",
+            E::XasStore { .. } => "xas_store",
+            E::XasCreateRange { .. } => "xas_create_range",
+            E::XasNomem { .. } => "xas_nomem",
+            E::XasPause { .. } => "xas_pause",
+            E::XasSetMark { .. } => "xas_set_mark",
+            E::XasClearMark { .. } => "xas_clear_mark",
+            E::XasGetMark { .. } => "xas_get_mark",
         }
     }
 }

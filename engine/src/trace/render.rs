@@ -4,6 +4,7 @@ use super::{EventKind, KeepReason, RestartReason};
 use crate::dax::decode_entry;
 use crate::radix::{Item, tag_name};
 use crate::sim::{ThreadEnd, Tid};
+use crate::xarray::Entry;
 
 /// An entry value with its reading, e.g. "0x2e (locked empty PMD)".
 pub fn entry_str(item: Item) -> String {
@@ -213,6 +214,61 @@ pub fn describe(kind: &EventKind, names: &[String]) -> String {
                 KeepReason::Dirty => "it is tagged DIRTY or TOWRITE",
             }
         ),
+        E::XasLoad { .. }
+        | E::XasFindConflict { .. }
+        | E::XasFind { .. }
+        | E::XasFindMarked { .. }
+        | E::XasStore { .. }
+        | E::XasCreateRange { .. }
+        | E::XasNomem { .. }
+        | E::XasPause { .. }
+        | E::XasSetMark { .. }
+        | E::XasClearMark { .. }
+        | E::XasGetMark { .. } => describe_xas(kind),
+    }
+}
+
+/// The XArray's events (entries shown as the kernel stores them, e.g. `0x17`).
+fn describe_xas(kind: &EventKind) -> String {
+    use EventKind as E;
+    let opt = |e: &Option<Entry>| e.map_or_else(|| "NULL".to_string(), |e| e.to_string());
+    let at = |index: &u64, order: &u32| match order {
+        0 => format!("{index:#x}"),
+        o => format!("{index:#x} (order {o})"),
+    };
+    match kind {
+        E::XasLoad { index, order, entry } => format!("xas_load({}) → {}", at(index, order), opt(entry)),
+        E::XasFindConflict { index, order, entry: Some(e) } => {
+            format!("xas_find_conflict({}) → {e}", at(index, order))
+        }
+        E::XasFindConflict { index, order, entry: None } => {
+            format!("xas_find_conflict({}) → NULL: no entry left in the range", at(index, order))
+        }
+        E::XasFind { index, max, entry } => format!("xas_find(..{max:#x}) → {} at {index:#x}", opt(entry)),
+        E::XasFindMarked { index, max, mark, entry } => {
+            format!("xas_find_marked(..{max:#x}, {mark}) → {} at {index:#x}", opt(entry))
+        }
+        E::XasStore { xas, entry, old, err: Some(e), .. } => format!(
+            "xas_store({}, {}) fails: {e} (the slot keeps {})",
+            at(&xas.xa_index(), &xas.order()),
+            opt(entry),
+            opt(old)
+        ),
+        E::XasStore { xas, entry, old, .. } => {
+            format!("xas_store({}, {}), was {}", at(&xas.xa_index(), &xas.order()), opt(entry), opt(old))
+        }
+        E::XasCreateRange { xas, err, .. } => format!(
+            "xas_create_range({}){}",
+            at(&xas.xa_index(), &xas.order()),
+            err.map_or_else(String::new, |e| format!(" fails: {e}"))
+        ),
+        E::XasNomem { ok: true, .. } => "xas_nomem(): allocated a node, retries".into(),
+        E::XasNomem { ok: false, .. } => "xas_nomem(): the allocation fails (-ENOMEM stays)".into(),
+        E::XasPause { index, next } => format!("xas_pause() at {index:#x}: the walk resumes at {next:#x}"),
+        E::XasSetMark { xas, mark } => format!("xas_set_mark({:#x}, {mark})", xas.xa_index()),
+        E::XasClearMark { xas, mark } => format!("xas_clear_mark({:#x}, {mark})", xas.xa_index()),
+        E::XasGetMark { index, mark, set } => format!("xas_get_mark({index:#x}, {mark}) → {set}"),
+        _ => String::new(),
     }
 }
 

@@ -33,24 +33,67 @@
 //!
 //! and on the array: [`XArray::xa_load`] (`xa_load`, an RCU reader), [`XArray::xa_marked`]
 //! (`xa_marked`, what `mapping_tagged()` asks), [`XArray::xa_empty`], [`XArray::view`] and
-//! [`XArray::entries`] for display, [`XArray::verify`] for tests.
+//! [`XArray::entries`] for display, [`XArray::verify`] for tests. These are plain data
+//! operations, with no lock and no scheduling: the kernel runs them under the lock (or
+//! RCU) the section below models.
 //!
-//! # Locking
+//! # The calls fs/dax.c makes: `cx.rs`
 //!
-//! Writes (stores, marks, xas_create_range) require xa_lock held, as in the kernel; reads
-//! may also run under RCU alone. The data structure itself does not check this: it is
-//! plain data behind the lock the caller holds. The `Cx` layer makes the lock and every
-//! operation on shared nodes a scheduling point.
+//! The array of a mapping is an [`XaRoot`]: the data and its `xa_lock`, a spin lock named
+//! `xa_lock(i_pages)` ([`LockId::IPages`]). Kernel code in the model calls the operations
+//! on the context, each an `.await` that is a **scheduling point** (another CPU may run
+//! before it) and records an event at the caller's line:
 //!
-//! # Allocation and xas_nomem
+//! | `cx.` | models | lock | event |
+//! |---|---|---|---|
+//! | `xa_lock_irq(&root)`, `xa_unlock_irq(&root)` | `xas_lock_irq(&xas)`, `xas_unlock_irq(&xas)` | takes / drops it | `lock_acquire`, `lock_release` |
+//! | `xas_load(&root, &mut xas)` | `xas_load` | xa_lock or RCU | `xas_load` |
+//! | `xas_find_conflict(&root, &mut xas)` | `xas_find_conflict` | xa_lock | `xas_find_conflict` |
+//! | `xas_store(&root, &mut xas, entry)` | `xas_store` | xa_lock | `xas_store` |
+//! | `xas_create_range(&root, &mut xas)` | `xas_create_range` | xa_lock | `xas_create_range` |
+//! | `xas_nomem(&mut xas)` | `xas_nomem` | **dropped** (it may sleep) | `xas_nomem` |
+//! | `xas_pause(&root, &mut xas)` | `xas_pause` | xa_lock or RCU | `xas_pause` |
+//! | `xas_find`, `xas_next_entry` | `xas_for_each` | xa_lock or RCU | `xas_find` |
+//! | `xas_find_marked`, `xas_next_marked` | `xas_for_each_marked` | xa_lock or RCU | `xas_find_marked` |
+//! | `xas_set_mark`, `xas_clear_mark` | the same | xa_lock | `xas_set_mark`, `xas_clear_mark` |
+//! | `xas_get_mark` | the same | xa_lock or RCU | `xas_get_mark` |
 //!
-//! A store that needs a node tries a GFP_NOWAIT allocation under the lock (the `nowait`
-//! closure of [`XaState::store_with`] answers it). When that fails the store does nothing
-//! but record -ENOMEM in the state; the caller drops xa_lock and calls
-//! [`XaState::nomem`], which allocates one node (GFP_KERNEL, may sleep) and keeps it in the
-//! state; the caller retakes the lock and repeats the operation, which uses that node
-//! first. `nomem` returns false when there was no -ENOMEM to handle (and then drops any
-//! unused node), which ends the caller's retry loop.
+//! What is not a scheduling point: the operations that only change the caller's own
+//! xa_state — [`XaState::new`] / `new_order` (`XA_STATE` / `XA_STATE_ORDER`), `set`,
+//! `set_order`, `reset`, `set_err`, `error`, `invalid`, `retry` — which are plain methods;
+//! and `cx.xas_nomem()` when the state holds no -ENOMEM (it only forgets an unused node).
+//!
+//! Two rules are checked as the kernel's lockdep and KASAN would: a write without xa_lock
+//! held by the thread, and any operation under xa_lock on a state still pointing at a node
+//! freed while the lock was dropped (a use after free: kernel code calls xas_reset() after
+//! relocking), fire `bug(lock-misuse)`. Calling `xas_nomem` with the lock held fires
+//! `bug(sleep-in-atomic)`.
+//!
+//! Allocation failures are injectable where the kernel's can fail, when the scenario allows
+//! it (`inject_enomem`): each GFP_NOWAIT node allocation under the lock
+//! ([`Choice::XaNodeAllocFails`](crate::sim::Choice::XaNodeAllocFails): the operation
+//! leaves -ENOMEM in the state) and xas_nomem()'s allocation
+//! ([`Choice::XasNomemFails`](crate::sim::Choice::XasNomemFails): it returns false, the
+//! caller's VM_FAULT_OOM). The kernel's retry loop then reads like the C:
+//!
+//! ```text
+//! let mut xas = XaState::new_order(index, order);
+//! loop {
+//!     cx.xa_lock_irq(&mapping.i_pages).await;
+//!     let entry = cx.xas_find_conflict(&mapping.i_pages, &mut xas).await;
+//!     // ...
+//!     cx.xas_store(&mapping.i_pages, &mut xas, Some(xa_mk_value(locked))).await;
+//!     cx.xa_unlock_irq(&mapping.i_pages).await;
+//!     if !cx.xas_nomem(&mut xas).await {
+//!         break;
+//!     }
+//! }
+//! ```
+//!
+//! Each event that changes the array (`xas_store`, `xas_create_range`, `xas_set_mark`,
+//! `xas_clear_mark`) carries the xa_state as it was and the allocations' answers, so that
+//! the array at any step of a trace can be rebuilt by applying them again with the same
+//! data structure.
 //!
 //! # Kernel versions
 //!
@@ -65,6 +108,7 @@
 //! [`PAGECACHE_TAG_DIRTY`] (XA_MARK_0), [`PAGECACHE_TAG_WRITEBACK`] (XA_MARK_1) and
 //! [`PAGECACHE_TAG_TOWRITE`] (XA_MARK_2), as include/linux/fs.h defines them.
 
+mod cx;
 mod entry;
 mod iter;
 mod marks;
@@ -85,6 +129,24 @@ pub use marks::{
 pub use node::{Corruption, XArray, XaFixes};
 pub use state::{XaState, XasNode};
 pub use view::{EntryView, NodeView, XaView};
+
+use crate::kernel::{LockId, Shared, SpinLock};
+
+/// `struct xarray` with its `xa_lock`, as the page cache embeds it in every mapping
+/// (`mapping->i_pages`, hence the lock's name [`LockId::IPages`]). The array sits behind
+/// [`Shared`] only for Rust's memory safety; the kernel's lock is `xa_lock`, a spin lock the
+/// scheduler sees.
+#[derive(Debug)]
+pub struct XaRoot {
+    pub xa_lock: SpinLock,
+    pub xa: Shared<XArray>,
+}
+
+impl XaRoot {
+    pub fn new(fixes: XaFixes) -> Self {
+        XaRoot { xa_lock: SpinLock::new(LockId::IPages), xa: Shared::new(XArray::with_fixes(fixes)) }
+    }
+}
 
 pub const XA_CHUNK_SHIFT: u8 = 6;
 pub const XA_CHUNK_SIZE: usize = 1 << XA_CHUNK_SHIFT;

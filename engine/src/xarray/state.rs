@@ -25,15 +25,22 @@ pub enum XasNode {
     Error(Errno),
 }
 
-/// `struct xa_state`.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// `struct xa_state`. Events carry it whole, so a recorded store can be applied again
+/// exactly as it ran.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct XaState {
+    #[serde(rename = "xa_index")]
     pub(super) index: u64,
+    #[serde(rename = "xa_shift")]
     pub(super) shift: u8,
+    #[serde(rename = "xa_sibs")]
     pub(super) sibs: u8,
+    #[serde(rename = "xa_offset")]
     pub(super) offset: u8,
+    #[serde(rename = "xa_node")]
     pub(super) node: XasNode,
     /// `xa_alloc`: the node xas_nomem() allocated, used by the next node allocation.
+    #[serde(rename = "xa_alloc")]
     pub(super) alloc: bool,
 }
 

@@ -302,6 +302,12 @@ fn controls(ui: &mut Ui, st: &mut SchedulerState) -> bool {
             Choice::AtomicNodeAllocFails => {
                 format!("make {name}'s GFP_ATOMIC node allocation just now fail (the node comes from the preload pool)")
             }
+            Choice::XaNodeAllocFails => {
+                format!(
+                    "make {name}'s GFP_NOWAIT xa_node allocation under xa_lock just now fail (-ENOMEM, xas_nomem retry)"
+                )
+            }
+            Choice::XasNomemFails => format!("make {name}'s xas_nomem() allocation just now fail (-ENOMEM)"),
         };
         if ui.button(what).clicked() {
             st.inject(at);
