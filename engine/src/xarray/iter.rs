@@ -111,37 +111,51 @@ impl XaState {
     /// into subtrees whose slot is marked. When nothing is found before `max` the state is
     /// left at XAS_RESTART; when the array ends first, at XAS_BOUNDS.
     pub fn find_marked(&mut self, xa: &XArray, max: u64, mark: XaMark) -> Option<Entry> {
-        let mut advance = true;
         if self.error().is_some() {
             return None;
         }
         if self.index > max {
             return self.marked_past_max();
         }
+        match self.marked_start(xa, max, mark) {
+            Ok(advance) => self.marked_scan(xa, max, mark, advance),
+            Err(found) => found,
+        }
+    }
+
+    /// The start of xas_find_marked(): a state not yet walked starts at the head (and is
+    /// done at once if the head holds the only entry). Ok(advance) to go on scanning;
+    /// Err(the result) when finished.
+    fn marked_start(&mut self, xa: &XArray, max: u64, mark: XaMark) -> Result<bool, Option<Entry>> {
         match self.node {
             XasNode::Head => {
                 self.index = 1;
-                return self.marked_out(max);
+                Err(self.marked_out(max))
             }
             XasNode::Bounds | XasNode::Restart => {
-                advance = false;
                 let entry = xa.head;
                 self.node = XasNode::Head;
                 if self.index > xa.max_index(entry) {
-                    return self.marked_out(max);
+                    return Err(self.marked_out(max));
                 }
                 let Some(Entry::Node(top)) = entry else {
                     if xa.xa_marked(mark) {
-                        return entry;
+                        return Err(entry);
                     }
                     self.index = 1;
-                    return self.marked_out(max);
+                    return Err(self.marked_out(max));
                 };
                 self.node = XasNode::Node(top);
                 self.offset = (self.index >> xa.node(top).shift) as u8;
+                Ok(false)
             }
-            _ => {}
+            _ => Ok(true),
         }
+    }
+
+    /// The loop of xas_find_marked(): jump to the next marked slot of the node, descend
+    /// into marked children, climb when a node is exhausted.
+    fn marked_scan(&mut self, xa: &XArray, max: u64, mark: XaMark, mut advance: bool) -> Option<Entry> {
         let XasNode::Node(mut node) = self.node else { return None };
         while self.index <= max {
             if usize::from(self.offset) == XA_CHUNK_SIZE {
