@@ -55,6 +55,16 @@ impl Timeline {
         self.events.partition_point(|e| e.step < step)
     }
 
+    /// The point that "step N" names wherever daxlab shows a step — the workbench's "go to
+    /// step N", `daxlab replay --to N`, `daxlab figure state --step N`: the number of events
+    /// that have run once the first event of step N has run. Step 0 is the start, before
+    /// anything has run; a step with no event of its own is the point where it would begin.
+    pub fn pos_of_step(&self, step: u32) -> usize {
+        let first = self.events_before_step(step);
+        let has_own = self.events.get(first).is_some_and(|e| e.step == step);
+        if step == 0 || !has_own { first } else { first + 1 }
+    }
+
     /// The state at the start of `step` (after every earlier step).
     pub fn at_step(&self, step: u32) -> Snapshot {
         self.after_events(self.events_before_step(step))

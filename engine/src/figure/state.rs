@@ -110,7 +110,7 @@ fn resolve(trace: &Trace, tl: &Timeline, at: StateAt) -> Result<usize, FigureErr
                     trace.steps
                 )));
             }
-            Ok(if step == 0 { 0 } else { (tl.events_before_step(step) + 1).min(n) })
+            Ok(tl.pos_of_step(step))
         }
     }
 }

@@ -93,10 +93,9 @@ impl Loaded {
         (0..pos.saturating_sub(1)).rev().find(|&i| self.matches(i, t)).map(|i| i + 1)
     }
 
-    /// The position after the first event of engine step `step`.
+    /// The position "step N" names (after the first event of step N), as everywhere else.
     pub fn pos_of_step(&self, step: u32) -> usize {
-        let first = self.timeline.events_before_step(step);
-        (first + 1).min(self.len())
+        self.timeline.pos_of_step(step)
     }
 
     /// The engine step of the event just run (0 at the start).

@@ -90,7 +90,23 @@ enum Command {
     Stress(stress_cmd::StressArgs),
 }
 
+/// A closed standard output (`daxlab explore … | head -1`) ends daxlab the way it ends
+/// other Unix tools: SIGPIPE, quietly. Rust starts programs with SIGPIPE ignored, which
+/// turns the next write into an error and `println!` into a panic with a backtrace.
+#[cfg(unix)]
+fn die_quietly_on_a_closed_pipe() {
+    // SAFETY: called first thing in main, before any thread exists; SIG_DFL is a valid
+    // disposition for SIGPIPE.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
+#[cfg(not(unix))]
+fn die_quietly_on_a_closed_pipe() {}
+
 fn main() -> ExitCode {
+    die_quietly_on_a_closed_pipe();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {

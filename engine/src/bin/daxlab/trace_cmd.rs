@@ -1,9 +1,6 @@
 //! `daxlab replay` and `daxlab convert`.
 
-use daxlab::analysis::to_perfetto;
-use daxlab::analysis::{Snapshot, analyze, describe_state, narrate};
-use daxlab::scenario::{RunConfig, execute_with};
-use daxlab::sim::ReplayScheduler;
+use daxlab::analysis::{Timeline, analyze, describe_state, narrate, to_perfetto};
 use daxlab::trace::{Trace, diff_variants, event_line, replay_trace, transcript, write_atomically};
 use daxlab::{Scenario, Variant};
 use std::path::{Path, PathBuf};
@@ -18,8 +15,9 @@ pub struct ReplayArgs {
     /// Replay under this variant instead of the recorded one.
     #[arg(long, value_enum)]
     variant: Option<VariantArg>,
-    /// Stop after this many steps and print the kernel state there.
-    #[arg(long)]
+    /// Replay up to step N and print the kernel state there: right after the first event of
+    /// step N, as the workbench's "go to step N" and `daxlab figure state --step N` show it.
+    #[arg(long, value_name = "N")]
     to: Option<u32>,
     /// Print every event of the replay.
     #[arg(long)]
@@ -45,7 +43,15 @@ pub fn replay(args: ReplayArgs) -> Result<ExitCode, String> {
     let (trace, sc) = load(&args.trace)?;
     let variant = variant_of(args.variant, trace.variant)?;
     let names = sc.thread_names();
-    let report = replay_trace(&trace, &sc, variant, args.to);
+    if let Some(step) = args.to {
+        let last = trace.events.last().map_or(0, |e| e.step);
+        if step > last {
+            return Err(format!("{}: step {step} is beyond the trace's last step {last}", args.trace.display()));
+        }
+    }
+    // Step N runs in full so that its events are checked too; the state shown is taken
+    // after its first event.
+    let report = replay_trace(&trace, &sc, variant, args.to.map(|s| s.saturating_add(1)));
     if args.transcript {
         print!("{}", transcript(&report.execution.events, &report.execution.outcome, &names));
     }
@@ -69,11 +75,18 @@ pub fn replay(args: ReplayArgs) -> Result<ExitCode, String> {
     }
     match args.to {
         Some(step) => {
-            println!("replay of {} ({variant}) matches the recording up to step {step}\n", args.trace.display());
-            let mut sched = ReplayScheduler::new(trace.schedule.0.clone());
-            let cfg = RunConfig { max_steps: step, ..RunConfig::new(variant) };
-            let (_, snap) = execute_with(&sc, &cfg, &mut sched, Snapshot::capture);
-            print!("{}", describe_state(&snap, &names));
+            println!("replay of {} ({variant}) matches the recording up to step {step}", args.trace.display());
+            let events = &report.execution.events;
+            let timeline = Timeline::new(&sc, variant, events.clone());
+            let pos = timeline.pos_of_step(step);
+            match pos.checked_sub(1) {
+                Some(i) => {
+                    let sentences = narrate(&events[..pos], &analyze(events), &names);
+                    println!("the state at step {step}, just after: {} (event {pos})\n", sentences[i]);
+                }
+                None => println!("the state at step {step}: nothing has run yet\n"),
+            }
+            print!("{}", describe_state(&timeline.after_events(pos), &names));
         }
         None => {
             let ex = &report.execution;
