@@ -2,7 +2,7 @@
 //! input is refused with a reason, and the figures of docs/ are what the traces draw today.
 
 use daxlab::figure::{
-    self, DOC_FIGURES, ExploreFigure, FigureError, Format, StateAt, StepRange, StressResults, explore_figure,
+    self, DOC_FIGURES, ExploreFigure, FigureError, Format, Shape, StateAt, StepRange, StressResults, explore_figure,
     stress_figure,
 };
 use daxlab::trace::Trace;
@@ -176,6 +176,29 @@ fn stress_results_draw_and_bad_results_are_refused() {
         assert!(texts.contains(&want), "{want}: {texts:?}");
     }
     assert!(texts.contains(&"fixed: 1 run(s), 0 failed"));
+    // 50 iterations in bins of 3: the run that failed first in iteration 3 is counted in
+    // the first column, and the label nearest that column's bar says so.
+    let bar = scene
+        .shapes
+        .iter()
+        .find_map(|s| match s {
+            Shape::Rect { from, to, fill: Some(_), .. } if from.1 > 100 && to.0 - from.0 < 40 => {
+                Some((from.0 + to.0) / 2)
+            }
+            _ => None,
+        })
+        .expect("a histogram bar");
+    let nearest = scene
+        .shapes
+        .iter()
+        .filter_map(|s| match s {
+            Shape::Text { at, text, .. } if text == "none" || text.contains('–') => Some(((at.0 - bar).abs(), text)),
+            _ => None,
+        })
+        .min()
+        .expect("column labels");
+    assert_eq!(nearest.1, "1–3", "the first column counts iterations 1 to 3");
+    assert!(texts.contains(&"none"), "the last column is runs without a failure");
     svg_of(&scene);
     let bad = STRESS.replace("\"first_failure\": 9", "\"first_failure\": 0");
     let e = StressResults::from_json(&bad, "bad.json").unwrap_err();

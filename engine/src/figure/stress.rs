@@ -181,8 +181,20 @@ pub fn stress_figure(r: &StressResults) -> Result<Scene, FigureError> {
     Ok(s)
 }
 
+/// Where the x axis is labelled: round values from 0, or given (position, label) pairs.
+enum XTicks {
+    Values,
+    Labels(Vec<(f64, String)>),
+}
+
 /// Axes of a panel; returns the plot rectangle (x0, y0, x1, y1).
-fn axes(s: &mut Scene, at: (i32, i32), title: &str, xlabel: &str, (xmax, ymax): (f64, f64)) -> (i32, i32, i32, i32) {
+fn axes(
+    s: &mut Scene,
+    at: (i32, i32),
+    (title, xlabel): (&str, &str),
+    (xmax, ymax): (f64, f64),
+    xticks: XTicks,
+) -> (i32, i32, i32, i32) {
     s.text((at.0, at.1), title, &TextSpec::new(14.0, style::INK).bold());
     let (x0, y0, x1, y1) = (at.0 + AXIS_L, at.1 + 28, at.0 + PANEL_W - 10, at.1 + PANEL_H - AXIS_B);
     let small = TextSpec::new(10.5, style::MUTED);
@@ -194,13 +206,17 @@ fn axes(s: &mut Scene, at: (i32, i32), title: &str, xlabel: &str, (xmax, ymax): 
         s.line((x0, y), (x1, y), style::FAINT, 1);
         s.text((x0 - 6, y - 6), fmt_tick(t), &small.clone().align(Align::Right));
     }
-    for t in ticks(xmax, 8.0) {
+    let marks = match xticks {
+        XTicks::Values => ticks(xmax, 8.0).into_iter().map(|t| (t, fmt_tick(t))).collect(),
+        XTicks::Labels(l) => l,
+    };
+    for (t, label) in marks {
         let x = x0 + ((x1 - x0) as f64 * t / xmax.max(1e-9)).round() as i32;
         if x > x1 + 2 {
             break;
         }
         s.line((x, y1), (x, y1 + 4), style::MUTED, 1);
-        s.text((x, y1 + 7), fmt_tick(t), &small.clone().align(Align::Center));
+        s.text((x, y1 + 7), label, &small.clone().align(Align::Center));
     }
     s.line((x0, y1), (x1, y1), style::MUTED, 1);
     s.line((x0, y0), (x0, y1), style::MUTED, 1);
@@ -210,8 +226,8 @@ fn axes(s: &mut Scene, at: (i32, i32), title: &str, xlabel: &str, (xmax, ymax): 
 
 fn histogram(s: &mut Scene, r: &StressResults, groups: &[String], at: (i32, i32)) {
     let max_iter = r.runs.iter().map(|run| run.iterations).max().unwrap_or(1).max(1);
-    let bins = max_iter.min(20);
-    let width = max_iter.div_ceil(bins);
+    let width = max_iter.div_ceil(max_iter.min(20));
+    let bins = max_iter.div_ceil(width);
     // counts[group][bin], the last bin being "no failure".
     let mut counts = vec![vec![0u32; bins as usize + 1]; groups.len()];
     for run in &r.runs {
@@ -220,9 +236,9 @@ fn histogram(s: &mut Scene, r: &StressResults, groups: &[String], at: (i32, i32)
         counts[g][b as usize] += 1;
     }
     let ymax = counts.iter().flat_map(|c| c.iter()).copied().max().unwrap_or(1).max(1);
-    let title = "first failing iteration of each run";
+    let titles = ("first failing iteration of each run", "first failing iteration (last column: no failure)");
     let (x0, _y0, x1, y1) =
-        axes(s, at, title, "iteration (last column: no failure)", (f64::from(bins + 1), f64::from(ymax)));
+        axes(s, at, titles, (f64::from(bins + 1), f64::from(ymax)), XTicks::Labels(bin_labels(bins, width)));
     let slot = (x1 - x0) as f64 / f64::from(bins + 1);
     let bar = ((slot - 4.0) / groups.len() as f64).max(1.0);
     for (g, c) in counts.iter().enumerate() {
@@ -238,11 +254,29 @@ fn histogram(s: &mut Scene, r: &StressResults, groups: &[String], at: (i32, i32)
     s.text(((x0 + x1) / 2, at.1 + 4), label, &spec);
 }
 
+/// One label under the middle of each column: the iterations its bin counts (bin b holds
+/// iterations b·width+1 ..= (b+1)·width), then "none". Columns are labelled sparsely enough
+/// that ranges do not collide.
+fn bin_labels(bins: u32, width: u32) -> Vec<(f64, String)> {
+    let every = if width == 1 { if bins > 10 { 2 } else { 1 } } else { 4 };
+    let mut out: Vec<(f64, String)> = (0..bins)
+        .filter(|b| b % every == 0)
+        .map(|b| {
+            let (first, last) = (b * width + 1, (b + 1) * width);
+            let label = if width == 1 { first.to_string() } else { format!("{first}–{last}") };
+            (f64::from(b) + 0.5, label)
+        })
+        .collect();
+    out.push((f64::from(bins) + 0.5, "none".into()));
+    out
+}
+
 fn rates(s: &mut Scene, r: &StressResults, groups: &[String], at: (i32, i32)) {
     let samples = r.runs.iter().flat_map(|run| run.samples.iter());
     let tmax = samples.clone().map(|p| p.t).fold(0.0, f64::max).max(1e-3);
     let ymax = samples.map(|p| p.faults_per_sec).fold(0.0, f64::max).max(1.0);
-    let (x0, y0, x1, y1) = axes(s, at, "faults per second over time", "seconds since the run started", (tmax, ymax));
+    let titles = ("faults per second over time", "seconds since the run started");
+    let (x0, y0, x1, y1) = axes(s, at, titles, (tmax, ymax), XTicks::Values);
     for run in &r.runs {
         let g = groups.iter().position(|g| *g == run.variant).unwrap_or(0);
         let color = group_color(&groups[g], g).alpha(0xb0);
