@@ -166,7 +166,7 @@ fn the_cli_injects_enomem_into_any_scenario() {
     let classes: Vec<&str> =
         reports[0]["rows"].as_array().unwrap().iter().filter_map(|r| r["class"].as_str()).collect();
     assert!(classes.contains(&"oom"));
-    // A PMD fault falling back for -ENOMEM opens the 4.12 PMD/PTE collision (item 9) even
+    // A PMD fault falling back for -ENOMEM opens the 4.12 PMD/PTE collision (docs/races.md row 9) even
     // with the insertion fix.
     assert!(classes.contains(&"bug(pte-under-huge-pmd)"));
     let plain = std::process::Command::new(env!("CARGO_BIN_EXE_daxlab"))

@@ -145,7 +145,7 @@ ops = [{ op = "write", at = 0x5000, value = 2 }]
 
 #[test]
 fn a_read_fault_that_saw_a_hole_replaces_a_real_entry_with_a_hole_page() {
-    // kernel-dax.md 5.6 through a write fault: page_cache_tree_insert() WARNs.
+    // The fault-vs-write race (docs/races.md row 6) through a write fault: page_cache_tree_insert() WARNs.
     let sc = load("hole-read-then-write");
     for v in BOTH {
         // One preemption is enough to reach it.

@@ -1,4 +1,4 @@
-//! The multi-order radix tree against the v4.11 semantics DAX relies on (kernel-dax.md 1.2).
+//! The multi-order radix tree against the v4.11 semantics DAX relies on (lib/radix-tree.c as of v4.11).
 
 use daxlab::kernel::Errno;
 use daxlab::radix::{Item, PAGECACHE_TAG_DIRTY, PAGECACHE_TAG_TOWRITE, RadixTree, SlotView};

@@ -3,7 +3,7 @@
 use super::{Scenario, ScenarioError};
 use std::fmt::Write;
 
-/// How holetest prepares each fresh file before the threads race (generic340.md §2).
+/// How holetest prepares each fresh file before the threads race (xfstests src/holetest.c).
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum HoletestFile {
     /// ftruncate then a single-threaded memset through a mapping: blocks and entries exist.
