@@ -30,6 +30,8 @@ const SKIP: &[(&str, &str)] = &[
         "replays the trace the skipped stress run above records",
     ),
     ("daxlab challenge challenges/01-first-blood.toml my-run.daxtrace", "checks a run the reader saved"),
+    ("engine/peers/run.sh", "builds loom and shuttle and compares them for minutes"),
+    ("cargo test --release --manifest-path engine/peers/Cargo.toml", "the peer ports' own test suite (loom, shuttle)"),
 ];
 
 struct DocCommand {
