@@ -28,6 +28,8 @@ pub mod explore;
 pub mod figure;
 pub mod fs;
 pub mod kernel;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod lab;
 pub mod mm;
 pub mod pmem;
 pub mod radix;

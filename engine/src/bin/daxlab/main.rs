@@ -6,6 +6,7 @@
 mod challenge_cmd;
 mod explore_cmd;
 mod figure_cmd;
+mod lab_cmd;
 mod output;
 mod stress_cmd;
 mod trace_cmd;
@@ -88,6 +89,9 @@ enum Command {
     },
     /// Run a workload on real threads over RAM, a file or real pmem, recorded and replayable.
     Stress(stress_cmd::StressArgs),
+    /// Run scenarios on a real Linux kernel under QEMU, on emulated pmem with DAX.
+    #[command(subcommand)]
+    Lab(lab_cmd::LabCommand),
 }
 
 /// A closed standard output (`daxlab explore … | head -1`) ends daxlab the way it ends
@@ -144,6 +148,7 @@ fn main() -> ExitCode {
             })
             .map_err(|e| e.to_string()),
         Command::Stress(args) => stress_cmd::run(args),
+        Command::Lab(cmd) => lab_cmd::run(cmd),
     };
     match result {
         Ok(code) => code,
