@@ -27,6 +27,7 @@ pub mod explore;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod figure;
 pub mod fs;
+pub mod ftrace;
 pub mod kernel;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod lab;

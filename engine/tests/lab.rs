@@ -103,7 +103,8 @@ fn boots_wanted() -> bool {
 /// Boots once; returns the output folder and the report printed.
 fn lab_run(name: &str, args: &[&str]) -> (PathBuf, String) {
     let out_dir = scratch(name);
-    let out = daxlab().args(["lab", "run", "seed-race"]).args(args).arg("-o").arg(&out_dir).output().expect("daxlab runs");
+    let out =
+        daxlab().args(["lab", "run", "seed-race"]).args(args).arg("-o").arg(&out_dir).output().expect("daxlab runs");
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(
         out.status.success(),
