@@ -64,7 +64,7 @@ fn fields_flags_and_results_of_real_lines() {
     let e = Entry::decode(entry, Era::Xarray).unwrap();
     assert!(e.pmd && e.zero_page && !e.locked);
     let odd = c.records.iter().find_map(|r| match r.event {
-        Event::WritebackRange { start, end, done: true, .. } if end == 0x7ffffffffffff => Some(start),
+        Event::WritebackRange { start, end: 0x7ffffffffffff, done: true, .. } => Some(start),
         _ => None,
     });
     assert_eq!(odd, Some(0x1000), "what this kernel prints as the start of a done range");

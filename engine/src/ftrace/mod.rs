@@ -8,10 +8,16 @@
 mod decode;
 mod event;
 mod line;
+mod render;
+mod timeline;
+mod write;
 
 pub use decode::{Entry, Era, FAULT_FLAGS, Flags, RESULT_FLAGS};
 pub use event::{Event, Fault, FaultPoint, Inode, Interpreted, interpret, number};
 pub use line::{RawLine, SplitError, parse_timestamp, split_line};
+pub use render::{KERNEL_TRACE_FORMAT, KERNEL_TRACE_VERSION, KernelTraceError};
+pub use timeline::{KernelTrace, Lane, Span, SpanKind, Timeline, fault_class};
+pub use write::{MODEL_INODE, MODEL_PID_BASE, event_text, from_model, write_line, write_trace};
 
 use serde::{Deserialize, Serialize};
 

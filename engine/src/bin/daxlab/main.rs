@@ -6,6 +6,7 @@
 mod challenge_cmd;
 mod explore_cmd;
 mod figure_cmd;
+mod import_cmd;
 mod lab_cmd;
 mod output;
 mod stress_cmd;
@@ -89,6 +90,9 @@ enum Command {
     },
     /// Run a workload on real threads over RAM, a file or real pmem, recorded and replayable.
     Stress(stress_cmd::StressArgs),
+    /// Import a real kernel's trace (ftrace text) as a kernel trace.
+    #[command(subcommand)]
+    Import(import_cmd::ImportCommand),
     /// Run scenarios on a real Linux kernel under QEMU, on emulated pmem with DAX.
     #[command(subcommand)]
     Lab(lab_cmd::LabCommand),
@@ -149,6 +153,7 @@ fn main() -> ExitCode {
             .map_err(|e| e.to_string()),
         Command::Stress(args) => stress_cmd::run(args),
         Command::Lab(cmd) => lab_cmd::run(cmd),
+        Command::Import(cmd) => import_cmd::run(cmd),
     };
     match result {
         Ok(code) => code,

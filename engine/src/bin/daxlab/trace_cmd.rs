@@ -6,7 +6,7 @@ use daxlab::{Scenario, Variant};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use super::{VariantArg, walkthrough};
+use super::{VariantArg, import_cmd, walkthrough};
 
 #[derive(clap::Args)]
 pub struct ReplayArgs {
@@ -127,6 +127,10 @@ pub struct TraceArg {
 }
 
 pub fn explain(args: TraceArg) -> Result<ExitCode, String> {
+    if let Some(kt) = import_cmd::load_kernel_trace(&args.trace)? {
+        print!("{}", kt.explain());
+        return Ok(ExitCode::SUCCESS);
+    }
     let (trace, sc) = load(&args.trace)?;
     let names = sc.thread_names();
     println!("{} — {}", sc.name, sc.description);
@@ -192,6 +196,9 @@ pub enum ExportFormat {
     Perfetto,
     /// The transcript: every event, one line each, and the outcome.
     Text,
+    /// The fs_dax tracepoint lines the trace's kernel would have printed
+    /// (/sys/kernel/tracing/trace form; `daxlab import ftrace` reads them back).
+    Ftrace,
 }
 
 #[derive(clap::Args)]
@@ -205,11 +212,25 @@ pub struct ExportArgs {
 }
 
 pub fn export(args: ExportArgs) -> Result<ExitCode, String> {
-    let (trace, sc) = load(&args.trace)?;
-    let names = sc.thread_names();
-    let bytes = match args.format {
-        ExportFormat::Perfetto => serde_json::to_vec(&to_perfetto(&trace, &names)).map_err(|e| e.to_string())?,
-        ExportFormat::Text => transcript(&trace.events, &trace.outcome, &names).into_bytes(),
+    let bytes = match import_cmd::load_kernel_trace(&args.trace)? {
+        Some(kt) => match args.format {
+            ExportFormat::Perfetto => serde_json::to_vec(&kt.to_perfetto()).map_err(|e| e.to_string())?,
+            ExportFormat::Text => kt.explain().into_bytes(),
+            ExportFormat::Ftrace => daxlab::ftrace::write_trace(&kt.records).into_bytes(),
+        },
+        None => {
+            let (trace, sc) = load(&args.trace)?;
+            let names = sc.thread_names();
+            match args.format {
+                ExportFormat::Perfetto => {
+                    serde_json::to_vec(&to_perfetto(&trace, &names)).map_err(|e| e.to_string())?
+                }
+                ExportFormat::Text => transcript(&trace.events, &trace.outcome, &names).into_bytes(),
+                ExportFormat::Ftrace => {
+                    daxlab::ftrace::write_trace(&daxlab::ftrace::from_model(&trace, &sc)).into_bytes()
+                }
+            }
+        }
     };
     match &args.output {
         Some(path) => {
