@@ -141,6 +141,13 @@ fn seed_race_on_a_real_kernel_ext4_and_xfs_with_map_sync() {
         assert!(faults.iter().all(|f| f.contains(" pgoff 0x2") && f.contains("WRITE")), "{faults:?}");
     }
     assert!(capture.contains("tracing_mark_write: daxlab op T1 0 store 0x205400"), "{capture}");
+    // The capture is imported as a kernel trace, which explain reads.
+    let explain = daxlab().arg("explain").arg(dir.join("seed-race.1.kernel.json")).output().expect("daxlab runs");
+    let words = String::from_utf8_lossy(&explain.stdout);
+    assert!(
+        explain.status.success() && words.contains("lanes: T1-") && words.contains("PMD fault done: write"),
+        "{words}"
+    );
 
     let (dir, report) = lab_run("xfs", &["--fs", "xfs", "--map-sync"]);
     assert!(report.contains("xfs on legacy pmem, MAP_SYNC"), "{report}");

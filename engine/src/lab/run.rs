@@ -88,6 +88,8 @@ pub struct LabReport {
     pub captures: Vec<Capture>,
     /// Where each capture was saved, in order.
     pub capture_paths: Vec<PathBuf>,
+    /// Each capture imported as a kernel trace (None: it held no event to import).
+    pub kernel_traces: Vec<Option<PathBuf>>,
     pub outcome: LabOutcome,
 }
 
@@ -142,10 +144,12 @@ fn boot_and_collect(
         return Err(LabError::Guest(format!("{} is not accessed with DAX (statx says so)", r.file), console_path));
     }
     let mut capture_paths = Vec::new();
+    let mut kernel_traces = Vec::new();
     for c in &captures {
         let name = c.result.as_ref().map_or("capture", |r| r.scenario.as_str());
         let path = cfg.out.join(format!("{name}.{}.ftrace.txt", c.iteration));
         std::fs::write(&path, &c.trace).map_err(|e| LabError::io(format!("write {}", path.display()), e))?;
+        kernel_traces.push(import(&path, &c.trace, &kernel.release)?);
         capture_paths.push(path);
     }
     let outcome = outcome(&console, &captures, booted.timed_out, cfg);
@@ -157,8 +161,22 @@ fn boot_and_collect(
         console,
         captures,
         capture_paths,
+        kernel_traces,
         outcome,
     })
+}
+
+/// The capture as a kernel trace beside it (`.kernel.json`), when it holds events.
+fn import(capture: &Path, text: &str, release: &str) -> Result<Option<PathBuf>, LabError> {
+    let source = capture.display().to_string();
+    let Ok(cap) = crate::ftrace::Capture::parse(text.as_bytes(), &source) else {
+        return Ok(None);
+    };
+    let kt = crate::ftrace::KernelTrace::from_capture(cap, &source, Some(release.to_string()));
+    let out = capture.with_extension("").with_extension("kernel.json");
+    crate::trace::write_atomically(&out, &kt.encode())
+        .map_err(|e| LabError::io(format!("write {}", out.display()), e))?;
+    Ok(Some(out))
 }
 
 fn outcome(console: &Console, captures: &[Capture], timed_out: bool, cfg: &LabConfig) -> LabOutcome {

@@ -190,7 +190,7 @@ fn print_report(cfg: &LabConfig, r: &LabReport) {
     for note in &r.console.notes {
         println!("  guest: {note}");
     }
-    for (c, path) in r.captures.iter().zip(&r.capture_paths) {
+    for ((c, path), kt) in r.captures.iter().zip(&r.capture_paths).zip(&r.kernel_traces) {
         let events = c.trace.lines().filter(|l| !l.starts_with('#')).count();
         let Some(res) = &c.result else {
             println!("  run {}: no result (cut off); {events} trace lines in {}", c.iteration, path.display());
@@ -212,13 +212,14 @@ fn print_report(cfg: &LabConfig, r: &LabReport) {
             DataCheck::Skipped { reason } => format!("data not checked: {reason}"),
         };
         println!(
-            "  run {} {}: {} in {:.1} ms; {data}; {events} trace lines{} -> {}",
+            "  run {} {}: {} in {:.1} ms; {data}; {events} trace lines{} -> {}{}",
             c.iteration,
             res.scenario,
             ends.join(", "),
             res.elapsed_us as f64 / 1000.0,
             if res.trace_overflow { " (the buffer overflowed)" } else { "" },
-            path.display()
+            path.display(),
+            kt.as_ref().map(|k| format!(", {}", k.display())).unwrap_or_default()
         );
         for e in &res.syscall_errors {
             println!("    {} op {}: {} -> {}", e.thread, e.op, e.call, e.errno);
