@@ -32,6 +32,10 @@ const SKIP: &[(&str, &str)] = &[
     ("daxlab challenge challenges/01-first-blood.toml my-run.daxtrace", "checks a run the reader saved"),
     ("engine/peers/run.sh", "builds loom and shuttle and compares them for minutes"),
     ("cargo test --release --manifest-path engine/peers/Cargo.toml", "the peer ports' own test suite (loom, shuttle)"),
+    ("daxlab lab ", "boots Debian's kernel under QEMU (half a minute or more); engine/tests/lab.rs boots it"),
+    ("daxlab import ftrace out/", "imports a capture of the skipped lab run; engine/tests/import.rs imports real ones"),
+    ("daxlab explain seed-race.kernel.json", "reads the import above"),
+    ("daxlab export seed-race.kernel.json", "reads the import above"),
 ];
 
 struct DocCommand {
