@@ -4,7 +4,7 @@
 //! cargo bench -p daxlab --bench explore
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use daxlab::Variant;
+use daxlab::Kernel;
 use daxlab::explore::{ExploreConfig, explore};
 use daxlab::scenario::builtin;
 use std::hint::black_box;
@@ -12,8 +12,8 @@ use std::hint::black_box;
 fn seed_race_both_variants(c: &mut Criterion) {
     let sc = builtin("seed-race").expect("built-in").expect("loads");
     let run = || {
-        Variant::ALL.map(|variant| {
-            let cfg = ExploreConfig::exhaustive(variant, 2);
+        [Kernel::UNFIXED, Kernel::FIXED].map(|kernel| {
+            let cfg = ExploreConfig::exhaustive(kernel, 2);
             explore(&sc, &cfg, &mut |_| {})
         })
     };

@@ -1,11 +1,11 @@
-//! Real-thread runs of one generic/340 race (holetest, 16 MiB hole, fixed variant): steps
+//! Real-thread runs of one generic/340 race (holetest, 16 MiB hole, fixed kernel): steps
 //! per second with one and two threads, and with recording off and on. The recording
 //! overhead is the ratio of the two "2 threads" timings.
 //!
 //! cargo bench -p daxlab --bench stress
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use daxlab::Variant;
+use daxlab::Kernel;
 use daxlab::scenario::{Holetest, HoletestFile};
 use daxlab::stress::{RealConfig, run_real};
 use std::hint::black_box;
@@ -25,7 +25,7 @@ fn race(c: &mut Criterion) {
             );
             g.bench_function(name, |b| {
                 b.iter(|| {
-                    let k = sc.build(Variant::Fixed);
+                    let k = sc.build(Kernel::FIXED);
                     black_box(run_real(&sc, &k, &RealConfig::new(record)).steps)
                 })
             });

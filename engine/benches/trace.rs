@@ -5,7 +5,7 @@
 //! cargo bench -p daxlab --bench trace
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use daxlab::Variant;
+use daxlab::Kernel;
 use daxlab::scenario::{Holetest, HoletestFile};
 use daxlab::scenario::{RunConfig, execute};
 use daxlab::sim::RandomScheduler;
@@ -14,9 +14,9 @@ use std::hint::black_box;
 
 fn long_trace() -> (daxlab::Scenario, Trace) {
     let sc = Holetest { size: 256 << 20, file: HoletestFile::Ftruncate, threads: 6, fork: false }.scenario().unwrap();
-    let ex = execute(&sc, &RunConfig::new(Variant::Fixed), &mut RandomScheduler::new(340));
+    let ex = execute(&sc, &RunConfig::new(Kernel::FIXED), &mut RandomScheduler::new(340));
     let mode = RecordMode::Explored { strategy: "random".into(), bound: None, seed: Some(340) };
-    let trace = Trace::from_execution(&sc, Variant::Fixed, mode, &ex);
+    let trace = Trace::from_execution(&sc, Kernel::FIXED, mode, &ex);
     (sc, trace)
 }
 
@@ -42,7 +42,7 @@ fn trace_io(c: &mut Criterion) {
     g.bench_function("decode json", |b| b.iter(|| black_box(Trace::decode(&json, "long").unwrap())));
     g.bench_function("replay and compare", |b| {
         b.iter(|| {
-            let r = replay_trace(&trace, &sc, Variant::Fixed, None);
+            let r = replay_trace(&trace, &sc, Kernel::FIXED, None);
             assert!(r.divergence.is_none());
             black_box(r)
         })

@@ -4,7 +4,7 @@
 //!
 //! cargo run --release -p daxlab --example long_trace -- /tmp/long.daxtrace
 
-use daxlab::Variant;
+use daxlab::Kernel;
 use daxlab::scenario::{Holetest, HoletestFile};
 use daxlab::scenario::{RunConfig, execute};
 use daxlab::sim::RandomScheduler;
@@ -19,10 +19,10 @@ fn main() {
     let sc =
         Holetest { size: 256 << 20, file: HoletestFile::Ftruncate, threads: 6, fork: false }.scenario().expect("valid");
     let started = Instant::now();
-    let ex = execute(&sc, &RunConfig::new(Variant::Fixed), &mut RandomScheduler::new(340));
+    let ex = execute(&sc, &RunConfig::new(Kernel::FIXED), &mut RandomScheduler::new(340));
     let trace = Trace::from_execution(
         &sc,
-        Variant::Fixed,
+        Kernel::FIXED,
         RecordMode::Explored { strategy: "random".into(), bound: None, seed: Some(340) },
         &ex,
     );

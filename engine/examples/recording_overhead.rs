@@ -1,11 +1,11 @@
 //! The cost of recording a real-thread run: one generic/340 race (holetest on a hole,
-//! fixed variant) run alternately with recording off and on, many times, reporting the
+//! fixed kernel) run alternately with recording off and on, many times, reporting the
 //! fastest and the median of each. Alternating and taking the minimum keeps the ratio
 //! honest on a machine that is busy with other work.
 //!
 //! cargo run --release -p daxlab --example recording_overhead
 
-use daxlab::Variant;
+use daxlab::Kernel;
 use daxlab::scenario::{Holetest, HoletestFile};
 use daxlab::stress::{RealConfig, run_real};
 
@@ -17,7 +17,7 @@ fn main() {
             let mut secs: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
             for round in 0..rounds {
                 for record in [round % 2 == 0, round % 2 == 1] {
-                    let k = sc.build(Variant::Fixed);
+                    let k = sc.build(Kernel::FIXED);
                     let run = run_real(&sc, &k, &RealConfig::new(record));
                     secs[usize::from(record)].push(run.elapsed.as_secs_f64());
                 }

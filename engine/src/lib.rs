@@ -34,6 +34,7 @@ pub mod lab;
 pub mod mm;
 pub mod pmem;
 pub mod radix;
+pub mod release;
 pub mod scenario;
 pub mod sim;
 #[cfg(not(target_arch = "wasm32"))]
@@ -42,5 +43,6 @@ pub mod trace;
 pub mod xarray;
 
 pub use check::{Invariant, Note, Outcome};
+pub use release::{Fix, Kernel, Release};
 pub use scenario::Scenario;
-pub use sim::{Decision, Schedule, Tid, Variant};
+pub use sim::{Decision, Schedule, Tid};

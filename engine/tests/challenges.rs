@@ -1,10 +1,11 @@
 //! The challenge pack: every level loads, a known-good run passes it, wrong runs do not,
 //! and the verdicts say why.
 
+use daxlab::Kernel;
 use daxlab::challenge::{Challenge, Goal};
 use daxlab::explore::{DfsScheduler, ExploreConfig, explore, replay};
 use daxlab::scenario::{Execution, RunConfig, execute};
-use daxlab::sim::{DefaultScheduler, Variant};
+use daxlab::sim::DefaultScheduler;
 use daxlab::trace::{RecordMode, Trace};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -36,7 +37,7 @@ fn golden(stem: &str) -> Trace {
 fn solution(c: &Challenge) -> Execution {
     let Goal::Reach { outcome, notes, max_preemptions } = &c.goal else { panic!("{} is not a reach goal", c.title) };
     let bound = max_preemptions.unwrap_or(2);
-    let report = explore(&c.scenario, &ExploreConfig::exhaustive(c.variant, bound), &mut |_| {});
+    let report = explore(&c.scenario, &ExploreConfig::exhaustive(c.kernel, bound), &mut |_| {});
     let row = report
         .rows
         .iter()
@@ -45,7 +46,7 @@ fn solution(c: &Challenge) -> Execution {
                 && notes.iter().all(|n| r.notes.contains(n))
         })
         .unwrap_or_else(|| panic!("{}: no interleaving within {bound} preemptions reaches the goal", c.title));
-    replay(&c.scenario, c.variant, &row.witness.schedule).0
+    replay(&c.scenario, c.kernel, &row.witness.schedule).0
 }
 
 #[test]
@@ -67,10 +68,10 @@ fn a_known_good_run_passes_every_reach_level() {
             continue;
         }
         let ex = solution(&c);
-        let v = c.check_execution(c.variant, &ex);
+        let v = c.check_execution(c.kernel, &ex);
         assert!(v.passed, "{file}: {}", v.message);
-        assert!(v.message.starts_with(&format!("You made the {} kernel", c.variant)), "{file}: {}", v.message);
-        let trace = Trace::from_execution(&c.scenario, c.variant, RecordMode::Interactive, &ex);
+        assert!(v.message.starts_with(&format!("You made the {} kernel", c.kernel)), "{file}: {}", v.message);
+        let trace = Trace::from_execution(&c.scenario, c.kernel, RecordMode::Interactive, &ex);
         assert!(c.check_trace(&trace).passed, "{file}: the saved run passes too");
     }
 }
@@ -91,8 +92,8 @@ fn the_checked_in_seed_witness_passes_levels_1_and_2_and_says_so() {
 fn wrong_runs_fail_with_a_reason() {
     let c1 = challenge("01-first-blood.toml");
     // Nobody preempted: T1 runs to its end first, nothing goes wrong.
-    let calm = execute(&c1.scenario, &RunConfig::new(Variant::Unfixed), &mut DefaultScheduler);
-    let v = c1.check_execution(Variant::Unfixed, &calm);
+    let calm = execute(&c1.scenario, &RunConfig::new(Kernel::UNFIXED), &mut DefaultScheduler);
+    let v = c1.check_execution(Kernel::UNFIXED, &calm);
     assert!(!v.passed);
     assert!(
         v.message
@@ -108,21 +109,21 @@ fn wrong_runs_fail_with_a_reason() {
     assert!(!v.passed && v.message.contains("not the challenge's `seed-race`"), "{}", v.message);
     // A crash with three preemptions is not economical enough for level 2.
     let three = crash_with_preemptions(&c1, 3);
-    assert!(c1.check_execution(Variant::Unfixed, &three).passed);
-    let v = challenge("02-fewest-preemptions.toml").check_execution(Variant::Unfixed, &three);
+    assert!(c1.check_execution(Kernel::UNFIXED, &three).passed);
+    let v = challenge("02-fewest-preemptions.toml").check_execution(Kernel::UNFIXED, &three);
     assert!(!v.passed && v.message.contains("it took 3 preemptions; can you do it with 2?"), "{}", v.message);
     // An unfinished run.
     let mut paused = three.clone();
     paused.paused = calm_pause(&c1);
     assert!(paused.paused.is_some());
-    let v = c1.check_execution(Variant::Unfixed, &paused);
+    let v = c1.check_execution(Kernel::UNFIXED, &paused);
     assert!(!v.passed && v.message.contains("not finished"), "{}", v.message);
 }
 
 fn crash_with_preemptions(c: &Challenge, n: u32) -> Execution {
     let mut dfs = DfsScheduler::new(n);
     loop {
-        let ex = execute(&c.scenario, &RunConfig::new(c.variant), &mut dfs);
+        let ex = execute(&c.scenario, &RunConfig::new(c.kernel), &mut dfs);
         if ex.preemptions == n && ex.outcome.class() == "bug(pte-under-huge-pmd)" {
             return ex;
         }
@@ -133,7 +134,7 @@ fn crash_with_preemptions(c: &Challenge, n: u32) -> Execution {
 /// A pause as the workbench's interactive scheduler leaves it.
 fn calm_pause(c: &Challenge) -> Option<daxlab::sim::Pause> {
     let mut s = daxlab::sim::InteractiveScheduler::new(Vec::new());
-    execute(&c.scenario, &RunConfig::new(c.variant), &mut s).paused
+    execute(&c.scenario, &RunConfig::new(c.kernel), &mut s).paused
 }
 
 #[test]
@@ -151,17 +152,17 @@ fn cannot_fail_is_shown_by_exhaustive_exploration_only() {
     let v = c.prove().unwrap();
     assert!(v.passed, "{}", v.message);
     assert!(v.message.contains("interleavings with at most 2 preemptions end without a failure"), "{}", v.message);
-    let low = explore(&c.scenario, &ExploreConfig::exhaustive(Variant::Fixed, 1), &mut |_| {});
+    let low = explore(&c.scenario, &ExploreConfig::exhaustive(Kernel::FIXED, 1), &mut |_| {});
     let v = c.check_exploration(&low);
     assert!(!v.passed && v.message.contains("raise the bound"), "{}", v.message);
-    let unfixed = explore(&c.scenario, &ExploreConfig::exhaustive(Variant::Unfixed, 2), &mut |_| {});
+    let unfixed = explore(&c.scenario, &ExploreConfig::exhaustive(Kernel::UNFIXED, 2), &mut |_| {});
     assert!(!c.check_exploration(&unfixed).passed);
     let v = c.check_trace(&golden("seed-race.fixed.same-interleaving"));
     assert!(!v.passed && v.message.starts_with("one run cannot show"), "{}", v.message);
     // The same goal on the unfixed kernel is refuted, with the class found.
     let text = std::fs::read_to_string(root().join("challenges/05-fixed-cannot-fail.toml")).unwrap();
     let bad =
-        Challenge::from_toml(&text.replace("variant = \"fixed\"", "variant = \"unfixed\""), "edited", Path::new("."))
+        Challenge::from_toml(&text.replace("kernel = \"fixed\"", "kernel = \"unfixed\""), "edited", Path::new("."))
             .unwrap();
     let v = bad.prove().unwrap();
     assert!(!v.passed && v.message.contains("found bug(pte-under-huge-pmd) with 2 preemption(s)"), "{}", v.message);

@@ -57,7 +57,8 @@ fn json_output_has_the_same_numbers() {
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("valid JSON");
     let reports = v.as_array().unwrap();
     assert_eq!(reports.len(), 2);
-    assert_eq!(reports[0]["variant"], "unfixed");
+    assert_eq!(reports[0]["kernel"]["release"], "v4.11-rc5");
+    assert_eq!(reports[1]["kernel"]["fixes"][0], "e11f8b7b6c4e");
     let total: u64 = reports[0]["rows"].as_array().unwrap().iter().map(|r| r["executions"].as_u64().unwrap()).sum();
     assert_eq!(total, reports[0]["executions"].as_u64().unwrap());
     assert!(reports[1]["rows"].as_array().unwrap().iter().all(|r| r["failure"] == false));
@@ -66,7 +67,7 @@ fn json_output_has_the_same_numbers() {
 #[test]
 fn witnesses_are_traces_that_replay_and_convert() {
     let dir = scratch("witnesses");
-    let o = daxlab(&["explore", "seed-race", "--variant", "unfixed", "--witness-out", dir.to_str().unwrap()]);
+    let o = daxlab(&["explore", "seed-race", "--kernel", "unfixed", "--witness-out", dir.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1));
     let trace = dir.join("seed-race.unfixed.bug-pte-under-huge-pmd.daxtrace");
     assert!(stdout(&o).contains(trace.to_str().unwrap()));
@@ -169,7 +170,7 @@ fn show_prints_a_loadable_scenario() {
     assert_eq!(o.status.code(), Some(0));
     let path = scratch("copy.toml");
     std::fs::write(&path, o.stdout).unwrap();
-    let o = daxlab(&["explore", path.to_str().unwrap(), "--variant", "fixed"]);
+    let o = daxlab(&["explore", path.to_str().unwrap(), "--kernel", "fixed"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
 }
 
@@ -185,10 +186,10 @@ fn stress_holetest_fixed_passes_and_prints_the_summary() {
 
 #[test]
 fn stress_with_a_bad_pmem_path_exits_2_naming_it() {
-    let o = daxlab(&["stress", "holetest", "--variant", "fixed", "--pmem", "/nonexistent/pmem"]);
+    let o = daxlab(&["stress", "holetest", "--kernel", "fixed", "--pmem", "/nonexistent/pmem"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("--pmem /nonexistent/pmem: no such file or directory"), "{}", stderr(&o));
-    let o = daxlab(&["stress", "holetest", "--variant", "fixed", "--perturb", "2"]);
+    let o = daxlab(&["stress", "holetest", "--kernel", "fixed", "--perturb", "2"]);
     assert_eq!(o.status.code(), Some(2));
 }
 
@@ -196,7 +197,101 @@ fn stress_with_a_bad_pmem_path_exits_2_naming_it() {
 fn stress_on_a_non_dax_file_says_map_sync_was_refused_once() {
     let dir = scratch("pmem-dir");
     std::fs::create_dir_all(&dir).unwrap();
-    let o = daxlab(&["stress", "holetest", "--variant", "fixed", "--sizes", "1", "--pmem", dir.to_str().unwrap()]);
+    let o = daxlab(&["stress", "holetest", "--kernel", "fixed", "--sizes", "1", "--pmem", dir.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(stderr(&o).matches("MAP_SYNC refused").count(), 1, "{}", stderr(&o));
+}
+
+#[test]
+fn kernels_lists_releases_their_fixes_and_what_each_changes() {
+    let o = daxlab(&["kernels"]);
+    assert_eq!(o.status.code(), Some(0));
+    let out = stdout(&o);
+    for release in ["v4.10", "v4.11-rc5 = unfixed", "v4.11 = fixed", "v4.12", "v4.13"] {
+        assert!(out.contains(release), "{release} listed: {out}");
+    }
+    assert!(out.contains("+ e11f8b7b6c4e dax: fix radix tree insertion race"), "{out}");
+    assert!(out.contains("changes fs/dax.c: grab_mapping_entry"), "{out}");
+}
+
+#[test]
+fn any_release_runs_with_a_fix_taken_out_or_added() {
+    let o = daxlab(&["explore", "seed-race", "--kernel", "v4.13", "--without", "e11f8b7b6c4e"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    assert!(stdout(&o).contains("kernel v4.13 without e11f8b7b6c4e"), "{}", stdout(&o));
+    assert!(stdout(&o).contains("bug(pte-under-huge-pmd)"));
+    let o = daxlab(&["explore", "seed-race", "--variant", "unfixed", "--with", "insertion-race"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let o = daxlab(&["explore", "seed-race", "--kernel", "4.12"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(stdout(&o).contains("expected for v4.12: no failure — found: no failure (as expected)"), "{}", stdout(&o));
+}
+
+#[test]
+fn a_kernel_or_fix_that_does_not_exist_exits_2_saying_what_does() {
+    let o = daxlab(&["explore", "seed-race", "--kernel", "v4.99"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("unknown kernel release `v4.99`"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("v4.11-rc5"), "{}", stderr(&o));
+    let o = daxlab(&["explore", "seed-race", "--kernel", "v4.12", "--without", "deadbeef"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("unknown fix `deadbeef`"), "{}", stderr(&o));
+    let o = daxlab(&["explore", "seed-race", "--variant", "unfixed", "--without", "e11f8b7b6c4e"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("does not have e11f8b7b6c4e"), "{}", stderr(&o));
+    let o = daxlab(&["explore", "seed-race", "--with", "e11f8b7b6c4e"]);
+    assert_eq!(o.status.code(), Some(2), "--with on the default two kernels is ambiguous");
+}
+
+#[test]
+fn diff_compares_a_trace_with_any_kernel() {
+    let trace = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../traces/seed-race.unfixed.bug-pte-under-huge-pmd.daxtrace");
+    let t = trace.to_str().unwrap();
+    let o = daxlab(&["diff", t]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).contains("recorded on v4.11-rc5, carried to v4.11"), "{}", stdout(&o));
+    let o = daxlab(&["diff", t, "--against", "v4.13"]);
+    assert!(stdout(&o).contains("carried to v4.13)"), "{}", stdout(&o));
+    assert!(stdout(&o).contains("they part here"), "{}", stdout(&o));
+    let o = daxlab(&["diff", t, "--against", "v4.13", "--without", "e11f8b7b6c4e"]);
+    assert!(stdout(&o).contains("the two kernels never part"), "{}", stdout(&o));
+    let o = daxlab(&["replay", t, "--with", "e11f8b7b6c4e"]);
+    assert_eq!(o.status.code(), Some(1), "the fix changes the run: the replay diverges");
+    assert!(stdout(&o).contains("v4.11-rc5 with e11f8b7b6c4e) DIVERGES"), "{}", stdout(&o));
+}
+
+#[test]
+fn matrix_prints_each_scenarios_history_and_checks_it_against_expect() {
+    let o = daxlab(&["matrix", "seed-race", "fault-vs-write"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let out = stdout(&o);
+    assert!(out.contains("v4.10 .. v4.11-rc5"), "{out}");
+    assert!(out.contains("bug(pte-under-huge-pmd) (2 preemptions)"), "{out}");
+    assert!(out.contains("v4.11 .. v4.13"), "{out}");
+    assert!(out.contains("2 scenarios × 5 kernels"), "{out}");
+    let o = daxlab(&["matrix", "seed-race", "--kernels", "v4.12 without e11f8b7b6c4e,v4.12", "--json"]);
+    assert_eq!(o.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("valid JSON");
+    assert_eq!(v["kernels"], serde_json::json!(["v4.12 without e11f8b7b6c4e", "v4.12"]));
+    let cells = v["rows"][0]["cells"].as_array().unwrap();
+    assert_eq!(cells[0]["failures"][0]["class"], "bug(pte-under-huge-pmd)");
+    assert_eq!(cells[0]["expected"], serde_json::Value::Null, "[expect] names no such kernel");
+    assert_eq!(cells[1]["failures"], serde_json::json!([]));
+}
+
+#[test]
+fn matrix_exits_1_when_a_cell_differs_from_expect() {
+    let path = scratch("wrong-expect.toml");
+    let sc = stdout(&daxlab(&["show", "seed-race"]));
+    let wrong = sc.replace("\"v4.11..v4.13\" = []", "\"v4.11..v4.13\" = [\"oom\"]");
+    assert_ne!(sc, wrong);
+    std::fs::write(&path, wrong).unwrap();
+    let o = daxlab(&["matrix", path.to_str().unwrap(), "--kernels", "v4.11"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("DIFFERS from [expect]: seed-race on v4.11: expected oom, found no failure"),
+        "{}",
+        stdout(&o)
+    );
 }

@@ -1,5 +1,5 @@
 //! The engine core: entry encodings, the wait table, the executor's hang detection,
-//! determinism, fallback reasons, and the outcome tables of the built-in scenarios.
+//! determinism and fallback reasons (the outcome tables of the built-ins: tests/matrix.rs).
 
 use daxlab::check::Outcome;
 use daxlab::dax::{
@@ -7,20 +7,20 @@ use daxlab::dax::{
 };
 use daxlab::explore::{ExploreConfig, Strategy, explore, replay};
 use daxlab::kernel::{WaitKey, WaitOn, WaitTable, Waiter, hash_long};
-use daxlab::scenario::{BUILTINS, builtin};
+use daxlab::scenario::builtin;
 use daxlab::scenario::{RunConfig, execute};
 use daxlab::sim::{
     ChoicePick, Cx, DefaultScheduler, RandomScheduler, Scheduler, SimRuntime, ThreadEnd, ThreadPick, ThreadSpawn,
 };
-use daxlab::{Note, Scenario, Tid, Variant};
+use daxlab::{Kernel, Note, Scenario, Tid};
 use std::collections::BTreeSet;
 
 fn scenario(toml: &str) -> Scenario {
     Scenario::from_toml(toml, "test").unwrap_or_else(|e| panic!("{e}"))
 }
 
-fn run_default(sc: &Scenario, variant: Variant) -> daxlab::scenario::Execution {
-    execute(sc, &RunConfig::new(variant), &mut DefaultScheduler)
+fn run_default(sc: &Scenario, kernel: Kernel) -> daxlab::scenario::Execution {
+    execute(sc, &RunConfig::new(kernel), &mut DefaultScheduler)
 }
 
 // --- entry encoding -------------------------------------------------------------------
@@ -101,7 +101,7 @@ fn finish_wait_dequeues_a_waiter_that_was_not_woken() {
 #[test]
 fn a_waiter_nobody_wakes_is_a_hang_naming_what_it_waits_on() {
     let sc = builtin("seed-race").unwrap().unwrap();
-    let k = sc.build(Variant::Unfixed);
+    let k = sc.build(Kernel::UNFIXED);
     let mut sched = DefaultScheduler;
     let rt = SimRuntime::new(&mut sched, true);
     // The PMD-aligned key a waker on the PMD entry uses, and the 4 KiB key a waiter that
@@ -138,10 +138,10 @@ fn a_waiter_nobody_wakes_is_a_hang_naming_what_it_waits_on() {
 #[test]
 fn the_same_schedule_gives_identical_events() {
     let sc = builtin("holetest-mini").unwrap().unwrap();
-    let first = execute(&sc, &RunConfig::new(Variant::Unfixed), &mut RandomScheduler::new(42));
+    let first = execute(&sc, &RunConfig::new(Kernel::UNFIXED), &mut RandomScheduler::new(42));
     assert!(first.events.len() > 20);
     for _ in 0..2 {
-        let (again, divergence) = replay(&sc, Variant::Unfixed, &first.schedule);
+        let (again, divergence) = replay(&sc, Kernel::UNFIXED, &first.schedule);
         assert_eq!(divergence, None);
         assert_eq!(again.events, first.events);
         assert_eq!(again.outcome, first.outcome);
@@ -151,25 +151,25 @@ fn the_same_schedule_gives_identical_events() {
 #[test]
 fn a_schedule_that_does_not_fit_is_reported_as_divergence() {
     let sc = builtin("seed-race").unwrap().unwrap();
-    let ex = execute(&sc, &RunConfig::new(Variant::Unfixed), &mut RandomScheduler::new(7));
+    let ex = execute(&sc, &RunConfig::new(Kernel::UNFIXED), &mut RandomScheduler::new(7));
     let mut schedule = ex.schedule.clone();
     schedule.0.truncate(1);
-    let (_, divergence) = replay(&sc, Variant::Unfixed, &schedule);
+    let (_, divergence) = replay(&sc, Kernel::UNFIXED, &schedule);
     assert!(divergence.is_some_and(|d| d.contains("recording ended")));
 }
 
 // --- the seed race ------------------------------------------------------------------------
 
-fn exhaustive(sc: &Scenario, variant: Variant, preemptions: u32) -> daxlab::explore::ExploreReport {
-    let cfg = ExploreConfig::exhaustive(variant, preemptions);
+fn exhaustive(sc: &Scenario, kernel: Kernel, preemptions: u32) -> daxlab::explore::ExploreReport {
+    let cfg = ExploreConfig::exhaustive(kernel, preemptions);
     explore(sc, &cfg, &mut |_| {})
 }
 
 #[test]
 fn seed_race_unfixed_needs_exactly_two_preemptions() {
     let sc = builtin("seed-race").unwrap().unwrap();
-    assert!(exhaustive(&sc, Variant::Unfixed, 1).failure_classes().is_empty());
-    let r = exhaustive(&sc, Variant::Unfixed, 2);
+    assert!(exhaustive(&sc, Kernel::UNFIXED, 1).failure_classes().is_empty());
+    let r = exhaustive(&sc, Kernel::UNFIXED, 2);
     let bug = r.rows.iter().find(|row| row.class == "bug(pte-under-huge-pmd)").expect("the seed bug");
     assert_eq!(bug.witness.preemptions, 2);
     assert!(r.complete);
@@ -182,9 +182,9 @@ fn seed_race_unfixed_needs_exactly_two_preemptions() {
 #[test]
 fn seed_race_minimal_witness_is_the_commit_message_interleaving() {
     let sc = builtin("seed-race").unwrap().unwrap();
-    let r = exhaustive(&sc, Variant::Unfixed, 2);
+    let r = exhaustive(&sc, Kernel::UNFIXED, 2);
     let bug = r.failures().next().unwrap();
-    let (ex, divergence) = replay(&sc, Variant::Unfixed, &bug.witness.schedule);
+    let (ex, divergence) = replay(&sc, Kernel::UNFIXED, &bug.witness.schedule);
     assert_eq!(divergence, None);
     use daxlab::trace::EventKind as E;
     let t1 = Tid(0);
@@ -209,7 +209,7 @@ fn seed_race_minimal_witness_is_the_commit_message_interleaving() {
 #[test]
 fn seed_race_benign_unfixed_outcomes_are_their_own_classes() {
     let sc = builtin("seed-race").unwrap().unwrap();
-    let r = exhaustive(&sc, Variant::Unfixed, 2);
+    let r = exhaustive(&sc, Kernel::UNFIXED, 2);
     let labels: BTreeSet<&str> = r.rows.iter().map(|row| row.label.as_str()).collect();
     assert!(labels.contains("ok [fallback(grab-eexist), split-cleared-pmd]"), "{labels:?}");
     let split = r.rows.iter().find(|row| row.label.contains("split-cleared-pmd")).unwrap();
@@ -219,7 +219,7 @@ fn seed_race_benign_unfixed_outcomes_are_their_own_classes() {
 #[test]
 fn seed_race_fixed_restarts_and_never_fails() {
     let sc = builtin("seed-race").unwrap().unwrap();
-    let r = exhaustive(&sc, Variant::Fixed, 3);
+    let r = exhaustive(&sc, Kernel::FIXED, 3);
     assert!(r.failure_classes().is_empty());
     assert!(r.rows.iter().any(|row| row.notes.iter().any(|n| n == "restart(relookup)")));
     assert!(r.rows.iter().all(|row| !row.notes.iter().any(|n| n.starts_with("fallback"))), "no fallback after the fix");
@@ -229,7 +229,7 @@ fn seed_race_fixed_restarts_and_never_fails() {
 fn random_exploration_finds_the_seed_bug_reproducibly() {
     let sc = builtin("seed-race").unwrap().unwrap();
     let cfg = ExploreConfig {
-        variant: Variant::Unfixed,
+        kernel: Kernel::UNFIXED,
         strategy: Strategy::Random { runs: 3000, seed: 1 },
         max_executions: None,
         cancel: None,
@@ -242,27 +242,10 @@ fn random_exploration_finds_the_seed_bug_reproducibly() {
     assert_eq!(counts(&a), counts(&b));
 }
 
-#[test]
-fn every_builtin_matches_its_expected_outcome_table() {
-    for (name, _) in BUILTINS {
-        let sc = builtin(name).unwrap().unwrap();
-        let expect = sc.expect.clone().unwrap_or_else(|| panic!("{name} states its expected outcomes"));
-        for variant in Variant::ALL {
-            let r = exhaustive(&sc, variant, expect.preemptions);
-            let want: BTreeSet<String> = match variant {
-                Variant::Unfixed => expect.unfixed.iter().cloned().collect(),
-                Variant::Fixed => expect.fixed.iter().cloned().collect(),
-            };
-            assert_eq!(r.failure_classes(), want, "{name} ({variant})");
-            assert!(r.complete);
-        }
-    }
-}
-
 // --- fallback reasons ---------------------------------------------------------------------
 
 fn fallback_notes(sc: &Scenario) -> BTreeSet<FallbackReason> {
-    run_default(sc, Variant::Unfixed)
+    run_default(sc, Kernel::UNFIXED)
         .notes
         .iter()
         .filter_map(|n| match n {
@@ -289,7 +272,7 @@ ops = [{ op = "store", at = 0x200400, value = 7 }]
 fn fallback_on_a_private_write() {
     let sc = scenario(&ONE_STORE.replace("shared = true", "shared = false"));
     assert_eq!(fallback_notes(&sc), BTreeSet::from([FallbackReason::CowWrite]));
-    assert_eq!(run_default(&sc, Variant::Unfixed).outcome, Outcome::Ok);
+    assert_eq!(run_default(&sc, Kernel::UNFIXED).outcome, Outcome::Ok);
 }
 
 #[test]
@@ -322,7 +305,7 @@ fn fallback_when_the_pmd_would_extend_past_eof_and_sigbus_beyond_it() {
             .replace("shared = true", "shared = true, length = \"4MiB\"")
             .replace("at = 0x200400", "at = 0x300400"),
     );
-    assert!(matches!(run_default(&past_eof, Variant::Unfixed).outcome, Outcome::Sigbus { .. }));
+    assert!(matches!(run_default(&past_eof, Kernel::UNFIXED).outcome, Outcome::Sigbus { .. }));
 }
 
 #[test]
@@ -368,7 +351,7 @@ ops = [{ op = "store", at = 0x200000, value = 2 }]
     // The small mapping can only fault 4 KiB (vma-end); the big one's PMD insert then
     // meets that 4 KiB entry.
     assert_eq!(notes, BTreeSet::from([FallbackReason::VmaEnd, FallbackReason::GrabEexist]));
-    assert_eq!(run_default(&sc, Variant::Fixed).outcome, Outcome::Ok);
+    assert_eq!(run_default(&sc, Kernel::FIXED).outcome, Outcome::Ok);
 }
 
 /// Answers every injected choice with "fail".
@@ -385,7 +368,7 @@ impl Scheduler for FailEveryAllocation {
 #[test]
 fn fallback_when_preload_fails_and_oom_for_the_4k_fault() {
     let sc = scenario(&ONE_STORE.replace("[file]", "inject_enomem = true\n[file]"));
-    let ex = execute(&sc, &RunConfig::new(Variant::Unfixed), &mut FailEveryAllocation);
+    let ex = execute(&sc, &RunConfig::new(Kernel::UNFIXED), &mut FailEveryAllocation);
     assert!(ex.notes.contains(&Note::Fallback { reason: FallbackReason::GrabEnomem }));
     assert!(matches!(ex.outcome, Outcome::Oom { .. }), "{}", ex.outcome);
 }
@@ -419,7 +402,7 @@ impl Scheduler for AtomicAllocFails {
 #[test]
 fn radix_nodes_come_from_the_preload_pool_when_the_atomic_allocation_fails() {
     let sc = scenario(&ONE_STORE.replace("[file]", "inject_enomem = true\n[file]"));
-    let ex = execute(&sc, &RunConfig::new(Variant::Unfixed), &mut AtomicAllocFails);
+    let ex = execute(&sc, &RunConfig::new(Kernel::UNFIXED), &mut AtomicAllocFails);
     assert_eq!(ex.outcome, Outcome::Ok, "the preload guarantees the insert");
     let from_pool: u32 = ex
         .events
@@ -430,12 +413,11 @@ fn radix_nodes_come_from_the_preload_pool_when_the_atomic_allocation_fails() {
         })
         .sum();
     assert!(from_pool > 0, "the PMD entry's nodes came from the pool");
-    let (_, pool) =
-        daxlab::scenario::execute_with(&sc, &RunConfig::new(Variant::Unfixed), &mut AtomicAllocFails, |k| {
-            k.tasks.get(Tid(0)).preload_nr
-        });
+    let (_, pool) = daxlab::scenario::execute_with(&sc, &RunConfig::new(Kernel::UNFIXED), &mut AtomicAllocFails, |k| {
+        k.tasks.get(Tid(0)).preload_nr
+    });
     assert_eq!(pool, daxlab::radix::RADIX_TREE_PRELOAD_SIZE - from_pool);
     // With the atomic allocation working, the pool is never touched.
-    let ex = execute(&sc, &RunConfig::new(Variant::Unfixed), &mut DefaultScheduler);
+    let ex = execute(&sc, &RunConfig::new(Kernel::UNFIXED), &mut DefaultScheduler);
     assert!(ex.events.iter().all(|e| !matches!(e.kind, daxlab::trace::EventKind::Insert { from_pool: 1.., .. })));
 }

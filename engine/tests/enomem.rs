@@ -158,7 +158,7 @@ fn preload_enomem_built_in_finds_oom_only() {
 #[test]
 fn the_cli_injects_enomem_into_any_scenario() {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_daxlab"))
-        .args(["explore", "seed-race", "--variant", "fixed", "--inject", "enomem", "--json"])
+        .args(["explore", "seed-race", "--kernel", "fixed", "--inject", "enomem", "--json"])
         .output()
         .expect("daxlab runs");
     assert_eq!(out.status.code(), Some(1), "failures found");
@@ -170,7 +170,7 @@ fn the_cli_injects_enomem_into_any_scenario() {
     // with the insertion fix.
     assert!(classes.contains(&"bug(pte-under-huge-pmd)"));
     let plain = std::process::Command::new(env!("CARGO_BIN_EXE_daxlab"))
-        .args(["explore", "seed-race", "--variant", "fixed", "--json"])
+        .args(["explore", "seed-race", "--kernel", "fixed", "--json"])
         .output()
         .unwrap();
     assert_eq!(plain.status.code(), Some(0));

@@ -6,7 +6,7 @@ use daxlab::scenario::{BUILTINS, builtin};
 use daxlab::scenario::{RunConfig, execute};
 use daxlab::sim::RandomScheduler;
 use daxlab::trace::{RecordMode, Trace, transcript};
-use daxlab::{Scenario, Variant};
+use daxlab::{Kernel, Scenario};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -93,16 +93,16 @@ fn validate(v: &Value) -> Result<(), String> {
     Ok(())
 }
 
-fn trace_of(sc: &Scenario, variant: Variant, ex: &daxlab::scenario::Execution) -> Trace {
-    Trace::from_execution(sc, variant, RecordMode::Replayed { from: "test".into() }, ex)
+fn trace_of(sc: &Scenario, kernel: Kernel, ex: &daxlab::scenario::Execution) -> Trace {
+    Trace::from_execution(sc, kernel, RecordMode::Replayed { from: "test".into() }, ex)
 }
 
 #[test]
 fn seed_witness_export_is_valid_and_shows_the_race() {
     let sc = builtin("seed-race").unwrap().unwrap();
-    let r = explore(&sc, &ExploreConfig::exhaustive(Variant::Unfixed, 2), &mut |_| {});
-    let (ex, _) = replay(&sc, Variant::Unfixed, &r.failures().next().unwrap().witness.schedule);
-    let v = to_perfetto(&trace_of(&sc, Variant::Unfixed, &ex), &sc.thread_names());
+    let r = explore(&sc, &ExploreConfig::exhaustive(Kernel::UNFIXED, 2), &mut |_| {});
+    let (ex, _) = replay(&sc, Kernel::UNFIXED, &r.failures().next().unwrap().witness.schedule);
+    let v = to_perfetto(&trace_of(&sc, Kernel::UNFIXED, &ex), &sc.thread_names());
     validate(&v).unwrap();
     let events = v["traceEvents"].as_array().unwrap();
     let names: BTreeSet<&str> = events.iter().filter_map(|e| e["name"].as_str()).collect();
@@ -118,11 +118,11 @@ fn seed_witness_export_is_valid_and_shows_the_race() {
 fn exports_of_many_runs_are_valid() {
     for (name, _) in BUILTINS {
         let sc = builtin(name).unwrap().unwrap();
-        for variant in Variant::ALL {
+        for kernel in [Kernel::UNFIXED, Kernel::FIXED] {
             for seed in 0..6 {
-                let ex = execute(&sc, &RunConfig::new(variant), &mut RandomScheduler::new(seed));
-                let v = to_perfetto(&trace_of(&sc, variant, &ex), &sc.thread_names());
-                validate(&v).unwrap_or_else(|e| panic!("{name} ({variant}) seed {seed}: {e}"));
+                let ex = execute(&sc, &RunConfig::new(kernel), &mut RandomScheduler::new(seed));
+                let v = to_perfetto(&trace_of(&sc, kernel, &ex), &sc.thread_names());
+                validate(&v).unwrap_or_else(|e| panic!("{name} ({kernel}) seed {seed}: {e}"));
             }
         }
     }
@@ -148,7 +148,7 @@ fn the_validator_rejects_what_perfetto_would_misread() {
 #[test]
 fn text_export_is_the_transcript() {
     let sc = builtin("seed-race").unwrap().unwrap();
-    let ex = execute(&sc, &RunConfig::new(Variant::Fixed), &mut RandomScheduler::new(1));
+    let ex = execute(&sc, &RunConfig::new(Kernel::FIXED), &mut RandomScheduler::new(1));
     let text = transcript(&ex.events, &ex.outcome, &sc.thread_names());
     assert_eq!(text.lines().count(), ex.events.len() + 1);
     assert!(text.ends_with(&format!("outcome: {}\n", ex.outcome)));

@@ -145,9 +145,9 @@ fn png_output_is_a_png_and_saves_atomically() {
 }
 
 #[test]
-fn the_explore_figure_counts_outcomes_per_variant_and_bound() {
+fn the_explore_figure_counts_outcomes_per_kernel_and_bound() {
     let sc = daxlab::scenario::builtin("seed-race").unwrap().unwrap();
-    let scene = explore_figure(&ExploreFigure::run(&sc, 2)).unwrap();
+    let scene = explore_figure(&ExploreFigure::run(&sc, &daxlab::explore::GOLDEN_KERNELS, 2)).unwrap();
     let texts: Vec<&str> = scene.texts().collect();
     assert!(texts.contains(&"bug(pte-under-huge-pmd)"));
     assert!(texts.iter().any(|s| s.starts_with("fails: bug(pte-under-huge-pmd) — first with 2 preemptions")));
@@ -158,11 +158,11 @@ fn the_explore_figure_counts_outcomes_per_variant_and_bound() {
 const STRESS: &str = r#"{
   "format": "daxlab-stress", "version": 1, "title": "holetest, 2 threads (synthetic)",
   "runs": [
-    { "variant": "unfixed", "iterations": 50, "first_failure": 3, "outcome": "bug(pte-under-huge-pmd)",
+    { "kernel": "unfixed", "iterations": 50, "first_failure": 3, "outcome": "bug(pte-under-huge-pmd)",
       "samples": [ { "t": 0.1, "faults_per_sec": 90000 }, { "t": 0.2, "faults_per_sec": 95000 } ] },
-    { "variant": "unfixed", "iterations": 50, "first_failure": 9,
+    { "kernel": "unfixed", "iterations": 50, "first_failure": 9,
       "samples": [ { "t": 0.1, "faults_per_sec": 88000 }, { "t": 0.3, "faults_per_sec": 91000 } ] },
-    { "variant": "fixed", "iterations": 50, "first_failure": null,
+    { "kernel": "fixed", "iterations": 50, "first_failure": null,
       "samples": [ { "t": 0.5, "faults_per_sec": 87000 }, { "t": 1.0, "faults_per_sec": 86000 } ] }
   ]
 }"#;

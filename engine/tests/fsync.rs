@@ -100,7 +100,7 @@ fn v4_11_rescans_from_start_index_after_every_batch() {
     let stores: Vec<String> =
         (0..20).map(|p| format!(r#"{{ op = "store", at = {:#x}, value = {} }}"#, p * 0x1000, p + 1)).collect();
     let sc = one_thread("never", "128KiB", &format!("{}, {{ op = \"fsync\" }}", stores.join(", ")));
-    let (ex, s) = run(&sc, daxlab::Variant::Fixed);
+    let (ex, s) = run(&sc, daxlab::Kernel::FIXED);
     assert_eq!(ex.outcome, Outcome::Ok);
     let lookups: Vec<(u64, usize)> = ex
         .events

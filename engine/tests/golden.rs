@@ -46,7 +46,7 @@ fn every_trace_replays_to_its_golden_transcript() {
     for stem in &names {
         let trace = Trace::load(&traces.join(format!("{stem}.daxtrace"))).unwrap_or_else(|e| panic!("{e}"));
         let sc = trace.scenario().unwrap();
-        let r = replay_trace(&trace, &sc, trace.variant, None);
+        let r = replay_trace(&trace, &sc, trace.kernel, None);
         if let Some(d) = r.divergence {
             failures.push(format!("{stem}: the replay diverges from the recorded events at event {}", d.index));
             continue;

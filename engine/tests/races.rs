@@ -4,18 +4,15 @@
 mod common;
 
 use common::*;
-use daxlab::Variant;
+use daxlab::Kernel;
 use daxlab::check::Note;
 use daxlab::dax::FallbackReason;
 use daxlab::trace::EventKind as E;
 use std::collections::BTreeSet;
 
-fn expected(sc: &daxlab::Scenario, v: Variant) -> BTreeSet<String> {
+fn expected(sc: &daxlab::Scenario, v: Kernel) -> BTreeSet<String> {
     let e = sc.expect.as_ref().expect("races.md scenarios state their expectation");
-    match v {
-        Variant::Unfixed => e.unfixed.iter().cloned().collect(),
-        Variant::Fixed => e.fixed.iter().cloned().collect(),
-    }
+    e.for_kernel(v).cloned().unwrap_or_else(|| panic!("{} states its expectation for {v}", sc.name))
 }
 
 /// (races.md row, built-in, preemption bound that reaches every expected class)
@@ -50,7 +47,7 @@ fn the_seed_race_is_the_only_difference_between_the_variants() {
     for &(_, name, _) in ROWS {
         let sc = load(name);
         let e = sc.expect.as_ref().unwrap();
-        assert_eq!(e.unfixed != e.fixed, name == "seed-race", "{name}");
+        assert_eq!(e.for_kernel(Kernel::UNFIXED) != e.for_kernel(Kernel::FIXED), name == "seed-race", "{name}");
     }
 }
 

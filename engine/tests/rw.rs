@@ -68,7 +68,7 @@ fn a_write_allocates_and_a_read_returns_the_data() {
 #[test]
 fn reading_past_eof_returns_nothing() {
     let ops = r#"{ op = "truncate", size = 0x2000 }, { op = "read", at = 0x3000 }"#;
-    let (ex, _) = run(&one_thread("never", ops), daxlab::Variant::Fixed);
+    let (ex, _) = run(&one_thread("never", ops), daxlab::Kernel::FIXED);
     assert_eq!(read_ret(&ex), vec![0]);
 }
 

@@ -47,7 +47,7 @@ fn replay_to_and_the_state_figure_show_the_same_point() {
         let path = repo(file);
         let trace = Trace::load(&path).unwrap();
         let sc = trace.scenario().unwrap();
-        let timeline = Timeline::new(&sc, trace.variant, trace.events.clone());
+        let timeline = Timeline::new(&sc, trace.kernel, trace.events.clone());
         let pos = timeline.pos_of_step(step);
         assert_eq!(trace.events[pos - 1].step, step, "{file}: the point is inside step {step}");
         assert!(pos == 1 || trace.events[pos - 2].step < step, "{file}: ... right after its first event");

@@ -2,7 +2,7 @@
 //! to identical events, generic/340 failing unfixed and passing fixed, and the pmem
 //! backends.
 
-use daxlab::Variant;
+use daxlab::Kernel;
 use daxlab::check::Outcome;
 use daxlab::pmem::{FilePmem, Pmem, PmemBackend, PmemError, RamPmem};
 use daxlab::scenario::{BUILTINS, Holetest, HoletestFile, builtin};
@@ -27,16 +27,16 @@ fn builtins_on_real_threads_end_as_their_deterministic_rerun_and_replay_exactly(
         if sc.inject_enomem {
             continue;
         }
-        for variant in Variant::ALL {
+        for kernel in [Kernel::UNFIXED, Kernel::FIXED] {
             for _ in 0..3 {
-                let k = sc.build(variant);
+                let k = sc.build(kernel);
                 let real = run_real(&sc, &k, &RealConfig::new(true));
                 let outcome = real.classify(&k);
-                let trace = to_trace(&sc, variant, &real, "ram").unwrap_or_else(|m| panic!("{name} {variant}: {m}"));
+                let trace = to_trace(&sc, kernel, &real, "ram").unwrap_or_else(|m| panic!("{name} {kernel}: {m}"));
                 // The deterministic executor reached the same outcome under the same steps.
-                assert_eq!(trace.outcome, outcome, "{name} {variant}");
-                let report = replay_trace(&trace, &sc, variant, None);
-                assert!(report.divergence.is_none(), "{name} {variant}: the replay diverges");
+                assert_eq!(trace.outcome, outcome, "{name} {kernel}");
+                let report = replay_trace(&trace, &sc, kernel, None);
+                assert!(report.divergence.is_none(), "{name} {kernel}: the replay diverges");
             }
         }
     }
@@ -47,7 +47,7 @@ fn a_failing_unfixed_stress_race_replays_to_the_same_invariant_at_the_same_step(
     let sc = Holetest { size: 4 << 20, file: HoletestFile::Ftruncate, threads: 2, fork: false }.scenario().unwrap();
     // Real timing decides whether the threads meet in the preload window: search, bounded.
     let found = (0..600u64).find_map(|seed| {
-        let k = sc.build(Variant::Unfixed);
+        let k = sc.build(Kernel::UNFIXED);
         let cfg =
             RealConfig { perturb: Perturb { probability: 0.02 * (seed % 3) as f64, seed }, ..RealConfig::new(true) };
         let real = run_real(&sc, &k, &cfg);
@@ -58,11 +58,11 @@ fn a_failing_unfixed_stress_race_replays_to_the_same_invariant_at_the_same_step(
     // The 4 KiB fault that fell back either writes its PTE through the other thread's huge
     // PMD, or the huge PMD lands on its PTE table.
     assert!(["bug(pte-under-huge-pmd)", "bug(huge-pmd-over-pte-table)"].contains(&outcome.class().as_str()));
-    let trace = to_trace(&sc, Variant::Unfixed, &real, "ram").expect("the re-run matches the real run");
+    let trace = to_trace(&sc, Kernel::UNFIXED, &real, "ram").expect("the re-run matches the real run");
     let path = scratch_dir("trace").join("race.daxtrace");
     trace.save(&path).expect("saved");
     let loaded = Trace::load(&path).expect("loads");
-    let report = replay_trace(&loaded, &sc, Variant::Unfixed, None);
+    let report = replay_trace(&loaded, &sc, Kernel::UNFIXED, None);
     assert!(report.divergence.is_none());
     assert_eq!(report.execution.outcome, outcome);
     assert_eq!(bug_step(&report.execution.events), bug_step(&real.events));
@@ -71,7 +71,7 @@ fn a_failing_unfixed_stress_race_replays_to_the_same_invariant_at_the_same_step(
 
 #[test]
 fn fixed_generic340_passes_with_every_marker_read_back() {
-    let g = Generic340 { sizes_mib: vec![1, 4], record: true, ..Generic340::new(Variant::Fixed) };
+    let g = Generic340 { sizes_mib: vec![1, 4], record: true, ..Generic340::new(Kernel::FIXED) };
     for i in 1..=3 {
         let it = g.run_iteration(i, &PmemBackend::Ram);
         assert!(it.passed, "iteration {i}:\n{}", it.output);
@@ -85,7 +85,7 @@ fn fixed_generic340_passes_with_every_marker_read_back() {
 
 #[test]
 fn fork_mode_prints_processes_and_passes_fixed() {
-    let g = Generic340 { sizes_mib: vec![2], fork: true, ..Generic340::new(Variant::Fixed) };
+    let g = Generic340 { sizes_mib: vec![2], fork: true, ..Generic340::new(Kernel::FIXED) };
     let it = g.run_iteration(1, &PmemBackend::Ram);
     assert!(it.passed, "{}", it.output);
     assert!(it.output.contains("INFO: process 1 created"));
@@ -93,7 +93,7 @@ fn fork_mode_prints_processes_and_passes_fixed() {
 
 #[test]
 fn expected_output_has_the_shape_of_340_out() {
-    let text = Generic340::new(Variant::Fixed).expected_output();
+    let text = Generic340::new(Kernel::FIXED).expected_output();
     assert!(text.starts_with("QA output created by 340\n\nINFO: zero-filled test...\nINFO: sz = 1048576\n"));
     assert!(text.contains("INFO: ftruncate test...\nINFO: sz = 268435456\nINFO: thread 0 created\nINFO: thread 1 created\nINFO: 0 error(s) detected\n"));
     assert_eq!(text.matches("error(s) detected").count(), 9);
@@ -109,7 +109,7 @@ fn fixed_generic340_on_file_backends_keeps_every_synced_marker() {
         if !dir.is_dir() {
             continue;
         }
-        let g = Generic340 { sizes_mib: vec![2], ..Generic340::new(Variant::Fixed) };
+        let g = Generic340 { sizes_mib: vec![2], ..Generic340::new(Kernel::FIXED) };
         let pmem = file_backend(&dir, g.pmem_need());
         let it = g.run_iteration(1, &pmem);
         assert!(it.passed, "{}: {}", dir.display(), it.output);

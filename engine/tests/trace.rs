@@ -6,13 +6,13 @@ use daxlab::scenario::{BUILTINS, builtin};
 use daxlab::scenario::{RunConfig, execute, execute_with};
 use daxlab::sim::{RandomScheduler, ReplayScheduler};
 use daxlab::trace::{RecordMode, Trace, TraceError};
-use daxlab::{Scenario, Variant};
+use daxlab::{Kernel, Scenario};
 
 fn seed_trace() -> Trace {
     let sc = builtin("seed-race").unwrap().unwrap();
-    let ex = execute(&sc, &RunConfig::new(Variant::Unfixed), &mut RandomScheduler::new(3));
+    let ex = execute(&sc, &RunConfig::new(Kernel::UNFIXED), &mut RandomScheduler::new(3));
     let mode = RecordMode::Explored { strategy: "random".into(), bound: None, seed: Some(3) };
-    Trace::from_execution(&sc, Variant::Unfixed, mode, &ex)
+    Trace::from_execution(&sc, Kernel::UNFIXED, mode, &ex)
 }
 
 #[test]
@@ -122,20 +122,20 @@ fn saving_goes_through_a_temporary_file() {
 }
 
 /// Steps of `sc` under `schedule`, with the snapshot the engine itself holds after each.
-fn engine_snapshots(sc: &Scenario, variant: Variant, ex: &daxlab::scenario::Execution) -> Vec<Snapshot> {
+fn engine_snapshots(sc: &Scenario, kernel: Kernel, ex: &daxlab::scenario::Execution) -> Vec<Snapshot> {
     (0..=ex.steps)
         .map(|k| {
-            let cfg = RunConfig { max_steps: k, ..RunConfig::new(variant) };
+            let cfg = RunConfig { max_steps: k, ..RunConfig::new(kernel) };
             let mut replay = ReplayScheduler::new(ex.schedule.0.clone());
             execute_with(sc, &cfg, &mut replay, Snapshot::capture).1
         })
         .collect()
 }
 
-fn check_rebuilt_state(sc: &Scenario, variant: Variant, seed: u64) {
-    let ex = execute(sc, &RunConfig::new(variant), &mut RandomScheduler::new(seed));
-    let expected = engine_snapshots(sc, variant, &ex);
-    let mut rebuilt = Snapshot::capture(&sc.build(variant));
+fn check_rebuilt_state(sc: &Scenario, kernel: Kernel, seed: u64) {
+    let ex = execute(sc, &RunConfig::new(kernel), &mut RandomScheduler::new(seed));
+    let expected = engine_snapshots(sc, kernel, &ex);
+    let mut rebuilt = Snapshot::capture(&sc.build(kernel));
     let mut events = ex.events.iter().peekable();
     for (k, want) in expected.iter().enumerate() {
         let (got, want) = (rebuilt.digest(), want.digest());
@@ -156,7 +156,7 @@ fn check_rebuilt_state(sc: &Scenario, variant: Variant, seed: u64) {
                 .map(|e| daxlab::trace::event_line(e, &names))
                 .collect();
             panic!(
-                "{} ({variant}, seed {seed}): state before step {k} differs:\n{}\nlast events:\n{}",
+                "{} ({kernel}, seed {seed}): state before step {k} differs:\n{}\nlast events:\n{}",
                 sc.name,
                 fields.join("\n"),
                 recent.join("\n")
@@ -172,9 +172,9 @@ fn check_rebuilt_state(sc: &Scenario, variant: Variant, seed: u64) {
 fn state_rebuilt_from_events_matches_the_engine_at_every_step() {
     for (name, _) in BUILTINS {
         let sc = builtin(name).unwrap().unwrap();
-        for variant in Variant::ALL {
+        for kernel in [Kernel::UNFIXED, Kernel::FIXED] {
             for seed in 0..6 {
-                check_rebuilt_state(&sc, variant, seed);
+                check_rebuilt_state(&sc, kernel, seed);
             }
         }
     }
@@ -212,25 +212,25 @@ ops = [{ op = "load", at = 0x200008 }, { op = "store", at = 0x200008, value = 3 
     )
     .unwrap();
     for seed in 0..64 {
-        check_rebuilt_state(&sc, if seed % 2 == 0 { Variant::Unfixed } else { Variant::Fixed }, seed);
+        check_rebuilt_state(&sc, if seed % 2 == 0 { Kernel::UNFIXED } else { Kernel::FIXED }, seed);
     }
 }
 
-fn seed_witness(variant: Variant, label_part: &str) -> (Scenario, Trace) {
+fn seed_witness(kernel: Kernel, label_part: &str) -> (Scenario, Trace) {
     use daxlab::explore::{ExploreConfig, explore, replay};
     let sc = builtin("seed-race").unwrap().unwrap();
-    let cfg = ExploreConfig::exhaustive(variant, 2);
+    let cfg = ExploreConfig::exhaustive(kernel, 2);
     let r = explore(&sc, &cfg, &mut |_| {});
     let row = r.rows.iter().find(|row| row.label.contains(label_part)).expect("outcome class present");
-    let (ex, _) = replay(&sc, variant, &row.witness.schedule);
-    let trace = Trace::from_execution(&sc, variant, RecordMode::Replayed { from: "test".into() }, &ex);
+    let (ex, _) = replay(&sc, kernel, &row.witness.schedule);
+    let trace = Trace::from_execution(&sc, kernel, RecordMode::Replayed { from: "test".into() }, &ex);
     (sc, trace)
 }
 
 #[test]
 fn analysis_finds_the_window_the_intruder_and_the_eexist_it_caused() {
     use daxlab::analysis::{EexistKind, analyze, narrate};
-    let (sc, t) = seed_witness(Variant::Unfixed, "bug(pte-under-huge-pmd)");
+    let (sc, t) = seed_witness(Kernel::UNFIXED, "bug(pte-under-huge-pmd)");
     let a = analyze(&t.events);
     let t1 = daxlab::Tid(0);
     let t2 = daxlab::Tid(1);
@@ -251,13 +251,13 @@ fn analysis_finds_the_window_the_intruder_and_the_eexist_it_caused() {
 
 #[test]
 fn diff_shows_eexist_unfixed_and_the_relookup_restart_fixed_at_the_same_point() {
-    use daxlab::trace::{EventKind, diff_variants};
-    let (sc, t) = seed_witness(Variant::Unfixed, "bug(pte-under-huge-pmd)");
-    let d = diff_variants(&t, &sc);
-    let (ri, ci) = d.part.expect("the variants part");
+    use daxlab::trace::{EventKind, diff_kernels};
+    let (sc, t) = seed_witness(Kernel::UNFIXED, "bug(pte-under-huge-pmd)");
+    let d = diff_kernels(&t, &sc, t.kernel.counterpart());
+    let (ri, ci) = d.part.expect("the kernels part");
     let unfixed = &d.recorded.1;
     let fixed = &d.carried.1;
-    assert_eq!(d.carried.0, Variant::Fixed);
+    assert_eq!(d.carried.0, Kernel::FIXED);
     let at_part = &unfixed.events[ri];
     assert!(matches!(at_part.kind, EventKind::Insert { err: Some(daxlab::kernel::Errno::Eexist), .. }), "{at_part:?}");
     let other = &fixed.events[ci];
@@ -280,10 +280,10 @@ fn diff_shows_eexist_unfixed_and_the_relookup_restart_fixed_at_the_same_point() 
 
 #[test]
 fn a_fixed_restart_carried_back_to_unfixed_meets_the_eexist() {
-    use daxlab::trace::{EventKind, diff_variants};
-    let (sc, t) = seed_witness(Variant::Fixed, "restart(relookup)");
-    let d = diff_variants(&t, &sc);
-    assert_eq!(d.carried.0, Variant::Unfixed);
+    use daxlab::trace::{EventKind, diff_kernels};
+    let (sc, t) = seed_witness(Kernel::FIXED, "restart(relookup)");
+    let d = diff_kernels(&t, &sc, t.kernel.counterpart());
+    assert_eq!(d.carried.0, Kernel::UNFIXED);
     let unfixed = &d.carried.1;
     assert!(unfixed.events.iter().any(|e| matches!(e.kind, EventKind::Insert { order: 9, err: Some(_), .. })));
 }
@@ -291,12 +291,12 @@ fn a_fixed_restart_carried_back_to_unfixed_meets_the_eexist() {
 #[test]
 fn a_timeline_gives_the_state_at_any_step() {
     use daxlab::analysis::Timeline;
-    let (sc, t) = seed_witness(Variant::Unfixed, "bug(pte-under-huge-pmd)");
-    let timeline = Timeline::new(&sc, Variant::Unfixed, t.events.clone());
+    let (sc, t) = seed_witness(Kernel::UNFIXED, "bug(pte-under-huge-pmd)");
+    let timeline = Timeline::new(&sc, Kernel::UNFIXED, t.events.clone());
     let expected = engine_snapshots(
         &sc,
-        Variant::Unfixed,
-        &execute(&sc, &RunConfig::new(Variant::Unfixed), &mut ReplayScheduler::new(t.schedule.0.clone())),
+        Kernel::UNFIXED,
+        &execute(&sc, &RunConfig::new(Kernel::UNFIXED), &mut ReplayScheduler::new(t.schedule.0.clone())),
     );
     for (k, want) in expected.iter().enumerate() {
         assert_eq!(timeline.at_step(k as u32).digest(), want.digest(), "step {k}");
@@ -309,7 +309,7 @@ fn a_timeline_gives_the_state_at_any_step() {
 fn the_interactive_scheduler_pauses_where_the_user_must_choose() {
     use daxlab::sim::{Decision, InteractiveScheduler};
     let sc = builtin("seed-race").unwrap().unwrap();
-    let first = execute(&sc, &RunConfig::new(Variant::Unfixed), &mut InteractiveScheduler::new(vec![]));
+    let first = execute(&sc, &RunConfig::new(Kernel::UNFIXED), &mut InteractiveScheduler::new(vec![]));
     let pause = first.paused.clone().expect("two threads: the first pick is the user's");
     assert_eq!(pause.runnable.len(), 2);
     assert_eq!(pause.step, 0);
@@ -319,13 +319,13 @@ fn the_interactive_scheduler_pauses_where_the_user_must_choose() {
     let mut last_events = 0;
     for _ in 0..7 {
         decisions.push(Decision::Run(daxlab::Tid(0)));
-        let ex = execute(&sc, &RunConfig::new(Variant::Unfixed), &mut InteractiveScheduler::new(decisions.clone()));
+        let ex = execute(&sc, &RunConfig::new(Kernel::UNFIXED), &mut InteractiveScheduler::new(decisions.clone()));
         assert!(ex.events.len() >= last_events);
         last_events = ex.events.len();
         assert!(ex.paused.is_some());
     }
     decisions.push(Decision::Run(daxlab::Tid(1)));
-    let ex = execute(&sc, &RunConfig::new(Variant::Unfixed), &mut InteractiveScheduler::new(decisions.clone()));
+    let ex = execute(&sc, &RunConfig::new(Kernel::UNFIXED), &mut InteractiveScheduler::new(decisions.clone()));
     assert_eq!(ex.paused.as_ref().map(|p| p.current), Some(Some(daxlab::Tid(1))));
     assert_eq!(ex.preemptions, 1);
 }
@@ -340,7 +340,7 @@ fn every_event_kind_is_named_as_its_json_tag() {
     let mut seen = std::collections::BTreeSet::new();
     for (name, _) in daxlab::scenario::BUILTINS {
         let sc = builtin(name).unwrap().unwrap();
-        for v in Variant::ALL {
+        for v in [Kernel::UNFIXED, Kernel::FIXED] {
             let ex = execute(&sc, &RunConfig::new(v), &mut daxlab::sim::RandomScheduler::new(3));
             for e in &ex.events {
                 let json = serde_json::to_value(&e.kind).unwrap();

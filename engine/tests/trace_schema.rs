@@ -14,7 +14,7 @@ fn registry() -> Registry {
         ($($ty:ty),* $(,)?) => { $( t.trace_simple_type::<$ty>().expect(stringify!($ty)); )* };
     }
     simple!(
-        daxlab::Variant,
+        daxlab::Kernel,
         daxlab::Decision,
         daxlab::trace::Func,
         daxlab::dax::FallbackReason,
@@ -44,7 +44,7 @@ fn registry() -> Registry {
         daxlab::trace::EventKind,
     );
     t.trace_type::<daxlab::trace::Trace>(&Samples::new()).expect("Trace");
-    t.registry().expect("every enum variant traced")
+    t.registry().expect("every enum kernel traced")
 }
 
 fn format(f: &Format) -> String {

@@ -140,7 +140,7 @@ fn truncate_zaps_private_copies_beyond_eof_punch_hole_does_not() {
         (r#"{ op = "punch-hole", offset = 0x5000, length = 0x1000 }"#, true),
     ] {
         let sc = scenario("never", "64KiB", false, &format!("{store}, {op}"));
-        let (ex, s) = run(&sc, daxlab::Variant::Fixed);
+        let (ex, s) = run(&sc, daxlab::Kernel::FIXED);
         assert_eq!(ex.outcome, Outcome::Ok);
         let pte = s.pts[0].pte(BASE + 0x5000);
         assert_eq!(pte.is_some_and(|p| matches!(p.kind, PteKind::Anon { .. })), kept, "{op}");

@@ -5,12 +5,12 @@
 
 use daxlab::check::Invariant;
 use daxlab::explore::DfsScheduler;
-use daxlab::kernel::{Errno, Kernel, LockId};
+use daxlab::kernel::{Errno, LockId, Machine};
 use daxlab::scenario::builtin;
 use daxlab::sim::{Cx, Scheduler, SimResult, SimRuntime, ThreadEnd, ThreadSpawn, Tid};
 use daxlab::trace::{Event, EventKind};
 use daxlab::xarray::{PAGECACHE_TAG_DIRTY, XArray, XaFixes, XaRoot, XaState, xa_mk_value};
-use daxlab::{Variant, sim::Choice};
+use daxlab::{Kernel, sim::Choice};
 use std::future::Future;
 use std::pin::Pin;
 
@@ -23,9 +23,9 @@ struct Run {
     xa: XArray,
 }
 
-fn kernel(inject: bool) -> Kernel {
+fn kernel(inject: bool) -> Machine {
     let sc = builtin("seed-race").expect("a built-in").expect("it parses");
-    let mut k = sc.build(Variant::Fixed);
+    let mut k = sc.build(Kernel::FIXED);
     k.inject_enomem = inject;
     k
 }

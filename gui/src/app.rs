@@ -13,7 +13,7 @@ use crate::panels::events::EventsState;
 use crate::panels::explore::ExploreState;
 use crate::panels::scheduler::SchedulerState;
 use crate::panels::timeline::TimelineView;
-use daxlab::sim::Variant;
+use daxlab::Kernel;
 use std::path::PathBuf;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -29,7 +29,7 @@ impl Mode {
     pub fn label(self) -> &'static str {
         match self {
             Mode::Trace => "Trace",
-            Mode::Compare => "Compare variants",
+            Mode::Compare => "Compare kernels",
             Mode::Scheduler => "Be the scheduler",
             Mode::Explore => "Explore",
         }
@@ -47,7 +47,7 @@ pub enum Action {
     Next(Target),
     Prev(Target),
     TogglePlay,
-    SwitchVariant(Variant),
+    SwitchKernel(Kernel),
     SetMode(Mode),
     Open(PathBuf),
     Save(PathBuf),
@@ -294,7 +294,7 @@ impl Workbench {
                 self.play.playing = !self.play.playing;
                 self.play.carry = 0.0;
             }
-            Action::SwitchVariant(v) => self.switch_variant(v),
+            Action::SwitchKernel(v) => self.switch_kernel(v),
             Action::SetMode(m) => self.set_mode(m),
             Action::Open(p) => self.open(p),
             Action::Save(p) => self.save(p),
@@ -328,7 +328,7 @@ impl Workbench {
 
     /// Starts a level: its scenario and kernel, from step 0, in the scheduler mode.
     pub fn start_challenge(&mut self, ch: daxlab::challenge::Challenge) {
-        let st = SchedulerState::new(ch.scenario.clone(), ch.variant, Vec::new());
+        let st = SchedulerState::new(ch.scenario.clone(), ch.kernel, Vec::new());
         let (doc, pos) = st.to_doc();
         self.replace_doc(doc, pos);
         self.sched = Some(st);
@@ -379,7 +379,7 @@ impl Workbench {
     fn load_scenario(&mut self, name: &str) {
         match daxlab::Scenario::load(name) {
             Ok(sc) => {
-                let doc = seed::witness(&sc, self.doc.variant());
+                let doc = seed::witness(&sc, self.doc.kernel());
                 self.replace_doc(doc, 0);
                 self.sched = None;
             }
@@ -387,13 +387,13 @@ impl Workbench {
         }
     }
 
-    /// Carries the interleaving on screen over to the other kernel and keeps the cursor on
-    /// the matching event.
-    pub fn switch_variant(&mut self, v: Variant) {
-        if v == self.doc.variant() {
+    /// Carries the interleaving on screen over to kernel `v` and keeps the cursor on the
+    /// matching event.
+    pub fn switch_kernel(&mut self, v: Kernel) {
+        if v == self.doc.kernel() {
             return;
         }
-        let c = Compare::build(&self.doc);
+        let c = Compare::build(&self.doc, v);
         let (doc, pos) = c.take_side(v, self.pos);
         let mode = self.mode;
         self.replace_doc(doc, pos);
@@ -411,7 +411,7 @@ impl Workbench {
         format!(
             "daxlab · {} · {} · step {} of {} · outcome {}",
             doc.scenario.name,
-            doc.variant(),
+            doc.kernel().label(),
             doc.step_at(self.pos),
             doc.header.steps,
             doc.outcome_line()

@@ -85,8 +85,10 @@ fn finishing_without_preemptions_does_not_pass_level_1() {
 fn a_level_on_the_other_kernel_is_judged_as_the_wrong_kernel() {
     let mut h = harness();
     pick_level(&mut h, 4);
-    assert_eq!(h.state().doc.variant(), daxlab::Variant::Fixed, "level 4 plays the fixed kernel");
-    h.get_by_label_contains("unfixed (v4.11-rc5)").click();
+    assert_eq!(h.state().doc.kernel(), daxlab::Kernel::FIXED, "level 4 plays the fixed kernel");
+    h.get_by_label("kernel").click();
+    h.run();
+    h.get_by_label("v4.11-rc5 (unfixed)").click();
     h.run();
     h.get_by_label_contains("this run is on the unfixed kernel; the challenge is about the fixed one");
 }

@@ -1,9 +1,9 @@
 //! The workbench's model of a trace (no UI): the index, navigation, alignment of the two
 //! variants, and the per-cursor state, on the seed race's witness.
 
-use daxlab::Variant;
+use daxlab::Kernel;
 use daxlab::kernel::LockId;
-use daxlab::trace::{EventKind, diff_variants};
+use daxlab::trace::{EventKind, diff_kernels};
 use daxlab_gui::cache::Cached;
 use daxlab_gui::model::align::align;
 use daxlab_gui::model::index::{ArrowKind, cat};
@@ -54,8 +54,8 @@ fn navigation_finds_each_kind_and_steps_back_exactly() {
 #[test]
 fn the_variants_align_up_to_where_they_part() {
     let doc = seed::seed_race();
-    let d = diff_variants(&doc.header, &doc.scenario);
-    assert_eq!(d.recorded.0, Variant::Unfixed);
+    let d = diff_kernels(&doc.header, &doc.scenario, Kernel::FIXED);
+    assert_eq!(d.recorded.0, Kernel::UNFIXED);
     let (a, b) = (&d.recorded.1.events, &d.carried.1.events);
     let al = align(a, b, d.part);
     let part = al.part_row.expect("the seed race parts");

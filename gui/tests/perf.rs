@@ -9,9 +9,10 @@
 //! shapes) plus tessellation, which is the CPU work of a real frame short of the GPU
 //! upload. Numbers are printed, never asserted.
 
+use daxlab::Kernel;
 use daxlab::Scenario;
 use daxlab::scenario::{RunConfig, execute};
-use daxlab::sim::{RandomScheduler, Variant};
+use daxlab::sim::RandomScheduler;
 use daxlab::trace::{RecordMode, Trace};
 use daxlab_gui::model::Loaded;
 use daxlab_gui::panels::timeline::TimelineView;
@@ -48,11 +49,11 @@ pub fn million_event_trace() -> PathBuf {
         return path;
     }
     let sc = Scenario::from_toml(&stress_scenario(4, 2700), "perf stress").expect("the stress scenario parses");
-    let cfg = RunConfig { max_steps: 10_000_000, ..RunConfig::new(Variant::Unfixed) };
+    let cfg = RunConfig { max_steps: 10_000_000, ..RunConfig::new(Kernel::UNFIXED) };
     let started = Instant::now();
     let ex = execute(&sc, &cfg, &mut RandomScheduler::new(42));
     let mode = RecordMode::Explored { strategy: "random".into(), bound: None, seed: Some(42) };
-    let trace = Trace::from_execution(&sc, Variant::Unfixed, mode, &ex);
+    let trace = Trace::from_execution(&sc, Kernel::UNFIXED, mode, &ex);
     trace.save(&path).expect("the temp dir is writable");
     println!(
         "generated {} events, {} steps, outcome {} in {:.2} s → {}",
@@ -131,7 +132,7 @@ fn open_phases(path: &Path) {
     let _ = daxlab_gui::model::calls::CallIndex::build(&trace.events, 4);
     let calls = t.elapsed();
     let t = Instant::now();
-    let _ = daxlab::analysis::Timeline::new(&sc, trace.variant, trace.events);
+    let _ = daxlab::analysis::Timeline::new(&sc, trace.kernel, trace.events);
     let timeline = t.elapsed();
     println!(
         "open phases: read+decode+validate {:.0} ms, analyze {:.0} ms, index {:.0} ms, call stacks {:.0} ms, engine timeline {:.0} ms",

@@ -2,7 +2,7 @@
 //! first-time user would: step, jump to the -EEXIST, switch kernels, be the scheduler,
 //! explore, open and save traces.
 
-use daxlab::Variant;
+use daxlab::Kernel;
 use daxlab::sim::Decision;
 use daxlab::trace::{EventKind, Trace};
 use daxlab_gui::{Mode, Workbench};
@@ -48,7 +48,7 @@ fn it_opens_on_the_unfixed_seed_race_at_step_0() {
     let h = harness();
     let app = h.state();
     assert_eq!(app.doc.scenario.name, "seed-race");
-    assert_eq!(app.doc.variant(), Variant::Unfixed);
+    assert_eq!(app.doc.kernel(), Kernel::UNFIXED);
     assert!(app.doc.header.outcome.is_failure(), "the witness shown is the failing one");
     assert_eq!(app.pos, 0);
     h.get_by_label_contains("step 0 · nothing has run yet");
@@ -105,9 +105,11 @@ fn the_fixed_kernel_shows_the_relookup_restart() {
     let mut h = harness();
     h.get_by_label("next -EEXIST").click();
     h.run();
-    h.get_by_label("fixed (v4.11)").click();
+    h.get_by_label("kernel").click();
     h.run();
-    assert_eq!(h.state().doc.variant(), Variant::Fixed);
+    h.get_by_label("v4.11 (fixed)").click();
+    h.run();
+    assert_eq!(h.state().doc.kernel(), Kernel::FIXED);
     assert!(!h.state().doc.header.outcome.is_failure());
     h.get_by_label("next restart").click();
     h.run();
@@ -117,9 +119,24 @@ fn the_fixed_kernel_shows_the_relookup_restart() {
 }
 
 #[test]
-fn compare_marks_where_the_variants_part() {
+fn the_kernel_picker_replays_the_interleaving_on_any_release() {
     let mut h = harness();
-    h.get_by_label("Compare variants").click();
+    h.get_by_label("kernel").click();
+    h.run();
+    for label in ["v4.10", "v4.11-rc5 (unfixed)", "v4.11 (fixed)", "v4.12", "v4.13"] {
+        h.get_by_label(label);
+    }
+    h.get_by_label("v4.12").click();
+    h.run();
+    assert_eq!(h.state().doc.kernel(), Kernel::stock(daxlab::Release::V4_12));
+    assert!(!h.state().doc.header.outcome.is_failure(), "v4.12 has the seed fix");
+    h.get_by_label_contains("← same interleaving on the fixed kernel");
+}
+
+#[test]
+fn compare_marks_where_the_kernels_part() {
+    let mut h = harness();
+    h.get_by_label("Compare kernels").click();
     h.run();
     assert_eq!(h.state().mode, Mode::Compare);
     h.get_by_label("timeline unfixed");
@@ -254,7 +271,7 @@ fn the_scheduler_injects_an_allocation_failure_where_the_scenario_allows_it() {
     let (_, src) = daxlab::scenario::BUILTINS.iter().find(|(n, _)| *n == "seed-race").unwrap();
     let src = src.replace("[file]", "inject_enomem = true\n\n[file]");
     let sc = daxlab::Scenario::from_toml(&src, "seed-race with -ENOMEM").unwrap();
-    let mut h = harness_with(Workbench::with_doc(daxlab_gui::model::seed::default_run(&sc, Variant::Unfixed)));
+    let mut h = harness_with(Workbench::with_doc(daxlab_gui::model::seed::default_run(&sc, Kernel::UNFIXED)));
     h.get_by_label("Be the scheduler").click();
     h.run();
     for _ in 0..4 {
@@ -301,7 +318,7 @@ fn every_checked_in_trace_and_built_in_scenario_opens_and_steps() {
         traces.iter().map(|p| daxlab_gui::model::Loaded::open(p).expect("a checked-in trace opens")).collect();
     for (name, _) in daxlab::scenario::BUILTINS {
         let sc = daxlab::scenario::builtin(name).unwrap().unwrap();
-        docs.push(daxlab_gui::model::seed::default_run(&sc, Variant::Fixed));
+        docs.push(daxlab_gui::model::seed::default_run(&sc, Kernel::FIXED));
     }
     for doc in docs {
         let what = doc.origin.describe();
@@ -312,7 +329,7 @@ fn every_checked_in_trace_and_built_in_scenario_opens_and_steps() {
             h.run();
         }
         assert!(h.state().pos <= n, "{what}");
-        h.get_by_label("Compare variants").click();
+        h.get_by_label("Compare kernels").click();
         h.run();
         h.get_by_label("timeline fixed");
     }

@@ -80,7 +80,7 @@ fn timestamps(events: &[Event]) -> Vec<f64> {
 
 pub fn to_perfetto(trace: &Trace, names: &[String]) -> Value {
     let mut w = Writer { out: Vec::new(), open: BTreeMap::new() };
-    w.out.push(json!({"name": "process_name", "ph": "M", "pid": PID, "tid": 0, "args": {"name": format!("daxlab: {} ({})", trace.scenario, trace.variant)}}));
+    w.out.push(json!({"name": "process_name", "ph": "M", "pid": PID, "tid": 0, "args": {"name": format!("daxlab: {} ({})", trace.scenario, trace.kernel.label())}}));
     for (i, name) in names.iter().enumerate() {
         let t = Tid(i as u8);
         for (track, label, order) in

@@ -7,7 +7,7 @@
 //! that the snapshot rebuilt this way equals the one captured from the engine at every
 //! step.
 
-use crate::kernel::{Kernel, LockId, TaskState, WaitKey, Waiter};
+use crate::kernel::{LockId, Machine, TaskState, WaitKey, Waiter};
 use crate::mm::{PMD_SIZE, PageTables, PmdKind, PmdSlot, PteKind};
 use crate::radix::{Item, RadixTree};
 use crate::sim::Tid;
@@ -59,7 +59,7 @@ pub struct SnapshotDigest {
 
 impl Snapshot {
     /// Reads the state straight from a machine.
-    pub fn capture(k: &Kernel) -> Snapshot {
+    pub fn capture(k: &Machine) -> Snapshot {
         Snapshot {
             tree: k.mapping.page_tree.snapshot(),
             nrexceptional: k.mapping.nrexceptional(),

@@ -2,8 +2,8 @@
 //! between re-applied on demand.
 
 use super::Snapshot;
+use crate::release::Kernel;
 use crate::scenario::Scenario;
-use crate::sim::Variant;
 use crate::trace::Event;
 
 /// At most this many checkpoints are kept, so memory stays bounded on long traces while
@@ -19,9 +19,9 @@ pub struct Timeline {
 }
 
 impl Timeline {
-    pub fn new(sc: &Scenario, variant: Variant, events: Vec<Event>) -> Timeline {
+    pub fn new(sc: &Scenario, kernel: Kernel, events: Vec<Event>) -> Timeline {
         let interval = events.len().div_ceil(MAX_CHECKPOINTS).max(MIN_INTERVAL);
-        let mut state = Snapshot::capture(&sc.build(variant));
+        let mut state = Snapshot::capture(&sc.build(kernel));
         let mut checkpoints = Vec::with_capacity(events.len() / interval + 1);
         for (i, e) in events.iter().enumerate() {
             if i % interval == 0 {

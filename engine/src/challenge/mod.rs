@@ -1,4 +1,4 @@
-//! Challenges: a scenario, a kernel variant and a goal, in the spirit of The Deadlock
+//! Challenges: a scenario, a kernel and a goal, in the spirit of The Deadlock
 //! Empire's levels. The workbench's "Be the scheduler" mode loads one and checks the
 //! player's run against it; `daxlab challenge FILE [TRACE]` does the same from the shell.
 //!
@@ -9,7 +9,8 @@
 //! title = "Make the unfixed kernel fail"
 //! level = 1
 //! scenario = "seed-race"     # a built-in name, or a .toml path relative to this file
-//! variant = "unfixed"
+//! kernel = "v4.11-rc5"       # any kernel (`v4.12 without 13e451fdc1af`); `variant =
+//!                            # "unfixed"` or `"fixed"`, the older key, still works
 //! story = "..."
 //! hints = ["...", "..."]
 //!
@@ -24,9 +25,9 @@
 //! no interleaving with at most N preemptions fails.
 
 use crate::explore::{ExploreConfig, ExploreReport, explore};
+use crate::release::Kernel;
 use crate::scenario::Execution;
 use crate::scenario::{Scenario, ScenarioError};
-use crate::sim::Variant;
 use crate::trace::{Trace, replay_trace};
 use crate::{Note, Outcome};
 use serde::Deserialize;
@@ -65,7 +66,9 @@ struct Meta {
     title: String,
     level: u32,
     scenario: String,
-    variant: Variant,
+    /// `unfixed` / `fixed` (format 1), or any kernel with `kernel`.
+    variant: Option<String>,
+    kernel: Option<String>,
     story: String,
     #[serde(default)]
     hints: Vec<String>,
@@ -83,7 +86,7 @@ pub struct Challenge {
     pub title: String,
     pub level: u32,
     pub scenario: Scenario,
-    pub variant: Variant,
+    pub kernel: Kernel,
     pub story: String,
     pub hints: Vec<String>,
     pub goal: Goal,
@@ -110,7 +113,7 @@ impl Verdict {
 
 /// The facts of one run a verdict looks at.
 struct Run<'a> {
-    variant: Variant,
+    kernel: Kernel,
     outcome: &'a Outcome,
     notes: Vec<String>,
     preemptions: u32,
@@ -138,6 +141,11 @@ impl Challenge {
             Scenario::from_file(&p)
         }
         .map_err(|source| ChallengeError::Scenario { origin: origin.to_string(), source })?;
+        let kernel = match (&m.kernel, &m.variant) {
+            (Some(_), Some(_)) => return Err(parse("give `kernel` or `variant`, not both".into())),
+            (None, None) => return Err(parse("missing `kernel` (e.g. \"v4.11-rc5\") in [challenge]".into())),
+            (Some(k), None) | (None, Some(k)) => Kernel::parse(k).map_err(|e| parse(e.to_string()))?,
+        };
         if let Goal::Reach { outcome, .. } = &f.goal
             && outcome.trim().is_empty()
         {
@@ -147,7 +155,7 @@ impl Challenge {
             title: m.title,
             level: m.level,
             scenario,
-            variant: m.variant,
+            kernel,
             story: m.story,
             hints: m.hints,
             goal: f.goal,
@@ -157,7 +165,7 @@ impl Challenge {
 
     /// What the goal asks, in one sentence.
     pub fn goal_text(&self) -> String {
-        let v = self.variant;
+        let v = self.kernel.label();
         match &self.goal {
             Goal::Reach { outcome, notes, max_preemptions } => {
                 let mut s = format!("make the {v} kernel {}", achievement(outcome, notes));
@@ -180,7 +188,7 @@ impl Challenge {
                 trace.scenario, self.scenario.name
             ));
         }
-        let r = replay_trace(trace, &self.scenario, trace.variant, None);
+        let r = replay_trace(trace, &self.scenario, trace.kernel, None);
         if let Some(d) = r.divergence {
             return Verdict::fail(format!(
                 "the trace does not replay (it parts from the recording at event {})",
@@ -189,7 +197,7 @@ impl Challenge {
         }
         let ex = &r.execution;
         let run = Run {
-            variant: trace.variant,
+            kernel: trace.kernel,
             outcome: &ex.outcome,
             notes: notes(&ex.notes),
             preemptions: ex.preemptions,
@@ -198,10 +206,10 @@ impl Challenge {
         self.check(&run)
     }
 
-    /// Checks a run made in the workbench (e.g. the scheduler mode's branch) under `variant`.
-    pub fn check_execution(&self, variant: Variant, ex: &Execution) -> Verdict {
+    /// Checks a run made in the workbench (e.g. the scheduler mode's branch) on `kernel`.
+    pub fn check_execution(&self, kernel: Kernel, ex: &Execution) -> Verdict {
         let run = Run {
-            variant,
+            kernel,
             outcome: &ex.outcome,
             notes: notes(&ex.notes),
             preemptions: ex.preemptions,
@@ -218,10 +226,11 @@ impl Challenge {
                 self.origin
             ));
         };
-        if run.variant != self.variant {
+        if run.kernel != self.kernel {
             return Verdict::fail(format!(
                 "this run is on the {} kernel; the challenge is about the {} one",
-                run.variant, self.variant
+                run.kernel.label(),
+                self.kernel.label()
             ));
         }
         if !run.finished {
@@ -245,7 +254,7 @@ impl Challenge {
         let n = run.preemptions;
         Verdict::pass(format!(
             "You made the {} kernel {} in {n} preemption{}.",
-            self.variant,
+            self.kernel.label(),
             achievement(outcome, notes).replace("any failure", &class),
             plural(n)
         ))
@@ -254,10 +263,13 @@ impl Challenge {
     /// Checks an exploration against a "cannot-fail" goal (or, for a "reach" goal, says
     /// whether the exploration shows it is possible).
     pub fn check_exploration(&self, report: &ExploreReport) -> Verdict {
-        if report.variant != self.variant || report.scenario != self.scenario.name {
+        if report.kernel != self.kernel || report.scenario != self.scenario.name {
             return Verdict::fail(format!(
                 "this exploration is of `{}` on the {} kernel; the challenge is `{}` on the {} kernel",
-                report.scenario, report.variant, self.scenario.name, self.variant
+                report.scenario,
+                report.kernel.label(),
+                self.scenario.name,
+                self.kernel.label()
             ));
         }
         let Goal::CannotFail { preemptions } = self.goal else {
@@ -270,7 +282,9 @@ impl Challenge {
         if let Some(row) = report.failures().next() {
             return Verdict::fail(format!(
                 "the exploration found {} with {} preemption(s): the {} kernel can fail",
-                row.class, row.witness.preemptions, self.variant
+                row.class,
+                row.witness.preemptions,
+                self.kernel.label()
             ));
         }
         if bound < preemptions {
@@ -283,14 +297,14 @@ impl Challenge {
             "All {} interleavings with at most {bound} preemption{} end without a failure: the {} kernel cannot fail here.",
             report.executions,
             plural(bound),
-            self.variant
+            self.kernel.label()
         ))
     }
 
     /// Runs the exhaustive exploration a "cannot-fail" goal asks for and checks it.
     pub fn prove(&self) -> Option<Verdict> {
         let Goal::CannotFail { preemptions } = self.goal else { return None };
-        let report = explore(&self.scenario, &ExploreConfig::exhaustive(self.variant, preemptions), &mut |_| {});
+        let report = explore(&self.scenario, &ExploreConfig::exhaustive(self.kernel, preemptions), &mut |_| {});
         Some(self.check_exploration(&report))
     }
 }
@@ -319,5 +333,5 @@ fn achievement(outcome: &str, notes: &[String]) -> String {
 
 fn describe_run(run: &Run) -> String {
     let notes = if run.notes.is_empty() { String::new() } else { format!(" [{}]", run.notes.join(", ")) };
-    format!("ended {}{notes} on the {} kernel", run.outcome.class(), run.variant)
+    format!("ended {}{notes} on the {} kernel", run.outcome.class(), run.kernel.label())
 }

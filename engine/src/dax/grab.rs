@@ -8,7 +8,8 @@ use crate::fs::AddressSpace;
 use crate::kernel::Errno;
 use crate::mm::{PMD_MASK, PMD_SIZE, unmap_mapping_range};
 use crate::radix::Item;
-use crate::sim::{Cx, Variant};
+use crate::release::Fix;
+use crate::sim::Cx;
 use crate::trace::Func;
 use crate::trace::{EventKind, RestartReason};
 use std::panic::Location;
@@ -24,8 +25,8 @@ use std::panic::Location;
 /// Locking: tree_lock is dropped around radix_tree_preload(), which may sleep. When the
 /// lookup found nothing, nothing at `index` is locked during that window, so another
 /// thread can insert there. v4.11-rc5 only noticed through __radix_tree_insert()'s
-/// -EEXIST, which for a PMD request is ambiguous; the fix looks `index` up again once
-/// tree_lock is retaken and restarts if anything appeared.
+/// -EEXIST, which for a PMD request is ambiguous; the fix (e11f8b7b6c4e, v4.11) looks
+/// `index` up again once tree_lock is retaken and restarts if anything appeared.
 pub async fn grab_mapping_entry(
     cx: &Cx<'_>,
     mapping: &AddressSpace,
@@ -84,7 +85,8 @@ async fn grab(cx: &Cx<'_>, mapping: &AddressSpace, index: u64, size_flag: u64) -
             }
             cx.spin_lock_irq(&mapping.tree_lock).await;
 
-            if cx.k.variant == Variant::Fixed && entry.is_none() {
+            // e11f8b7b6c4e "dax: fix radix tree insertion race" (v4.11) adds this block.
+            if cx.k.has(Fix::RadixTreeInsertionRace) && entry.is_none() {
                 // We dropped tree_lock for the preload with nothing locked at our index:
                 // see whether another thread inserted an entry meanwhile.
                 if relookup(cx, mapping, index).await.is_some() {
@@ -109,7 +111,9 @@ async fn grab(cx: &Cx<'_>, mapping: &AddressSpace, index: u64, size_flag: u64) -
             cx.radix_tree_preload_end();
             if let Err(err) = err {
                 cx.spin_unlock_irq(&mapping.tree_lock).await;
-                if cx.k.variant == Variant::Unfixed && err == Errno::Eexist && size_flag & RADIX_DAX_PMD == 0 {
+                // e11f8b7b6c4e "dax: fix radix tree insertion race" (v4.11) removes this
+                // restart: after the re-lookup a 4 KiB insert cannot meet -EEXIST.
+                if !cx.k.has(Fix::RadixTreeInsertionRace) && err == Errno::Eexist && size_flag & RADIX_DAX_PMD == 0 {
                     // "Someone already created the entry?" — only handled for 4 KiB.
                     restart(cx, at, index, RestartReason::PteInsertEexist);
                     continue 'restart;
@@ -146,12 +150,12 @@ async fn grab(cx: &Cx<'_>, mapping: &AddressSpace, index: u64, size_flag: u64) -
     }
 }
 
-/// The fix's re-lookup under tree_lock. It is the one scheduling point the fixed variant
-/// has and v4.11-rc5 does not; marking it lets a schedule be carried across variants.
+/// The fix's re-lookup under tree_lock. It is a scheduling point only kernels with
+/// e11f8b7b6c4e have; marking it lets a schedule be carried across kernels.
 async fn relookup(cx: &Cx<'_>, mapping: &AddressSpace, index: u64) -> Option<Item> {
     let at = Location::caller();
     cx.sched(at).await;
-    cx.rt().variant_only_step(cx.tid);
+    cx.rt().kernel_only_step(cx.tid);
     let found = mapping.page_tree.with(|t| t.lookup(index));
     cx.emit(at, || EventKind::Relookup {
         index,

@@ -1,6 +1,7 @@
 //! fs/dax.c, v4.11: the DAX mapping-entry locking protocol and the PTE and PMD fault
-//! paths. `grab_mapping_entry` is where the seed race lives; [`Variant`](crate::Variant)
-//! chooses the v4.11-rc5 body or the one with "dax: fix radix tree insertion race".
+//! paths. `grab_mapping_entry` is where the seed race lives; a kernel with
+//! [`Fix::RadixTreeInsertionRace`](crate::Fix::RadixTreeInsertionRace) runs the body with
+//! "dax: fix radix tree insertion race", one without it v4.11-rc5's.
 
 mod cx;
 mod entry;

@@ -1,12 +1,12 @@
 //! The checked-in traces (traces/) and their expected replays (replays/): the minimal
-//! witness of every failure class of every built-in, plus the seed race's witness carried
-//! over to the fixed variant. `daxlab golden` rewrites them after an intended change; the
+//! witness of every failure class of every built-in on each of [`GOLDEN_KERNELS`], plus the
+//! seed race's witness carried over to the fixed kernel. `daxlab golden` rewrites them after an intended change; the
 //! test suite replays every trace and compares with its transcript.
 
 use super::{ExploreConfig, explore, replay};
+use crate::release::Kernel;
 use crate::scenario::{BUILTINS, builtin};
-use crate::sim::Variant;
-use crate::trace::{RecordMode, Trace, diff_variants, replay_transcript, write_atomically};
+use crate::trace::{RecordMode, Trace, diff_kernels, replay_transcript, write_atomically};
 use std::path::Path;
 
 /// A file name for an outcome class: `bug(pte-under-huge-pmd)` → `bug-pte-under-huge-pmd`.
@@ -15,19 +15,23 @@ pub fn class_slug(class: &str) -> String {
     s.trim_matches('-').to_string()
 }
 
-/// Every golden trace, by file stem.
+/// The kernels whose witnesses are checked in: the seed race's two, named `unfixed` and
+/// `fixed` in the file names (docs/ and challenges/ refer to them).
+pub const GOLDEN_KERNELS: [Kernel; 2] = [Kernel::UNFIXED, Kernel::FIXED];
+
+/// Every golden trace, by file stem: `<scenario>.<kernel slug>.<class slug>`.
 pub fn golden_traces() -> Vec<(String, Trace)> {
     let mut out = Vec::new();
     for (name, _) in BUILTINS {
         let sc = builtin(name).expect("listed").expect("built-ins load");
         let bound = sc.expect.as_ref().map_or(2, |e| e.preemptions);
-        for variant in Variant::ALL {
-            let report = explore(&sc, &ExploreConfig::exhaustive(variant, bound), &mut |_| {});
+        for kernel in GOLDEN_KERNELS {
+            let report = explore(&sc, &ExploreConfig::exhaustive(kernel, bound), &mut |_| {});
             for row in report.failures() {
-                let (ex, _) = replay(&sc, variant, &row.witness.schedule);
+                let (ex, _) = replay(&sc, kernel, &row.witness.schedule);
                 let mode = RecordMode::Explored { strategy: "exhaustive".into(), bound: Some(bound), seed: None };
-                let stem = format!("{name}.{variant}.{}", class_slug(&row.class));
-                out.push((stem, Trace::from_execution(&sc, variant, mode, &ex)));
+                let stem = format!("{name}.{}.{}", kernel.slug(), class_slug(&row.class));
+                out.push((stem, Trace::from_execution(&sc, kernel, mode, &ex)));
             }
         }
     }
@@ -35,16 +39,16 @@ pub fn golden_traces() -> Vec<(String, Trace)> {
     out
 }
 
-/// The seed race's minimal failing interleaving, replayed under the fixed variant.
+/// The seed race's minimal failing interleaving, carried over to the fixed kernel.
 fn seed_race_carried() -> (String, Trace) {
     let sc = builtin("seed-race").expect("listed").expect("loads");
-    let report = explore(&sc, &ExploreConfig::exhaustive(Variant::Unfixed, 2), &mut |_| {});
+    let report = explore(&sc, &ExploreConfig::exhaustive(Kernel::UNFIXED, 2), &mut |_| {});
     let row = report.failures().next().expect("the seed race fails unfixed");
-    let (ex, _) = replay(&sc, Variant::Unfixed, &row.witness.schedule);
+    let (ex, _) = replay(&sc, Kernel::UNFIXED, &row.witness.schedule);
     let from = format!("seed-race.unfixed.{}", class_slug(&row.class));
-    let unfixed = Trace::from_execution(&sc, Variant::Unfixed, RecordMode::Replayed { from: from.clone() }, &ex);
-    let d = diff_variants(&unfixed, &sc);
-    let fixed = Trace::from_execution(&sc, Variant::Fixed, RecordMode::Replayed { from }, &d.carried.1);
+    let unfixed = Trace::from_execution(&sc, Kernel::UNFIXED, RecordMode::Replayed { from: from.clone() }, &ex);
+    let d = diff_kernels(&unfixed, &sc, Kernel::FIXED);
+    let fixed = Trace::from_execution(&sc, Kernel::FIXED, RecordMode::Replayed { from }, &d.carried.1);
     ("seed-race.fixed.same-interleaving".into(), fixed)
 }
 

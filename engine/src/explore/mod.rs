@@ -9,14 +9,17 @@
 
 mod dfs;
 mod golden;
+mod matrix;
 
 pub use dfs::DfsScheduler;
-pub use golden::{class_slug, golden_traces, write_goldens};
+pub use golden::{GOLDEN_KERNELS, class_slug, golden_traces, write_goldens};
+pub use matrix::{Cell, CellClass, Matrix, MatrixRow, matrix};
 
 use crate::check::{Note, Outcome};
+use crate::release::Kernel;
 use crate::scenario::Scenario;
 use crate::scenario::{Execution, RunConfig, execute};
-use crate::sim::{RandomScheduler, ReplayScheduler, Schedule, SplitMix64, Variant};
+use crate::sim::{RandomScheduler, ReplayScheduler, Schedule, SplitMix64};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -32,7 +35,7 @@ pub enum Strategy {
 
 #[derive(Clone, Debug)]
 pub struct ExploreConfig {
-    pub variant: Variant,
+    pub kernel: Kernel,
     pub strategy: Strategy,
     /// Stop after this many executions (the report then says it is incomplete).
     pub max_executions: Option<u64>,
@@ -41,8 +44,8 @@ pub struct ExploreConfig {
 }
 
 impl ExploreConfig {
-    pub fn exhaustive(variant: Variant, preemptions: u32) -> Self {
-        ExploreConfig { variant, strategy: Strategy::Exhaustive { preemptions }, max_executions: None, cancel: None }
+    pub fn exhaustive(kernel: Kernel, preemptions: u32) -> Self {
+        ExploreConfig { kernel, strategy: Strategy::Exhaustive { preemptions }, max_executions: None, cancel: None }
     }
 
     fn cancelled(&self) -> bool {
@@ -78,7 +81,7 @@ pub struct OutcomeRow {
 #[derive(Clone, Debug, Serialize)]
 pub struct ExploreReport {
     pub scenario: String,
-    pub variant: Variant,
+    pub kernel: Kernel,
     pub strategy: String,
     pub bound: Option<u32>,
     pub executions: u64,
@@ -90,7 +93,7 @@ pub struct ExploreReport {
     pub rows: Vec<OutcomeRow>,
 }
 
-fn secs<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+pub(crate) fn secs<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_f64(d.as_secs_f64())
 }
 
@@ -158,7 +161,7 @@ impl Table {
 /// Runs the exploration. `progress` is called now and then with the executions so far.
 pub fn explore(sc: &Scenario, cfg: &ExploreConfig, progress: &mut dyn FnMut(u64)) -> ExploreReport {
     let started = Instant::now();
-    let run_cfg = RunConfig { record: false, ..RunConfig::new(cfg.variant) };
+    let run_cfg = RunConfig { record: false, ..RunConfig::new(cfg.kernel) };
     let limit = cfg.max_executions.unwrap_or(u64::MAX);
     let (width, bound) = match cfg.strategy {
         Strategy::Exhaustive { preemptions } => (preemptions as usize + 1, Some(preemptions)),
@@ -211,7 +214,7 @@ pub fn explore(sc: &Scenario, cfg: &ExploreConfig, progress: &mut dyn FnMut(u64)
     rows.sort_by(|a, b| b.failure.cmp(&a.failure).then(b.executions.cmp(&a.executions)).then(a.label.cmp(&b.label)));
     ExploreReport {
         scenario: sc.name.clone(),
-        variant: cfg.variant,
+        kernel: cfg.kernel,
         strategy: match cfg.strategy {
             Strategy::Exhaustive { .. } => "exhaustive".into(),
             Strategy::Random { .. } => "random".into(),
@@ -226,8 +229,8 @@ pub fn explore(sc: &Scenario, cfg: &ExploreConfig, progress: &mut dyn FnMut(u64)
 }
 
 /// Re-runs a schedule with events recorded (how a witness becomes a full trace).
-pub fn replay(sc: &Scenario, variant: Variant, schedule: &Schedule) -> (Execution, Option<String>) {
+pub fn replay(sc: &Scenario, kernel: Kernel, schedule: &Schedule) -> (Execution, Option<String>) {
     let mut replay = ReplayScheduler::new(schedule.0.clone());
-    let ex = execute(sc, &RunConfig::new(variant), &mut replay);
+    let ex = execute(sc, &RunConfig::new(kernel), &mut replay);
     (ex, replay.divergence())
 }

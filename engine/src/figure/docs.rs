@@ -4,6 +4,7 @@
 
 use super::explore::{ExploreFigure, explore_figure};
 use super::{FigureError, Format, Scene, StateAt, StepRange, StressResults, sequence, state, stress_figure};
+use crate::explore::GOLDEN_KERNELS;
 use crate::trace::Trace;
 use std::path::{Path, PathBuf};
 
@@ -94,7 +95,7 @@ pub fn render_doc_figure(f: &DocFigure, traces: &Path) -> Result<Scene, FigureEr
         FigureSource::State { step, .. } => state(&load()?, StateAt::Step(step)),
         FigureSource::Explore { preemptions, .. } => {
             let sc = load()?.scenario().map_err(|e| FigureError::Input(e.to_string()))?;
-            explore_figure(&ExploreFigure::run(&sc, preemptions))
+            explore_figure(&ExploreFigure::run(&sc, &GOLDEN_KERNELS, preemptions))
         }
         FigureSource::Stress { .. } => stress_figure(&StressResults::load(&path)?),
     }

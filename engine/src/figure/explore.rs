@@ -1,12 +1,12 @@
-//! Exploration results: for each kernel variant, every outcome class the exhaustive search
+//! Exploration results: for each kernel, every outcome class the exhaustive search
 //! found and how many executions reach it within 0, 1, 2, ... preemptions.
 
 use super::FigureError;
 use super::scene::{Align, Rgba, Scene, TextSpec, fit};
 use super::style;
 use crate::explore::{ExploreConfig, ExploreReport, OutcomeRow, explore};
+use crate::release::Kernel;
 use crate::scenario::Scenario;
-use crate::sim::Variant;
 
 const MARGIN: i32 = 20;
 const LABEL_W: i32 = 400;
@@ -14,7 +14,7 @@ const COL_W: i32 = 120;
 const WITNESS_W: i32 = 170;
 const ROW_H: i32 = 26;
 
-/// What the exploration figure shows: one exhaustive report per variant.
+/// What the exploration figure shows: one exhaustive report per kernel.
 pub struct ExploreFigure {
     pub scenario: String,
     pub description: String,
@@ -22,12 +22,9 @@ pub struct ExploreFigure {
 }
 
 impl ExploreFigure {
-    /// Explores `sc` exhaustively under both variants with at most `bound` preemptions.
-    pub fn run(sc: &Scenario, bound: u32) -> ExploreFigure {
-        let reports = [Variant::Unfixed, Variant::Fixed]
-            .into_iter()
-            .map(|v| explore(sc, &ExploreConfig::exhaustive(v, bound), &mut |_| {}))
-            .collect();
+    /// Explores `sc` exhaustively on each of `kernels` with at most `bound` preemptions.
+    pub fn run(sc: &Scenario, kernels: &[Kernel], bound: u32) -> ExploreFigure {
+        let reports = kernels.iter().map(|&k| explore(sc, &ExploreConfig::exhaustive(k, bound), &mut |_| {})).collect();
         ExploreFigure { scenario: sc.name.clone(), description: sc.description.clone(), reports }
     }
 }
@@ -48,7 +45,7 @@ pub fn explore_figure(f: &ExploreFigure) -> Result<Scene, FigureError> {
     if let Some(r) = f.reports.iter().find(|r| r.bound.is_none()) {
         return Err(FigureError::Input(format!(
             "the {} report comes from random exploration; the figure needs exhaustive ones (a preemption bound)",
-            r.variant
+            r.kernel.describe()
         )));
     }
     let widest = f.reports.iter().map(bound_of).max().unwrap_or(0) as i32 + 1;
@@ -89,7 +86,7 @@ fn verdict(r: &ExploreReport) -> (String, Rgba) {
 fn panel(s: &mut Scene, r: &ExploreReport, y: i32) -> i32 {
     let b = bound_of(r);
     let (line, color) = verdict(r);
-    let head = format!("{} kernel ({}): {} executions", r.variant, r.variant.kernel(), r.executions);
+    let head = format!("{}: {} executions", r.kernel.describe(), r.executions);
     s.text((MARGIN, y), head, &TextSpec::new(15.0, style::INK).bold());
     s.text((MARGIN, y + 21), line, &TextSpec::new(13.5, color).bold());
     let mut y = y + 46;

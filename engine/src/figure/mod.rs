@@ -2,7 +2,8 @@
 //!
 //! - [`sequence`]: a swimlane sequence diagram of a trace or a step range of it;
 //! - [`state`]: the radix tree, locks, waiters and page tables at one step;
-//! - [`explore_figure`]: outcome classes per variant and per preemption bound;
+//! - [`explore_figure`]: outcome classes per kernel and per preemption bound;
+//! - [`matrix_figure`]: scenarios × kernels, the failure classes each kernel shows;
 //! - [`stress_figure`]: the first failing iteration of stress runs, and faults per second.
 //!
 //! Every figure is laid out as a [`Scene`] and written as SVG or PNG (by the output's
@@ -11,6 +12,7 @@
 
 mod docs;
 mod explore;
+mod matrix;
 mod scene;
 mod sequence;
 mod sequence_paint;
@@ -20,6 +22,7 @@ mod style;
 
 pub use docs::{DOC_FIGURES, DocFigure, FigureSource, render_doc_figure, write_doc_figures};
 pub use explore::{ExploreFigure, explore_figure};
+pub use matrix::matrix_figure;
 pub use scene::{Scene, Shape};
 pub use sequence::sequence;
 pub use state::{StateAt, state};

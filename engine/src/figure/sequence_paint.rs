@@ -24,7 +24,7 @@ pub(super) fn all(s: &mut Scene, d: &Diagram) {
 fn title(s: &mut Scene, d: &Diagram) {
     let t = d.trace;
     let w = d.width() - 2 * MARGIN;
-    let head = format!("{} — {} kernel ({})", t.scenario, t.variant, t.variant.kernel());
+    let head = format!("{} — {}", t.scenario, t.kernel.describe());
     s.text((MARGIN, MARGIN), head, &TextSpec::new(20.0, style::INK).bold());
     let last = t.events.last().map_or(0, |e| e.step);
     let plural = if t.preemptions == 1 { "" } else { "s" };

@@ -60,7 +60,7 @@ impl View<'_> {
 pub fn state(trace: &Trace, at: StateAt) -> Result<Scene, FigureError> {
     let sc = trace.scenario().map_err(|e| FigureError::Input(e.to_string()))?;
     let names = sc.thread_names();
-    let timeline = Timeline::new(&sc, trace.variant, trace.events.clone());
+    let timeline = Timeline::new(&sc, trace.kernel, trace.events.clone());
     let pos = resolve(trace, &timeline, at)?;
     let prev = timeline.after_events(pos.saturating_sub(1));
     let mut snap = prev.clone();
@@ -119,7 +119,7 @@ fn title(s: &mut Scene, v: &View) -> i32 {
     let t = v.trace;
     let w = WIDTH - 2 * MARGIN;
     let step = v.pos.checked_sub(1).map_or(0, |i| t.events[i].step);
-    let head = format!("{} — {} kernel ({}): the state at step {step}", t.scenario, t.variant, t.variant.kernel());
+    let head = format!("{} — {}: the state at step {step}", t.scenario, t.kernel.describe());
     s.text((MARGIN, MARGIN), head, &TextSpec::new(19.0, style::INK).bold());
     let sub = format!(
         "after event {} of {} (the workbench's cursor at \"step {step} · event {}\")",

@@ -1,15 +1,17 @@
-//! The whole emulated machine one execution runs on: every subsystem's state.
+//! The whole emulated machine one execution runs on: the kernel it runs (a release and
+//! its fixes) and every subsystem's state. `cx.k` is this machine.
 
 use super::{Shared, Tasks, WaitTable};
 use crate::check::Observations;
 use crate::fs::{AddressSpace, Inode};
 use crate::mm::{Mm, Pages};
 use crate::pmem::Pmem;
-use crate::sim::Variant;
+use crate::release::{Fix, Kernel};
 
 #[derive(Debug)]
-pub struct Kernel {
-    pub variant: Variant,
+pub struct Machine {
+    /// Which kernel's code runs: the model asks `cx.k.has(Fix::…)` where a fix changed it.
+    pub kernel: Kernel,
     /// Whether radix_tree_preload() may be made to fail (a scheduler choice).
     pub inject_enomem: bool,
     /// The DAX file's page cache (`inode->i_mapping`).
@@ -22,4 +24,12 @@ pub struct Kernel {
     pub wait_table: WaitTable,
     pub tasks: Tasks,
     pub obs: Shared<Observations>,
+}
+
+impl Machine {
+    /// Whether the kernel running has `fix`: one bit test, asked at every branch a fix made.
+    #[inline]
+    pub fn has(&self, fix: Fix) -> bool {
+        self.kernel.has(fix)
+    }
 }

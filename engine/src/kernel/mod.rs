@@ -11,7 +11,7 @@ mod task;
 mod wait;
 
 pub use errno::Errno;
-pub use machine::Kernel;
+pub use machine::Machine;
 pub use rwsem::RwSem;
 pub use shared::Shared;
 pub use spinlock::SpinLock;

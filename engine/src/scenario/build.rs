@@ -4,10 +4,10 @@
 use super::{Scenario, Thp};
 use crate::check::Observations;
 use crate::fs::{AddressSpace, Allocator, Extent, Inode};
-use crate::kernel::{Kernel, Shared, Tasks, WaitTable};
+use crate::kernel::{Machine, Shared, Tasks, WaitTable};
 use crate::mm::{Mm, PAGE_SHIFT, Pages, Vma};
 use crate::pmem::{Pmem, RamPmem};
-use crate::sim::Variant;
+use crate::release::Kernel;
 
 impl Scenario {
     /// Bytes of pmem a machine for this scenario uses at most: room for every block twice
@@ -18,14 +18,14 @@ impl Scenario {
 
     /// A fresh machine in the state the scenario describes, before any thread runs, over
     /// sparse RAM pmem.
-    pub fn build(&self, variant: Variant) -> Kernel {
-        self.build_on(variant, Box::new(RamPmem::new(self.pmem_capacity())))
+    pub fn build(&self, kernel: Kernel) -> Machine {
+        self.build_on(kernel, Box::new(RamPmem::new(self.pmem_capacity())))
     }
 
     /// [`Scenario::build`] over the given pmem, which should hold [`Scenario::pmem_capacity`]
     /// bytes (a smaller one makes allocations fail with -ENOSPC sooner). Whatever it holds
     /// already does not matter: the filesystem zeroes blocks as it allocates them.
-    pub fn build_on(&self, variant: Variant, pmem: Box<dyn Pmem>) -> Kernel {
+    pub fn build_on(&self, kernel: Kernel, pmem: Box<dyn Pmem>) -> Machine {
         let capacity = (self.pmem_capacity() >> PAGE_SHIFT).min(pmem.size() >> PAGE_SHIFT);
         let inode = Inode::new(0x2c, self.size(), Allocator::new(self.file.allocator, capacity));
         for e in &self.file.extents {
@@ -57,8 +57,8 @@ impl Scenario {
                 Mm::new(i as u8, vec![vma])
             })
             .collect();
-        Kernel {
-            variant,
+        Machine {
+            kernel,
             inject_enomem: self.inject_enomem,
             mapping: AddressSpace::new(),
             inode,

@@ -5,7 +5,7 @@
 //! run that calls it.
 
 use crate::check::{Invariant, Outcome, Stored};
-use crate::kernel::{Kernel, WaitOn};
+use crate::kernel::{Machine, WaitOn};
 use crate::mm::{Mm, PMD_SIZE, Pages, PmdSlot};
 use crate::pmem::{is_pmem_pfn, pmem_offset};
 use crate::sim::{ThreadEnd, Tid};
@@ -20,7 +20,7 @@ pub struct RunEnd<'a> {
 /// The outcome of a finished execution. Order matters: a fired invariant ended the run at
 /// once; otherwise a hang, then a signal; only a run whose threads all exited goes on to
 /// the teardown accounting and the data check.
-pub fn classify(k: &Kernel, run: RunEnd<'_>) -> Outcome {
+pub fn classify(k: &Machine, run: RunEnd<'_>) -> Outcome {
     if let Some(invariant) = k.obs.with(|o| o.violation.clone()) {
         return Outcome::Bug { invariant };
     }
@@ -61,7 +61,7 @@ pub fn classify(k: &Kernel, run: RunEnd<'_>) -> Outcome {
 
 /// Every completed store must be in the file, and every mapping still present must show
 /// it (holetest's verification reads through the mapping).
-fn check_data(k: &Kernel) -> Option<Outcome> {
+fn check_data(k: &Machine) -> Option<Outcome> {
     let expected = k.obs.with(|o| o.expected.clone());
     for (&offset, &Stored { value, by, .. }) in &expected {
         let in_file = read_file_u64(k, offset);
@@ -90,11 +90,11 @@ fn check_data(k: &Kernel) -> Option<Outcome> {
     None
 }
 
-fn read_file_u64(k: &Kernel, offset: u64) -> u64 {
+fn read_file_u64(k: &Machine, offset: u64) -> u64 {
     k.inode.device_offset(offset).map_or(0, |dev| k.pmem.read_u64(dev))
 }
 
-fn read_mapped_u64(k: &Kernel, mm: &Mm, addr: u64) -> Option<u64> {
+fn read_mapped_u64(k: &Machine, mm: &Mm, addr: u64) -> Option<u64> {
     let phys = mm.pt.with(|pt| match pt.slot(addr)? {
         PmdSlot::HugeDevmap { pfn, .. } => Some((pfn << 12) + (addr & (PMD_SIZE - 1))),
         PmdSlot::HugeZero { .. } => Some(u64::MAX),

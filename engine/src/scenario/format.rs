@@ -1,6 +1,6 @@
 //! The scenario file format (documented in docs/scenarios.md).
 
-use super::{DEFAULT_MAP_BASE, Size};
+use super::{DEFAULT_MAP_BASE, Expect, Size};
 use crate::fs::{AllocPolicy, ExtentState};
 use crate::mm::{PAGE_SIZE, PeSize};
 use serde::Deserialize;
@@ -125,20 +125,6 @@ pub struct ProcessSpec {
     pub mmap: Spanned<MmapSpec>,
     #[serde(rename = "thread")]
     pub threads: Vec<ThreadSpec>,
-}
-
-/// What exhaustive exploration must find: exactly these failure classes per variant.
-#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields)]
-pub struct Expect {
-    #[serde(default = "two")]
-    pub preemptions: u32,
-    pub unfixed: Vec<String>,
-    pub fixed: Vec<String>,
-}
-
-fn two() -> u32 {
-    2
 }
 
 #[derive(Clone, Debug, Deserialize)]

@@ -6,6 +6,7 @@
 mod build;
 mod builtin;
 mod classify;
+mod expect;
 mod format;
 mod generate;
 mod program;
@@ -14,7 +15,8 @@ mod size;
 
 pub use builtin::{BUILTINS, builtin, builtin_names};
 pub use classify::{RunEnd, classify};
-pub use format::{Expect, ExtentSpec, FileSpec, MmapSpec, Op, ProcessSpec, Scenario, ScenarioError, Thp, ThreadSpec};
+pub use expect::{Covers, Expect, KernelExpect};
+pub use format::{ExtentSpec, FileSpec, MmapSpec, Op, ProcessSpec, Scenario, ScenarioError, Thp, ThreadSpec};
 pub use generate::{Holetest, HoletestFile};
 pub use program::run_thread;
 pub use run::{Execution, RunConfig, execute, execute_with};

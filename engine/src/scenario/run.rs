@@ -5,14 +5,16 @@
 use super::classify::{RunEnd, classify};
 use super::{Scenario, run_thread};
 use crate::check::{Note, Outcome};
-use crate::kernel::Kernel;
-use crate::sim::{Cx, Pause, Schedule, Scheduler, SimRuntime, Switch, ThreadSpawn, Tid, Variant};
+use crate::kernel::Machine;
+use crate::release::Kernel;
+use crate::sim::{Cx, Pause, Schedule, Scheduler, SimRuntime, Switch, ThreadSpawn, Tid};
 use crate::trace::Event;
 use std::collections::BTreeSet;
 
 #[derive(Clone, Debug)]
 pub struct RunConfig {
-    pub variant: Variant,
+    /// The kernel to run: a release and its fixes.
+    pub kernel: Kernel,
     /// Record events (exploration turns this off and re-runs witnesses with it on).
     pub record: bool,
     /// A run longer than this is reported as a livelock. A backstop only: a fault that
@@ -21,8 +23,8 @@ pub struct RunConfig {
 }
 
 impl RunConfig {
-    pub fn new(variant: Variant) -> Self {
-        RunConfig { variant, record: true, max_steps: 50_000_000 }
+    pub fn new(kernel: Kernel) -> Self {
+        RunConfig { kernel, record: true, max_steps: 50_000_000 }
     }
 }
 
@@ -38,6 +40,9 @@ pub struct Execution {
     pub switches: Vec<Switch>,
     /// Which thread ran each step, run-length encoded.
     pub runs: Vec<(Tid, u32)>,
+    /// Steps that exist only in this kernel (a scheduling point a fix added or removed):
+    /// they are not counted when the schedule is carried to another kernel.
+    pub kernel_only_steps: Vec<u32>,
     /// Where the scheduler paused the run, if it did (the outcome is then provisional).
     pub paused: Option<Pause>,
 }
@@ -53,9 +58,9 @@ pub fn execute_with<R>(
     sc: &Scenario,
     cfg: &RunConfig,
     sched: &mut dyn Scheduler,
-    inspect: impl FnOnce(&Kernel) -> R,
+    inspect: impl FnOnce(&Machine) -> R,
 ) -> (Execution, R) {
-    let k = sc.build(cfg.variant);
+    let k = sc.build(cfg.kernel);
     let rt = SimRuntime::new(sched, cfg.record);
     let spawns: Vec<ThreadSpawn<'_>> = sc
         .threads()
@@ -86,6 +91,7 @@ pub fn execute_with<R>(
         preemptions: res.preemptions,
         switches: res.switches,
         runs: res.runs,
+        kernel_only_steps: res.kernel_only_steps,
         paused: res.paused,
     };
     (ex, inspected)

@@ -20,7 +20,7 @@
 //! file of their room named after the kernel's.
 
 use super::{Choice, Tid};
-use crate::kernel::Kernel;
+use crate::kernel::Machine;
 use crate::kernel::WaitOn;
 use crate::trace::{EventKind, Func};
 use std::future::Future;
@@ -45,9 +45,10 @@ pub trait Runtime {
     fn choose(&self, tid: Tid, choice: Choice, options: u32) -> u32;
     /// An invariant fired: the execution ends at this step.
     fn halt(&self);
-    /// This step of `tid` exists only in the variant running (the fix's re-lookup), so it
-    /// does not count when a schedule is carried over from the other variant.
-    fn variant_only_step(&self, tid: Tid);
+    /// This step of `tid` exists only in some kernels (a scheduling point a fix added or
+    /// removed, e.g. the seed fix's re-lookup), so it does not count when a schedule is
+    /// carried over to another kernel.
+    fn kernel_only_step(&self, tid: Tid);
 }
 
 /// Yields to the scheduler once, then lets the thread perform its operation.
@@ -84,13 +85,13 @@ impl Future for SchedPoint {
 /// shared state; each such call is a scheduling point and records an event at the caller's
 /// source line.
 pub struct Cx<'k> {
-    pub k: &'k Kernel,
+    pub k: &'k Machine,
     pub tid: Tid,
     rt: &'k dyn Runtime,
 }
 
 impl<'k> Cx<'k> {
-    pub fn new(k: &'k Kernel, tid: Tid, rt: &'k dyn Runtime) -> Self {
+    pub fn new(k: &'k Machine, tid: Tid, rt: &'k dyn Runtime) -> Self {
         Cx { k, tid, rt }
     }
 

@@ -63,9 +63,11 @@ pub struct Switch {
 #[derive(Default)]
 struct State {
     threads: Vec<Slot>,
-    /// Per thread: steps run, not counting variant-only ones.
+    /// Per thread: steps run, not counting kernel-only ones.
     shared_steps: Vec<u32>,
-    variant_only: bool,
+    kernel_only: bool,
+    /// The steps that exist only in the kernel running.
+    kernel_only_steps: Vec<u32>,
     /// Which thread ran each step, run-length encoded.
     runs: Vec<(Tid, u32)>,
     last: Option<Tid>,
@@ -102,6 +104,8 @@ pub struct SimResult {
     pub preemptions: u32,
     pub switches: Vec<Switch>,
     pub runs: Vec<(Tid, u32)>,
+    /// Steps that exist only in the kernel that ran (see [`Runtime::kernel_only_step`]).
+    pub kernel_only_steps: Vec<u32>,
     pub schedule: Schedule,
     pub events: Vec<Event>,
 }
@@ -161,7 +165,7 @@ impl<'s> SimRuntime<'s> {
                 }
                 st.last = Some(tid);
                 st.current = Some(tid);
-                st.variant_only = false;
+                st.kernel_only = false;
                 match st.runs.last_mut() {
                     Some((t, n)) if *t == tid => *n += 1,
                     _ => st.runs.push((tid, 1)),
@@ -169,7 +173,10 @@ impl<'s> SimRuntime<'s> {
             }
             let polled = threads[tid.index()].future.as_mut().poll(&mut task_cx);
             let mut st = self.st.borrow_mut();
-            if !st.variant_only {
+            if st.kernel_only {
+                let step = st.step;
+                st.kernel_only_steps.push(step);
+            } else {
                 st.shared_steps[tid.index()] += 1;
             }
             if let Poll::Ready(end) = polled {
@@ -213,6 +220,7 @@ impl<'s> SimRuntime<'s> {
             preemptions: st.preemptions,
             switches: st.switches,
             runs: st.runs,
+            kernel_only_steps: st.kernel_only_steps,
             schedule: Schedule(st.decisions),
             events: st.events,
         }
@@ -349,7 +357,7 @@ impl Runtime for SimRuntime<'_> {
         self.st.borrow_mut().halted = true;
     }
 
-    fn variant_only_step(&self, _: Tid) {
-        self.st.borrow_mut().variant_only = true;
+    fn kernel_only_step(&self, _: Tid) {
+        self.st.borrow_mut().kernel_only = true;
     }
 }

@@ -13,7 +13,6 @@ pub use scheduler::{
 };
 
 use serde::{Deserialize, Serialize};
-use std::fmt;
 
 /// An emulated kernel thread, numbered from 0 in scenario order.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -63,38 +62,6 @@ impl<'de> Deserialize<'de> for TidSet {
             set.insert(t);
         }
         Ok(set)
-    }
-}
-
-/// Which grab_mapping_entry() runs: v4.11-rc5, or v4.11 with "dax: fix radix tree insertion race".
-#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Variant {
-    Unfixed,
-    Fixed,
-}
-
-impl Variant {
-    pub const ALL: [Variant; 2] = [Variant::Unfixed, Variant::Fixed];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Variant::Unfixed => "unfixed",
-            Variant::Fixed => "fixed",
-        }
-    }
-
-    pub fn kernel(self) -> &'static str {
-        match self {
-            Variant::Unfixed => "v4.11-rc5",
-            Variant::Fixed => "v4.11 (with the fix)",
-        }
-    }
-}
-
-impl fmt::Display for Variant {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
     }
 }
 

@@ -13,7 +13,7 @@ pub struct ThreadPick<'a> {
     pub current: Option<Tid>,
     /// Preemptions so far in this execution.
     pub preemptions: u32,
-    /// Steps each thread has run so far, not counting variant-only steps.
+    /// Steps each thread has run so far, not counting kernel-only steps.
     pub shared_steps: &'a [u32],
     /// The step about to run (steps are numbered from 0 across all threads).
     pub step: u32,
@@ -184,14 +184,15 @@ impl Scheduler for RandomScheduler {
     }
 }
 
-/// Carries a schedule recorded under one variant over to the other.
+/// Carries a schedule recorded under one kernel over to another.
 ///
 /// The recording is a sequence of runs — thread T ran n steps, then U ran m steps, ... —
-/// counted without the steps that exist in only one variant (the fix's re-lookup). The new
+/// counted without the steps that exist in only one of the kernels (e.g. the seed fix's
+/// re-lookup). The new
 /// execution follows the same runs: at each decision it picks the thread of the first run
 /// that is not yet complete and whose thread can run. A run is complete once its thread
 /// has done as many shared steps as it had at the end of that run in the recording. Up to
-/// the point where the two variants part, this reproduces the recorded interleaving
+/// the point where the two kernels part, this reproduces the recorded interleaving
 /// exactly; after it, it keeps the same shape of turns. Injected choices are answered in
 /// the recorded order.
 #[derive(Debug)]
@@ -203,14 +204,14 @@ pub struct FollowScheduler {
 }
 
 impl FollowScheduler {
-    /// `runs` are the recorded runs; `variant_only` tells which recorded steps (by step
-    /// number) exist only in the recorded variant; `choices` the recorded choice answers.
-    pub fn new(runs: &[(Tid, u32)], variant_only: &std::collections::BTreeSet<u32>, choices: Vec<u32>) -> Self {
+    /// `runs` are the recorded runs; `kernel_only` tells which recorded steps (by step
+    /// number) exist only in the recorded kernel; `choices` the recorded choice answers.
+    pub fn new(runs: &[(Tid, u32)], kernel_only: &std::collections::BTreeSet<u32>, choices: Vec<u32>) -> Self {
         let mut done: std::collections::BTreeMap<Tid, u32> = std::collections::BTreeMap::new();
         let mut step = 0u32;
         let mut out = Vec::new();
         for &(tid, n) in runs {
-            let shared = (step..step + n).filter(|s| !variant_only.contains(s)).count() as u32;
+            let shared = (step..step + n).filter(|s| !kernel_only.contains(s)).count() as u32;
             step += n;
             let end = done.entry(tid).or_default();
             *end += shared;

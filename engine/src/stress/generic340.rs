@@ -9,8 +9,9 @@ use super::verify::{Verification, verify};
 use super::{Mismatch, Perturb, RealConfig, run_real, to_trace};
 use crate::check::{Note, Outcome};
 use crate::pmem::PmemBackend;
+use crate::release::Kernel;
 use crate::scenario::{Holetest, HoletestFile, Scenario};
-use crate::sim::{SplitMix64, Variant};
+use crate::sim::SplitMix64;
 use crate::trace::Trace;
 use std::collections::BTreeSet;
 use std::fmt::Write;
@@ -19,7 +20,7 @@ use std::time::{Duration, Instant};
 /// The workload and how to run it.
 #[derive(Clone, Debug)]
 pub struct Generic340 {
-    pub variant: Variant,
+    pub kernel: Kernel,
     /// holetest's FILESIZEinMB, one invocation each (generic/340: 1, 16, 256).
     pub sizes_mib: Vec<u64>,
     /// holetest's THREADS (2).
@@ -32,7 +33,7 @@ pub struct Generic340 {
     pub record: bool,
 }
 
-/// One holetest race (one file variant of one size).
+/// One holetest race (one file kernel of one size).
 #[derive(Debug)]
 pub struct Race {
     pub size: u64,
@@ -87,9 +88,9 @@ pub struct Iteration {
 
 impl Generic340 {
     /// The generic/340 defaults: sizes 1, 16 and 256 MiB, two threads.
-    pub fn new(variant: Variant) -> Self {
+    pub fn new(kernel: Kernel) -> Self {
         Generic340 {
-            variant,
+            kernel,
             sizes_mib: vec![1, 16, 256],
             threads: 2,
             fork: false,
@@ -160,7 +161,7 @@ impl Generic340 {
     fn run_race(&self, size_mib: u64, file: HoletestFile, seed: u64, pmem: &PmemBackend) -> Race {
         let ht = self.holetest(size_mib, file);
         let sc = ht.scenario().expect("holetest scenarios are valid for any size up to 1 GiB");
-        let k = sc.build_on(self.variant, pmem.region(sc.pmem_capacity()));
+        let k = sc.build_on(self.kernel, pmem.region(sc.pmem_capacity()));
         let cfg = RealConfig { perturb: Perturb { probability: self.perturb, seed }, ..RealConfig::new(self.record) };
         let real = run_real(&sc, &k, &cfg);
         let faults = k.obs.with(|o| o.faults);
@@ -194,7 +195,7 @@ impl Generic340 {
             trace: None,
         };
         if self.record && race.failed() {
-            race.trace = Some(to_trace(&race.scenario, self.variant, &real, &pmem.describe()));
+            race.trace = Some(to_trace(&race.scenario, self.kernel, &real, &pmem.describe()));
         }
         race
     }

@@ -3,9 +3,10 @@
 //! re-run did exactly what the real threads did.
 
 use super::RealRun;
+use crate::release::Kernel;
 use crate::scenario::Scenario;
 use crate::scenario::{RunConfig, execute};
-use crate::sim::{ChoicePick, Scheduler, ThreadPick, Tid, Variant};
+use crate::sim::{ChoicePick, Scheduler, ThreadPick, Tid};
 use crate::trace::{Event, RecordMode, Trace, same_event};
 use std::fmt;
 
@@ -67,11 +68,11 @@ impl fmt::Display for Mismatch {
     }
 }
 
-/// Builds the trace of `real` (a recorded run of `sc` under `variant`): the deterministic
+/// Builds the trace of `real` (a recorded run of `sc` under `kernel`): the deterministic
 /// execution that takes the same steps, checked event by event against the real one.
-pub fn to_trace(sc: &Scenario, variant: Variant, real: &RealRun, pmem: &str) -> Result<Trace, Mismatch> {
+pub fn to_trace(sc: &Scenario, kernel: Kernel, real: &RealRun, pmem: &str) -> Result<Trace, Mismatch> {
     let mut sched = StepOrderScheduler::new(&real.runs);
-    let ex = execute(sc, &RunConfig::new(variant), &mut sched);
+    let ex = execute(sc, &RunConfig::new(kernel), &mut sched);
     if let Some(step) = sched.divergence {
         return Err(Mismatch { what: format!("at step {step} the recorded thread cannot run in the re-run") });
     }
@@ -89,7 +90,7 @@ pub fn to_trace(sc: &Scenario, variant: Variant, real: &RealRun, pmem: &str) -> 
             ),
         });
     }
-    Ok(Trace::from_execution(sc, variant, RecordMode::RealThreads { pmem: pmem.to_string() }, &ex))
+    Ok(Trace::from_execution(sc, kernel, RecordMode::RealThreads { pmem: pmem.to_string() }, &ex))
 }
 
 fn first_difference(a: &[Event], b: &[Event]) -> Option<usize> {

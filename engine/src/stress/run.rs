@@ -3,7 +3,7 @@
 
 use super::runtime::{RealConfig, RealRuntime};
 use crate::check::Outcome;
-use crate::kernel::{Kernel, WaitOn};
+use crate::kernel::{Machine, WaitOn};
 use crate::scenario::{RunEnd, classify};
 use crate::scenario::{Scenario, run_thread};
 use crate::sim::{Cx, ThreadEnd, Tid};
@@ -33,7 +33,7 @@ pub struct RealRun {
 impl RealRun {
     /// The threads all finished, none by a signal: the machine is in a state worth
     /// verifying.
-    pub fn clean(&self, k: &Kernel) -> bool {
+    pub fn clean(&self, k: &Machine) -> bool {
         !self.halted
             && !self.step_limit_hit
             && k.obs.with(|o| o.violation.is_none())
@@ -42,13 +42,13 @@ impl RealRun {
 
     /// The outcome class, as [`crate::scenario::execute`] would classify it. This tears the
     /// page tables down (process exit): verify through the mappings first.
-    pub fn classify(&self, k: &Kernel) -> Outcome {
+    pub fn classify(&self, k: &Machine) -> Outcome {
         classify(k, RunEnd { ends: &self.ends, hung: &self.hung, step_limit_hit: self.step_limit_hit })
     }
 }
 
 /// Runs `sc`'s threads on `k` (built from `sc`) on OS threads.
-pub fn run_real(sc: &Scenario, k: &Kernel, cfg: &RealConfig) -> RealRun {
+pub fn run_real(sc: &Scenario, k: &Machine, cfg: &RealConfig) -> RealRun {
     let specs: Vec<_> = sc
         .threads()
         .map(|(i, p, t)| {

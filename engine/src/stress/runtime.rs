@@ -427,5 +427,5 @@ impl Runtime for RealRuntime {
         self.unpark_all();
     }
 
-    fn variant_only_step(&self, _: Tid) {}
+    fn kernel_only_step(&self, _: Tid) {}
 }

@@ -8,7 +8,7 @@
 use crate::dax::IovIter;
 use crate::fs::daxfs_fsync;
 use crate::fs::daxfs_read_iter;
-use crate::kernel::Kernel;
+use crate::kernel::Machine;
 use crate::mm::{Access, Mm, PMD_SIZE, user_access};
 use crate::pmem::FilePmem;
 use crate::scenario::Holetest;
@@ -27,7 +27,7 @@ pub struct Verification {
 }
 
 /// Verifies the markers `ht`'s workers stored, through `mm`'s mapping and the file.
-pub fn verify(k: &Kernel, mm: &Mm, ht: &Holetest, file: Option<&FilePmem>) -> Verification {
+pub fn verify(k: &Machine, mm: &Mm, ht: &Holetest, file: Option<&FilePmem>) -> Verification {
     let found = RefCell::new(Verification::default());
     let mut sched = DefaultScheduler;
     let rt = SimRuntime::new(&mut sched, false);
@@ -109,7 +109,7 @@ fn check_chunk(ht: &Holetest, pos: u64, buf: &[u8], found: &RefCell<Verification
 
 /// After the fsync, every stored value must be in the file as another process opening it
 /// now would see it.
-fn reopened(k: &Kernel, f: &FilePmem, v: &mut Verification) {
+fn reopened(k: &Machine, f: &FilePmem, v: &mut Verification) {
     let file = match f.reopen() {
         Ok(file) => file,
         Err(e) => {

@@ -1,25 +1,27 @@
-//! Differential replay: one interleaving, both variants.
+//! Differential replay: one interleaving, two kernels.
 
 use super::{Event, EventKind, Trace};
-use crate::scenario::Scenario;
-use crate::scenario::{Execution, RunConfig, execute};
-use crate::sim::{Decision, FollowScheduler, ReplayScheduler, Variant};
+use crate::release::Kernel;
+use crate::scenario::{Execution, RunConfig, Scenario, execute};
+use crate::sim::{Decision, FollowScheduler, ReplayScheduler};
 use std::collections::BTreeSet;
 
-pub struct VariantDiff {
-    /// The recording replayed under its own variant.
-    pub recorded: (Variant, Execution),
-    /// The same interleaving carried over to the other variant.
-    pub carried: (Variant, Execution),
+pub struct KernelDiff {
+    /// The recording replayed on its own kernel.
+    pub recorded: (Kernel, Execution),
+    /// The same interleaving carried over to the other kernel.
+    pub carried: (Kernel, Execution),
     /// Index into each side's events (recorded, carried) of the first event that differs:
     /// before it, both sides have the same threads doing the same things (a re-lookup that
     /// found nothing aside). None if they never part.
     pub part: Option<(usize, usize)>,
 }
 
-impl VariantDiff {
-    pub fn side(&self, v: Variant) -> &Execution {
-        if self.recorded.0 == v { &self.recorded.1 } else { &self.carried.1 }
+impl KernelDiff {
+    /// The execution on `kernel`: the recorded side if it ran that kernel, else the
+    /// carried one.
+    pub fn side(&self, kernel: Kernel) -> &Execution {
+        if self.recorded.0 == kernel { &self.recorded.1 } else { &self.carried.1 }
     }
 }
 
@@ -27,17 +29,12 @@ fn same_action(a: &Event, b: &Event) -> bool {
     a.tid == b.tid && a.kind == b.kind
 }
 
-/// Replays `trace` under its variant and carries its schedule to the other one (see
-/// [`FollowScheduler`] for the rule).
-pub fn diff_variants(trace: &Trace, sc: &Scenario) -> VariantDiff {
-    let here = trace.variant;
-    let other = match here {
-        Variant::Unfixed => Variant::Fixed,
-        Variant::Fixed => Variant::Unfixed,
-    };
+/// Replays `trace` on its kernel and carries its schedule to `other` (see
+/// [`FollowScheduler`] for the rule). [`Kernel::counterpart`] is the usual `other`.
+pub fn diff_kernels(trace: &Trace, sc: &Scenario, other: Kernel) -> KernelDiff {
+    let here = trace.kernel;
     let recorded = execute(sc, &RunConfig::new(here), &mut ReplayScheduler::new(trace.schedule.0.clone()));
-    let variant_only: BTreeSet<u32> =
-        recorded.events.iter().filter(|e| matches!(e.kind, EventKind::Relookup { .. })).map(|e| e.step).collect();
+    let kernel_only: BTreeSet<u32> = recorded.kernel_only_steps.iter().copied().collect();
     let choices = trace
         .schedule
         .0
@@ -47,10 +44,10 @@ pub fn diff_variants(trace: &Trace, sc: &Scenario) -> VariantDiff {
             Decision::Run(_) => None,
         })
         .collect();
-    let mut follow = FollowScheduler::new(&recorded.runs, &variant_only, choices);
+    let mut follow = FollowScheduler::new(&recorded.runs, &kernel_only, choices);
     let carried = execute(sc, &RunConfig::new(other), &mut follow);
     let part = first_parting(&recorded.events, &carried.events);
-    VariantDiff { recorded: (here, recorded), carried: (other, carried), part }
+    KernelDiff { recorded: (here, recorded), carried: (other, carried), part }
 }
 
 /// Walks both event lists in order. A re-lookup that finds nothing changes nothing, so it

@@ -4,16 +4,18 @@
 
 use super::Event;
 use crate::check::{Note, Outcome};
+use crate::release::Kernel;
 use crate::scenario::Execution;
 use crate::scenario::Scenario;
-use crate::sim::{Decision, Schedule, Switch, Tid, Variant};
+use crate::sim::{Decision, Schedule, Switch, Tid};
 use serde::{Deserialize, Serialize};
 use std::io::Write;
 use std::path::Path;
 
 pub const MAGIC: [u8; 8] = *b"DAXTRACE";
-/// The newest format this build reads and the one it writes.
-pub const FORMAT_VERSION: u16 = 1;
+/// The newest format this build reads and the one it writes. Version 2 names the kernel
+/// (release and fixes) where version 1 named one of the seed race's two variants.
+pub const FORMAT_VERSION: u16 = 2;
 pub const ENGINE_VERSION: &str = env!("CARGO_PKG_VERSION");
 /// magic + version + engine-version length byte.
 const FIXED_HEAD: usize = 8 + 2 + 1;
@@ -24,7 +26,7 @@ const FIXED_HEAD: usize = 8 + 2 + 1;
 pub enum RecordMode {
     /// Found by exploration (`bound` for exhaustive search, `seed` for a random run).
     Explored { strategy: String, bound: Option<u32>, seed: Option<u64> },
-    /// A schedule replayed, possibly carried over from the other variant.
+    /// A schedule replayed, possibly carried over from another kernel.
     Replayed { from: String },
     /// Chosen step by step by a user in the workbench.
     Interactive,
@@ -51,7 +53,8 @@ pub struct Trace {
     pub scenario: String,
     /// The scenario's TOML text, so the trace is self-contained.
     pub scenario_source: String,
-    pub variant: Variant,
+    /// The kernel it ran: the release and the exact set of fixes. Replay runs exactly this.
+    pub kernel: Kernel,
     pub mode: RecordMode,
     pub schedule: Schedule,
     pub outcome: Outcome,
@@ -103,11 +106,11 @@ struct JsonTrace {
 }
 
 impl Trace {
-    pub fn from_execution(sc: &Scenario, variant: Variant, mode: RecordMode, ex: &Execution) -> Trace {
+    pub fn from_execution(sc: &Scenario, kernel: Kernel, mode: RecordMode, ex: &Execution) -> Trace {
         Trace {
             scenario: sc.name.clone(),
             scenario_source: sc.source.clone(),
-            variant,
+            kernel,
             mode,
             schedule: ex.schedule.clone(),
             outcome: ex.outcome.clone(),
@@ -238,12 +241,13 @@ fn decode_json(bytes: &[u8], path: &str) -> Result<Trace, TraceError> {
     }
     let version = value.get("version").and_then(|v| v.as_u64()).ok_or_else(|| json("no \"version\" number".into()))?;
     let version = u16::try_from(version).unwrap_or(u16::MAX);
-    if version > FORMAT_VERSION {
-        return Err(TraceError::Newer { path: path.to_string(), version });
+    let mismatch = |e: serde_json::Error| json(format!("does not match the trace format (version {version}): {e}"));
+    match version {
+        0 => Err(json("version 0 is not a trace format version (the first is 1)".into())),
+        1 => Ok(serde_json::from_value::<v1::JsonTrace>(value).map_err(mismatch)?.trace.into()),
+        FORMAT_VERSION => Ok(serde_json::from_value::<JsonTrace>(value).map_err(mismatch)?.trace),
+        _ => Err(TraceError::Newer { path: path.to_string(), version }),
     }
-    let doc: JsonTrace =
-        serde_json::from_value(value).map_err(|e| json(format!("does not match the trace format: {e}")))?;
-    Ok(doc.trace)
 }
 
 fn decode_binary(bytes: &[u8], path: &str) -> Result<Trace, TraceError> {
@@ -263,6 +267,12 @@ fn decode_binary(bytes: &[u8], path: &str) -> Result<Trace, TraceError> {
     if version > FORMAT_VERSION {
         return Err(TraceError::Newer { path: path_s(), version });
     }
+    if version == 0 {
+        return Err(TraceError::Decode {
+            path: path_s(),
+            message: "version 0 is not a trace format version (the first is 1)".into(),
+        });
+    }
     let engine_len = usize::from(bytes[10]);
     let head = FIXED_HEAD + engine_len + 8 + 4;
     if bytes.len() < head {
@@ -279,7 +289,74 @@ fn decode_binary(bytes: &[u8], path: &str) -> Result<Trace, TraceError> {
     if computed != stored {
         return Err(TraceError::Checksum { path: path_s(), stored, computed });
     }
-    postcard::from_bytes(body).map_err(|e| TraceError::Decode { path: path_s(), message: e.to_string() })
+    let decode_error = |e: postcard::Error| TraceError::Decode { path: path_s(), message: e.to_string() };
+    if version == 1 {
+        return postcard::from_bytes::<v1::Trace>(body).map(Trace::from).map_err(decode_error);
+    }
+    postcard::from_bytes(body).map_err(decode_error)
+}
+
+/// Format version 1: the same structure, with `variant` (`unfixed` or `fixed`) where
+/// version 2 has `kernel`. It still opens: `unfixed` is v4.11-rc5, `fixed` is v4.11.
+mod v1 {
+    use super::{Annotations, Event, RecordMode};
+    use crate::check::{Note, Outcome};
+    use crate::release::Kernel;
+    use crate::sim::{Schedule, Switch, Tid};
+    use serde::Deserialize;
+
+    #[derive(Deserialize)]
+    #[serde(rename_all = "lowercase")]
+    enum Variant {
+        Unfixed,
+        Fixed,
+    }
+
+    #[derive(Deserialize)]
+    pub(super) struct Trace {
+        scenario: String,
+        scenario_source: String,
+        variant: Variant,
+        mode: RecordMode,
+        schedule: Schedule,
+        outcome: Outcome,
+        notes: Vec<Note>,
+        steps: u32,
+        preemptions: u32,
+        switches: Vec<Switch>,
+        runs: Vec<(Tid, u32)>,
+        #[serde(with = "crate::trace::wire")]
+        events: Vec<Event>,
+        annotations: Annotations,
+    }
+
+    #[derive(Deserialize)]
+    pub(super) struct JsonTrace {
+        pub(super) trace: Trace,
+    }
+
+    impl From<Trace> for super::Trace {
+        fn from(t: Trace) -> Self {
+            super::Trace {
+                scenario: t.scenario,
+                scenario_source: t.scenario_source,
+                kernel: match t.variant {
+                    Variant::Unfixed => Kernel::UNFIXED,
+                    Variant::Fixed => Kernel::FIXED,
+                },
+                mode: t.mode,
+                schedule: t.schedule,
+                outcome: t.outcome,
+                notes: t.notes,
+                steps: t.steps,
+                preemptions: t.preemptions,
+                switches: t.switches,
+                runs: t.runs,
+                events: t.events,
+                annotations: t.annotations,
+            }
+        }
+    }
 }
 
 /// Writes `bytes` to a temporary file next to `path`, syncs it, and renames it over `path`.

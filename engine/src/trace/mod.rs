@@ -9,7 +9,7 @@ mod render;
 mod replay;
 mod wire;
 
-pub use diff::{VariantDiff, diff_variants};
+pub use diff::{KernelDiff, diff_kernels};
 pub use event::{Event, EventKind, GrabResult, IomapResult, KeepReason, RestartReason, SrcLoc, Syscall};
 pub use file::{
     Annotations, Bookmark, ENGINE_VERSION, FORMAT_VERSION, MAGIC, RecordMode, Trace, TraceError, write_atomically,

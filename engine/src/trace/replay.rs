@@ -1,9 +1,10 @@
 //! Replaying a trace: re-run its scenario under its schedule and compare, event by event.
 
 use super::{Event, Trace};
+use crate::release::Kernel;
 use crate::scenario::Scenario;
 use crate::scenario::{Execution, RunConfig, execute};
-use crate::sim::{ReplayScheduler, Variant};
+use crate::sim::ReplayScheduler;
 
 /// Where a replay first departs from the recording.
 #[derive(Clone, Debug)]
@@ -30,10 +31,10 @@ pub fn same_event(a: &Event, b: &Event) -> bool {
     a.step == b.step && a.tid == b.tid && a.kind == b.kind
 }
 
-/// Re-runs `trace` (whose scenario is `sc`) under `variant`, up to `to_step` steps if
-/// given, and compares the events with the recorded ones.
-pub fn replay_trace(trace: &Trace, sc: &Scenario, variant: Variant, to_step: Option<u32>) -> ReplayReport {
-    let cfg = RunConfig { max_steps: to_step.unwrap_or(RunConfig::new(variant).max_steps), ..RunConfig::new(variant) };
+/// Re-runs `trace` (whose scenario is `sc`) on `kernel` (normally `trace.kernel`), up to
+/// `to_step` steps if given, and compares the events with the recorded ones.
+pub fn replay_trace(trace: &Trace, sc: &Scenario, kernel: Kernel, to_step: Option<u32>) -> ReplayReport {
+    let cfg = RunConfig { max_steps: to_step.unwrap_or(RunConfig::new(kernel).max_steps), ..RunConfig::new(kernel) };
     let mut sched = ReplayScheduler::new(trace.schedule.0.clone());
     let execution = execute(sc, &cfg, &mut sched);
     let limit = to_step.unwrap_or(u32::MAX);
@@ -59,6 +60,6 @@ fn first_difference(recorded: &[&Event], replayed: &[Event]) -> Option<Divergenc
 
 /// What replaying a trace prints: every event and the outcome.
 pub fn replay_transcript(trace: &Trace, sc: &Scenario) -> String {
-    let r = replay_trace(trace, sc, trace.variant, None);
+    let r = replay_trace(trace, sc, trace.kernel, None);
     super::transcript(&r.execution.events, &r.execution.outcome, &sc.thread_names())
 }

@@ -5,14 +5,14 @@
 use daxlab::check::Note;
 use daxlab::explore::{DfsScheduler, ExploreConfig, ExploreReport, explore};
 use daxlab::fs::Extent;
-use daxlab::kernel::Kernel;
+use daxlab::kernel::Machine;
 use daxlab::mm::PageTables;
 use daxlab::radix::Item;
 use daxlab::scenario::builtin;
 use daxlab::scenario::{Execution, RunConfig, execute, execute_with};
 use daxlab::sim::{DefaultScheduler, ReplayScheduler, Scheduler};
 use daxlab::trace::EventKind;
-use daxlab::{Scenario, Variant};
+use daxlab::{Kernel, Scenario};
 use std::collections::BTreeSet;
 
 pub fn load(name: &str) -> Scenario {
@@ -42,7 +42,7 @@ impl Snap {
     }
 }
 
-pub fn snap(k: &Kernel) -> Snap {
+pub fn snap(k: &Machine) -> Snap {
     let entries = k
         .mapping
         .page_tree
@@ -58,29 +58,24 @@ pub fn snap(k: &Kernel) -> Snap {
 }
 
 /// One run under `sched`, with the machine inspected before classification.
-pub fn run_with(sc: &Scenario, variant: Variant, sched: &mut dyn Scheduler) -> (Execution, Snap) {
-    execute_with(sc, &RunConfig::new(variant), sched, snap)
+pub fn run_with(sc: &Scenario, kernel: Kernel, sched: &mut dyn Scheduler) -> (Execution, Snap) {
+    execute_with(sc, &RunConfig::new(kernel), sched, snap)
 }
 
 /// The schedule that never preempts (threads run one after another, in order).
-pub fn run(sc: &Scenario, variant: Variant) -> (Execution, Snap) {
-    run_with(sc, variant, &mut DefaultScheduler)
+pub fn run(sc: &Scenario, kernel: Kernel) -> (Execution, Snap) {
+    run_with(sc, kernel, &mut DefaultScheduler)
 }
 
 /// The first interleaving (depth first, at most `bound` preemptions) whose execution
 /// satisfies `want`, replayed for its final state.
-pub fn find(
-    sc: &Scenario,
-    variant: Variant,
-    bound: u32,
-    want: impl Fn(&Execution) -> bool,
-) -> Option<(Execution, Snap)> {
+pub fn find(sc: &Scenario, kernel: Kernel, bound: u32, want: impl Fn(&Execution) -> bool) -> Option<(Execution, Snap)> {
     let mut dfs = DfsScheduler::new(bound);
-    let cfg = RunConfig::new(variant);
+    let cfg = RunConfig::new(kernel);
     loop {
         let ex = execute(sc, &cfg, &mut dfs);
         if want(&ex) {
-            return Some(run_with(sc, variant, &mut ReplayScheduler::new(ex.schedule.0.clone())));
+            return Some(run_with(sc, kernel, &mut ReplayScheduler::new(ex.schedule.0.clone())));
         }
         if !dfs.next_execution() {
             return None;
@@ -88,8 +83,8 @@ pub fn find(
     }
 }
 
-pub fn explore_all(sc: &Scenario, variant: Variant, bound: u32) -> ExploreReport {
-    let cfg = ExploreConfig::exhaustive(variant, bound);
+pub fn explore_all(sc: &Scenario, kernel: Kernel, bound: u32) -> ExploreReport {
+    let cfg = ExploreConfig::exhaustive(kernel, bound);
     explore(sc, &cfg, &mut |_| {})
 }
 
@@ -115,4 +110,4 @@ pub fn has_note(ex: &Execution, n: Note) -> bool {
 }
 
 /// Both variants of the v4.11 model.
-pub const BOTH: [Variant; 2] = Variant::ALL;
+pub const BOTH: [Kernel; 2] = [Kernel::UNFIXED, Kernel::FIXED];

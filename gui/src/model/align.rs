@@ -18,7 +18,7 @@ fn only_fixed(e: &Event) -> bool {
     matches!(e.kind, EventKind::Relookup { found: None, .. })
 }
 
-/// `part` is where [`daxlab::trace::diff_variants`] says the sides part (event indices).
+/// `part` is where [`daxlab::trace::diff_kernels`] says the sides part (event indices).
 pub fn align(a: &[Event], b: &[Event], part: Option<(usize, usize)>) -> Alignment {
     let (pa, pb) = part.unwrap_or((a.len(), b.len()));
     let mut rows = Vec::with_capacity(a.len().max(b.len()) + 8);

@@ -3,10 +3,10 @@
 
 use super::calls::CallIndex;
 use super::index::TraceIndex;
+use daxlab::Kernel;
 use daxlab::Scenario;
 use daxlab::analysis::{Analysis, Snapshot, Timeline, analyze, narrate};
 use daxlab::scenario::Execution;
-use daxlab::sim::Variant;
 use daxlab::trace::{Event, RecordMode, Trace};
 use std::path::PathBuf;
 
@@ -14,7 +14,7 @@ use std::path::PathBuf;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Origin {
     File(PathBuf),
-    /// Built in the workbench (explored witness, variant switch, scheduler branch).
+    /// Built in the workbench (explored witness, kernel switch, scheduler branch).
     Made(String),
 }
 
@@ -48,16 +48,16 @@ impl Loaded {
         let events = std::mem::take(&mut trace.events);
         let switches: Vec<(u32, bool)> = trace.switches.iter().map(|s| (s.step, s.preempted)).collect();
         let threads = names.len();
-        let variant = trace.variant;
+        let kernel = trace.kernel;
         let analysis = analyze(&events);
         let index = TraceIndex::build(&events, &analysis, threads, &switches);
         let calls = CallIndex::build(&events, threads);
-        let timeline = Timeline::new(&scenario, variant, events);
+        let timeline = Timeline::new(&scenario, kernel, events);
         Ok(Loaded { header: trace, scenario, names, timeline, analysis, index, calls, origin })
     }
 
-    pub fn from_execution(sc: &Scenario, variant: Variant, mode: RecordMode, ex: &Execution, origin: Origin) -> Loaded {
-        let trace = Trace::from_execution(sc, variant, mode, ex);
+    pub fn from_execution(sc: &Scenario, kernel: Kernel, mode: RecordMode, ex: &Execution, origin: Origin) -> Loaded {
+        let trace = Trace::from_execution(sc, kernel, mode, ex);
         Loaded::new(trace, origin).expect("a scenario that just ran parses")
     }
 
@@ -98,8 +98,8 @@ impl Loaded {
         self.events().is_empty()
     }
 
-    pub fn variant(&self) -> Variant {
-        self.header.variant
+    pub fn kernel(&self) -> Kernel {
+        self.header.kernel
     }
 
     /// The outcome class with the engine's notes, e.g. `ok [fallback(grab-eexist)]`.

@@ -2,10 +2,11 @@
 //! scenario's first failing (or else first) interleaving when the user picks a scenario.
 
 use super::{Loaded, Origin};
+use daxlab::Kernel;
 use daxlab::Scenario;
 use daxlab::explore::{ExploreConfig, OutcomeRow, explore, replay};
 use daxlab::scenario::{RunConfig, execute};
-use daxlab::sim::{DefaultScheduler, Variant};
+use daxlab::sim::DefaultScheduler;
 use daxlab::trace::RecordMode;
 
 /// The row to show first: the first failure, else the first outcome that took an
@@ -14,33 +15,33 @@ pub fn pick_row(rows: &[OutcomeRow]) -> Option<&OutcomeRow> {
     rows.iter().find(|r| r.failure).or_else(|| rows.iter().find(|r| !r.notes.is_empty())).or(rows.first())
 }
 
-/// Explores `sc` under `variant` (exhaustively, at the scenario's expected preemption
+/// Explores `sc` under `kernel` (exhaustively, at the scenario's expected preemption
 /// bound, capped so that a big scenario still answers quickly) and opens the most
 /// interesting witness at step 0.
-pub fn witness(sc: &Scenario, variant: Variant) -> Loaded {
+pub fn witness(sc: &Scenario, kernel: Kernel) -> Loaded {
     let bound = sc.expect.as_ref().map_or(2, |e| e.preemptions);
-    let cfg = ExploreConfig { max_executions: Some(20_000), ..ExploreConfig::exhaustive(variant, bound) };
+    let cfg = ExploreConfig { max_executions: Some(20_000), ..ExploreConfig::exhaustive(kernel, bound) };
     let report = explore(sc, &cfg, &mut |_| {});
     match pick_row(&report.rows) {
         Some(row) => {
-            let (ex, _) = replay(sc, variant, &row.witness.schedule);
+            let (ex, _) = replay(sc, kernel, &row.witness.schedule);
             let mode = RecordMode::Explored { strategy: "exhaustive".into(), bound: Some(bound), seed: None };
-            let what = format!("{} · {} · minimal witness of {}", sc.name, variant, row.label);
-            Loaded::from_execution(sc, variant, mode, &ex, Origin::Made(what))
+            let what = format!("{} · {} · minimal witness of {}", sc.name, kernel.label(), row.label);
+            Loaded::from_execution(sc, kernel, mode, &ex, Origin::Made(what))
         }
-        None => default_run(sc, variant),
+        None => default_run(sc, kernel),
     }
 }
 
 /// The run where no thread is ever preempted.
-pub fn default_run(sc: &Scenario, variant: Variant) -> Loaded {
-    let ex = execute(sc, &RunConfig::new(variant), &mut DefaultScheduler);
-    let what = format!("{} · {} · no preemptions", sc.name, variant);
-    Loaded::from_execution(sc, variant, RecordMode::Interactive, &ex, Origin::Made(what))
+pub fn default_run(sc: &Scenario, kernel: Kernel) -> Loaded {
+    let ex = execute(sc, &RunConfig::new(kernel), &mut DefaultScheduler);
+    let what = format!("{} · {} · no preemptions", sc.name, kernel.label());
+    Loaded::from_execution(sc, kernel, RecordMode::Interactive, &ex, Origin::Made(what))
 }
 
 /// What the workbench opens on: the seed race, unfixed, at its minimal failing witness.
 pub fn seed_race() -> Loaded {
     let sc = daxlab::scenario::builtin("seed-race").expect("seed-race is built in").expect("built-ins parse");
-    witness(&sc, Variant::Unfixed)
+    witness(&sc, Kernel::UNFIXED)
 }

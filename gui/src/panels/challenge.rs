@@ -122,7 +122,7 @@ pub fn show(ui: &mut Ui, app: &mut Workbench) -> bool {
     match &ch.goal {
         Goal::Reach { .. } => {
             let st = app.sched.as_ref().expect("checked above");
-            verdict_line(ui, &ch.check_execution(st.variant, &st.ex));
+            verdict_line(ui, &ch.check_execution(st.kernel, &st.ex));
         }
         Goal::CannotFail { preemptions } => {
             ui.label(

@@ -1,6 +1,7 @@
-//! Compare: the interleaving on screen replayed on both kernels, side by side. The rows are
-//! aligned up to the point where the runs part (marked), the two timelines share one view
-//! and one cursor.
+//! Compare: the interleaving on screen replayed on two kernels, side by side — its own and
+//! another (by default [`Kernel::counterpart`]: the other seed kernel, or the release
+//! before). The rows are aligned up to the point where the runs part (marked), the two
+//! timelines share one view and one cursor. The older kernel is on the left.
 
 use super::narration::event_color;
 use super::timeline::{self, Lanes, TimelineView};
@@ -8,19 +9,20 @@ use crate::app::{Action, Workbench};
 use crate::model::align::{Alignment, align};
 use crate::model::{Loaded, Origin};
 use crate::theme as t;
-use daxlab::sim::Variant;
-use daxlab::trace::{RecordMode, diff_variants};
+use daxlab::Kernel;
+use daxlab::trace::{RecordMode, diff_kernels};
 use egui::{RichText, Ui};
 
 pub struct Compare {
     /// The workbench generation this was built for.
     pub generation: u64,
-    pub unfixed: Loaded,
-    pub fixed: Loaded,
-    /// Side a = unfixed, side b = fixed.
+    /// Side a: the older of the two kernels.
+    pub a: Loaded,
+    /// Side b: the newer one.
+    pub b: Loaded,
     pub align: Alignment,
     pub view: TimelineView,
-    recorded: Variant,
+    recorded: Kernel,
     /// The cursor the view last followed.
     followed: Option<usize>,
     /// Rows where some side did more than enter or leave a function.
@@ -30,79 +32,75 @@ pub struct Compare {
 }
 
 impl Compare {
-    /// Replays `doc`'s interleaving under both variants.
-    pub fn build(doc: &Loaded) -> Compare {
-        let d = diff_variants(&doc.header, &doc.scenario);
+    /// Replays `doc`'s interleaving on its kernel and on `other`.
+    pub fn build(doc: &Loaded, other: Kernel) -> Compare {
+        let d = diff_kernels(&doc.header, &doc.scenario, other);
         let sc = &doc.scenario;
-        let from = doc.variant().name().to_string();
-        let make = |v: Variant, ex: &daxlab::scenario::Execution| {
-            let what = format!("{} · {} · carried over from the {from} trace", sc.name, v);
+        let from = doc.kernel().label();
+        let make = |v: Kernel, ex: &daxlab::scenario::Execution| {
+            let what = format!("{} · {} · carried over from the {from} trace", sc.name, v.label());
             Loaded::from_execution(sc, v, RecordMode::Replayed { from: from.clone() }, ex, Origin::Made(what))
         };
         let rec = make(d.recorded.0, &d.recorded.1);
         let car = make(d.carried.0, &d.carried.1);
-        let (unfixed, fixed, part) = match d.recorded.0 {
-            Variant::Unfixed => (rec, car, d.part),
-            Variant::Fixed => (car, rec, d.part.map(|(a, b)| (b, a))),
-        };
-        let align = align(unfixed.events(), fixed.events(), part);
+        let (a, b, part) =
+            if d.recorded.0 <= d.carried.0 { (rec, car, d.part) } else { (car, rec, d.part.map(|(x, y)| (y, x))) };
+        let align = align(a.events(), b.events(), part);
         let call = |d: &Loaded, e: Option<u32>| {
             e.is_none_or(|i| d.index.cat[i as usize] & crate::model::index::cat::CALL != 0)
         };
         let plain_rows = (0..align.rows.len())
             .filter(|&r| {
-                let (a, b) = align.rows[r];
-                !(call(&unfixed, a) && call(&fixed, b)) || Some(r) == align.part_row
+                let (ea, eb) = align.rows[r];
+                !(call(&a, ea) && call(&b, eb)) || Some(r) == align.part_row
             })
             .map(|r| r as u32)
             .collect();
         let total = align.total_rows() as f64;
         let view = TimelineView { start: 0.0, len: total.clamp(8.0, 300.0) };
-        Compare {
-            generation: 0,
-            unfixed,
-            fixed,
-            align,
-            view,
-            recorded: doc.variant(),
-            followed: None,
-            plain_rows,
-            scrolled: None,
-        }
+        Compare { generation: 0, a, b, align, view, recorded: doc.kernel(), followed: None, plain_rows, scrolled: None }
     }
 
-    pub fn side(&self, v: Variant) -> &Loaded {
-        if v == Variant::Unfixed { &self.unfixed } else { &self.fixed }
+    /// The two kernels, side a's first.
+    pub fn kernels(&self) -> [Kernel; 2] {
+        [self.a.kernel(), self.b.kernel()]
+    }
+
+    pub fn side(&self, v: Kernel) -> &Loaded {
+        if v == self.a.kernel() { &self.a } else { &self.b }
+    }
+
+    /// Whether the recording is side b (then positions map from b to a).
+    fn recorded_is_b(&self) -> bool {
+        self.recorded == self.b.kernel()
     }
 
     /// Hands over one side as a trace of its own, with `pos` (a position on the recorded
     /// side) mapped onto it.
-    pub fn take_side(self, v: Variant, pos: usize) -> (Loaded, usize) {
-        let pos = if v == self.recorded { pos } else { self.align.map_pos(pos, self.recorded == Variant::Fixed) };
-        let mut doc = if v == Variant::Unfixed { self.unfixed } else { self.fixed };
+    pub fn take_side(self, v: Kernel, pos: usize) -> (Loaded, usize) {
+        let pos = if v == self.recorded { pos } else { self.align.map_pos(pos, self.recorded_is_b()) };
+        let recorded = self.recorded;
+        let mut doc = if v == self.a.kernel() { self.a } else { self.b };
         if let Origin::Made(w) = &mut doc.origin {
-            *w = format!("{} · {} · same interleaving as the {} trace", doc.scenario.name, v, self.recorded);
+            *w = format!("{} · {} · same interleaving as the {} trace", doc.scenario.name, v.label(), recorded.label());
         }
         (doc, pos)
     }
 
     /// Positions on both sides for a position on the recorded side.
     fn positions(&self, pos: usize) -> (usize, usize) {
-        match self.recorded {
-            Variant::Unfixed => (pos, self.align.map_pos(pos, false)),
-            Variant::Fixed => (self.align.map_pos(pos, true), pos),
-        }
+        if self.recorded_is_b() { (self.align.map_pos(pos, true), pos) } else { (pos, self.align.map_pos(pos, false)) }
     }
 
     /// The recorded side's position for a position on side `v`.
-    fn to_recorded(&self, v: Variant, pos: usize) -> usize {
-        if v == self.recorded { pos } else { self.align.map_pos(pos, v == Variant::Fixed) }
+    fn to_recorded(&self, v: Kernel, pos: usize) -> usize {
+        if v == self.recorded { pos } else { self.align.map_pos(pos, v == self.b.kernel()) }
     }
 }
 
 fn ensure(app: &mut Workbench) {
     if app.compare.as_ref().is_none_or(|c| c.generation != app.generation) {
-        let mut c = Compare::build(&app.doc);
+        let mut c = Compare::build(&app.doc, app.doc.kernel().counterpart());
         c.generation = app.generation;
         app.compare = Some(c);
     }
@@ -118,12 +116,11 @@ pub fn timelines(ui: &mut Ui, app: &mut Workbench) {
     let h = ((ui.available_height() - 40.0) / 2.0).max(60.0);
     let part_x = c.align.part_row.map(|r| r as u32);
     let mut jump = None;
-    let Compare { unfixed, fixed, align, view, .. } = &mut *c;
-    for (v, pos) in [(Variant::Unfixed, pa), (Variant::Fixed, pb)] {
-        let side = if v == Variant::Unfixed { &*unfixed } else { &*fixed };
-        ui.label(RichText::new(format!("{} — {}", v.kernel(), side.outcome_line())).strong());
-        let xmap = if v == Variant::Unfixed { &align.xa } else { &align.xb };
-        let label = format!("timeline {}", v.name());
+    let Compare { a, b, align, view, .. } = &mut *c;
+    for (side, xmap, pos) in [(&*a, &align.xa, pa), (&*b, &align.xb, pb)] {
+        let v = side.kernel();
+        ui.label(RichText::new(format!("{} — {}", v.describe(), side.outcome_line())).strong());
+        let label = format!("timeline {}", v.label());
         let lanes = Lanes { doc: side, xmap: Some(xmap), total, pos, label: &label, part_x };
         if let Some(p) = timeline::show(ui, &lanes, view, h) {
             jump = Some((v, p));
@@ -152,9 +149,10 @@ pub fn table(ui: &mut Ui, app: &mut Workbench) {
     } else {
         &c.plain_rows
     };
+    let [ka, kb] = c.kernels();
     ui.columns(2, |cols| {
-        cols[0].label(RichText::new("unfixed (v4.11-rc5)").strong());
-        cols[1].label(RichText::new("fixed (v4.11)").strong());
+        cols[0].label(RichText::new(ka.describe()).strong());
+        cols[1].label(RichText::new(kb.describe()).strong());
     });
     let row_h = ui.spacing().interact_size.y;
     let mut area = egui::ScrollArea::vertical().auto_shrink([false, false]);
@@ -171,11 +169,10 @@ pub fn table(ui: &mut Ui, app: &mut Workbench) {
             let (a, b) = c.align.rows[r];
             let part = Some(r) == c.align.part_row;
             ui.columns(2, |cols| {
-                for (col, (side, e)) in [(&c.unfixed, a), (&c.fixed, b)].into_iter().enumerate() {
+                for (col, (side, e)) in [(&c.a, a), (&c.b, b)].into_iter().enumerate() {
                     let Some(i) = e else { continue };
                     if row(&mut cols[col], side, i as usize, cur_row == Some(r), part) {
-                        let v = if col == 0 { Variant::Unfixed } else { Variant::Fixed };
-                        jump = Some(c.to_recorded(v, i as usize + 1));
+                        jump = Some(c.to_recorded(side.kernel(), i as usize + 1));
                     }
                 }
             });
@@ -196,23 +193,22 @@ fn row(ui: &mut Ui, doc: &Loaded, i: usize, selected: bool, part: bool) -> bool 
 
 fn summary(ui: &mut Ui, c: &Compare, actions: &mut Vec<Action>) {
     ui.label(
-        RichText::new("One interleaving, both kernels: the same threads take the same turns on each side.").strong(),
+        RichText::new("One interleaving, two kernels: the same threads take the same turns on each side.").strong(),
     );
     let Some(r) = c.align.part_row else {
         ui.label("The two runs never part: this interleaving does not reach the race.");
         return;
     };
     let (a, b) = c.align.rows.get(r).copied().unwrap_or((None, None));
-    let step = a.or(b).map_or(0, |i| {
-        if a.is_some() { c.unfixed.events()[i as usize].step } else { c.fixed.events()[i as usize].step }
-    });
+    let step =
+        a.or(b).map_or(0, |i| if a.is_some() { c.a.events()[i as usize].step } else { c.b.events()[i as usize].step });
     ui.label(RichText::new(format!("They part at step {step} (marked >> in the table below):")).color(t::FALLBACK));
     let say = |doc: &Loaded, e: Option<u32>| e.map_or("(ends)".to_string(), |i| doc.narration(i as usize));
-    ui.label(RichText::new(format!("unfixed: {}", say(&c.unfixed, a))).color(t::EEXIST));
-    ui.label(RichText::new(format!("fixed:   {}", say(&c.fixed, b))).color(t::RESTART));
+    ui.label(RichText::new(format!("{}: {}", c.a.kernel().label(), say(&c.a, a))).color(t::EEXIST));
+    ui.label(RichText::new(format!("{}: {}", c.b.kernel().label(), say(&c.b, b))).color(t::RESTART));
     if ui.button("jump to where they part").clicked()
         && let Some(i) = a
     {
-        actions.push(Action::Goto(c.to_recorded(Variant::Unfixed, i as usize + 1)));
+        actions.push(Action::Goto(c.to_recorded(c.a.kernel(), i as usize + 1)));
     }
 }

@@ -1,13 +1,14 @@
 //! Explore: run an exploration of any scenario on a background thread (progress through a
 //! channel, cancellable), show the outcome table, open any witness.
 
+use super::toolbar::release_label;
 use crate::app::{Action, Workbench};
 use crate::model::{Loaded, Origin};
 use crate::theme as t;
 use crossbeam_channel::{Receiver, TryRecvError};
+use daxlab::Kernel;
 use daxlab::Scenario;
 use daxlab::explore::{ExploreConfig, ExploreReport, OutcomeRow, Strategy, explore, replay};
-use daxlab::sim::Variant;
 use daxlab::trace::RecordMode;
 use egui::{RichText, Ui};
 use std::sync::Arc;
@@ -29,7 +30,7 @@ struct Running {
 pub struct ExploreState {
     /// A built-in name or a path to a scenario file.
     pub scenario: String,
-    pub variant: Variant,
+    pub kernel: Kernel,
     pub random: bool,
     pub bound: u32,
     pub runs: u64,
@@ -43,7 +44,7 @@ impl Default for ExploreState {
     fn default() -> Self {
         ExploreState {
             scenario: "seed-race".into(),
-            variant: Variant::Unfixed,
+            kernel: Kernel::UNFIXED,
             random: false,
             bound: 2,
             runs: 5000,
@@ -75,7 +76,7 @@ impl ExploreState {
             Strategy::Exhaustive { preemptions: self.bound }
         };
         let cancel = Arc::new(AtomicBool::new(false));
-        let cfg = ExploreConfig { variant: self.variant, strategy, max_executions: None, cancel: Some(cancel.clone()) };
+        let cfg = ExploreConfig { kernel: self.kernel, strategy, max_executions: None, cancel: Some(cancel.clone()) };
         let (tx, rx) = crossbeam_channel::unbounded();
         let ctx = ctx.clone();
         let thread_sc = sc.clone();
@@ -127,7 +128,7 @@ impl ExploreState {
 fn empty_report() -> ExploreReport {
     ExploreReport {
         scenario: String::new(),
-        variant: Variant::Unfixed,
+        kernel: Kernel::UNFIXED,
         strategy: String::new(),
         bound: None,
         executions: 0,
@@ -150,7 +151,7 @@ pub fn show(ui: &mut Ui, app: &mut Workbench) {
     if let Some((sc, report)) = &app.explore.result
         && !report.rows.is_empty()
     {
-        open = table(ui, report).map(|row| (sc.clone(), report.variant, row.clone()));
+        open = table(ui, report).map(|row| (sc.clone(), report.kernel, row.clone()));
     }
     if let Some((sc, v, row)) = open {
         let (ex, _) = replay(&sc, v, &row.witness.schedule);
@@ -171,8 +172,12 @@ fn settings(ui: &mut Ui, app: &mut Workbench) {
             }
         });
         ui.add(egui::TextEdit::singleline(&mut st.scenario).hint_text("or a scenario .toml path").desired_width(180.0));
-        ui.selectable_value(&mut st.variant, Variant::Unfixed, "unfixed");
-        ui.selectable_value(&mut st.variant, Variant::Fixed, "fixed");
+        egui::ComboBox::new("explore-kernel", "kernel").selected_text(release_label(st.kernel)).show_ui(ui, |ui| {
+            for &r in daxlab::Release::ALL {
+                let k = Kernel::stock(r);
+                ui.selectable_value(&mut st.kernel, k, release_label(k));
+            }
+        });
         ui.separator();
         ui.selectable_value(&mut st.random, false, "exhaustive");
         ui.selectable_value(&mut st.random, true, "random");
@@ -212,7 +217,7 @@ fn status(ui: &mut Ui, st: &ExploreState) {
         RichText::new(format!(
             "{} · {} · {}: {} executions in {:.3} s{} — {verdict}",
             sc.name,
-            rep.variant,
+            rep.kernel.label(),
             rep.strategy,
             rep.executions,
             rep.elapsed.as_secs_f64(),

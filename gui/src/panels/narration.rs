@@ -5,8 +5,8 @@ use crate::app::{Action, Workbench};
 use crate::model::Loaded;
 use crate::model::index::cat;
 use crate::theme as t;
+use daxlab::Fix;
 use daxlab::analysis::EexistKind;
-use daxlab::sim::Variant;
 use egui::{Color32, RichText, Ui};
 
 pub fn show(ui: &mut Ui, app: &mut Workbench) {
@@ -113,7 +113,7 @@ fn outcome(ui: &mut Ui, doc: &Loaded) {
     let o = &doc.header.outcome;
     let label = doc.outcome_line();
     let color = if o.is_failure() { t::BUG } else { t::RESTART };
-    let kernel = doc.variant().kernel();
+    let kernel = doc.kernel().describe();
     ui.label(RichText::new(format!("{kernel}: outcome {label}")).color(color).strong())
         .on_hover_text(format!("{} preemption(s), {} steps", doc.header.preemptions, doc.header.steps));
 }
@@ -155,23 +155,22 @@ fn tour(ui: &mut Ui, app: &mut Workbench) {
     stop(ui, "the race window opens", w.map(|w| w.open as usize + 1), &mut acts);
     stop(ui, "another thread slips in", w.and_then(|w| w.intruders.first()).map(|&x| x as usize + 1), &mut acts);
     let find = |m: u16| doc.index.first_with(m).map(|i| i + 1);
-    match doc.variant() {
-        Variant::Unfixed => {
-            stop(ui, "-EEXIST", find(cat::EEXIST), &mut acts);
-            stop(ui, "fallback to 4 KiB", find(cat::FALLBACK), &mut acts);
-            stop(ui, "the BUG", find(cat::BUG), &mut acts);
-        }
-        Variant::Fixed => {
-            stop(ui, "the fix's re-lookup sees the entry", find(cat::COUNTERFACTUAL), &mut acts);
-            stop(ui, "restart", find(cat::RESTART), &mut acts);
-        }
+    if doc.kernel().has(Fix::RadixTreeInsertionRace) {
+        stop(ui, "the fix's re-lookup sees the entry", find(cat::COUNTERFACTUAL), &mut acts);
+        stop(ui, "restart", find(cat::RESTART), &mut acts);
+    } else {
+        stop(ui, "-EEXIST", find(cat::EEXIST), &mut acts);
+        stop(ui, "fallback to 4 KiB", find(cat::FALLBACK), &mut acts);
+        stop(ui, "the BUG", find(cat::BUG), &mut acts);
     }
-    let (other, label) = match doc.variant() {
-        Variant::Unfixed => (Variant::Fixed, "same interleaving on the fixed kernel →"),
-        Variant::Fixed => (Variant::Unfixed, "← back to the unfixed kernel"),
+    let other = doc.kernel().counterpart();
+    let label = if other < doc.kernel() {
+        format!("← same interleaving on the {} kernel", other.label())
+    } else {
+        format!("same interleaving on the {} kernel →", other.label())
     };
     if ui.button(RichText::new(label).color(t::RESTART)).clicked() {
-        acts.push(Action::SwitchVariant(other));
+        acts.push(Action::SwitchKernel(other));
     }
     app.actions.extend(acts);
 }

@@ -8,13 +8,14 @@ use crate::model::{Loaded, Origin};
 use crate::theme as t;
 use daxlab::Scenario;
 use daxlab::scenario::{Execution, RunConfig, execute};
-use daxlab::sim::{Choice, ChoicePick, Decision, InteractiveScheduler, ReplayScheduler, Tid, Variant};
+use daxlab::sim::{Choice, ChoicePick, Decision, InteractiveScheduler, ReplayScheduler, Tid};
 use daxlab::trace::{EventKind, RecordMode, Trace};
+use daxlab::{Fix, Kernel};
 use egui::{RichText, Ui};
 
 pub struct SchedulerState {
     pub scenario: Scenario,
-    pub variant: Variant,
+    pub kernel: Kernel,
     /// Every decision so far (as the executor recorded them, injected choices included).
     pub decisions: Vec<Decision>,
     pub ex: Execution,
@@ -26,7 +27,7 @@ pub struct SchedulerState {
     pub picks: usize,
 }
 
-fn run(sc: &Scenario, v: Variant, decisions: &[Decision]) -> (Execution, Vec<(usize, ChoicePick)>) {
+fn run(sc: &Scenario, v: Kernel, decisions: &[Decision]) -> (Execution, Vec<(usize, ChoicePick)>) {
     let mut s = InteractiveScheduler::new(decisions.to_vec());
     let ex = execute(sc, &RunConfig::new(v), &mut s);
     (ex, s.offered)
@@ -37,7 +38,7 @@ impl SchedulerState {
     /// up to the one on screen are kept; the next decision is the user's.
     pub fn branch(doc: &Loaded, pos: usize) -> Self {
         let sc = doc.scenario.clone();
-        let v = doc.variant();
+        let v = doc.kernel();
         let all = &doc.header.schedule.0;
         let target = if pos == 0 { 0 } else { doc.step_at(pos) + 1 };
         let reaches = |k: usize| run(&sc, v, &all[..k]).0.paused.is_none_or(|p| p.step >= target);
@@ -49,12 +50,12 @@ impl SchedulerState {
         SchedulerState::new(sc, v, all[..lo].to_vec())
     }
 
-    /// A branch of `scenario` on `variant` that has made `decisions`; the next is the user's.
-    pub fn new(scenario: Scenario, variant: Variant, decisions: Vec<Decision>) -> Self {
-        let (ex, offered) = run(&scenario, variant, &decisions);
+    /// A branch of `scenario` on `kernel` that has made `decisions`; the next is the user's.
+    pub fn new(scenario: Scenario, kernel: Kernel, decisions: Vec<Decision>) -> Self {
+        let (ex, offered) = run(&scenario, kernel, &decisions);
         let mut st = SchedulerState {
             scenario,
-            variant,
+            kernel,
             decisions: ex.schedule.0.clone(),
             ex,
             offered,
@@ -66,7 +67,7 @@ impl SchedulerState {
     }
 
     pub fn rerun(&mut self) {
-        let (ex, offered) = run(&self.scenario, self.variant, &self.decisions);
+        let (ex, offered) = run(&self.scenario, self.kernel, &self.decisions);
         self.decisions = ex.schedule.0.clone();
         self.offered = offered;
         self.ex = ex;
@@ -81,7 +82,7 @@ impl SchedulerState {
             .map(|&t| {
                 let mut d = self.decisions.clone();
                 d.push(Decision::Run(t));
-                let (ex, _) = run(&self.scenario, self.variant, &d);
+                let (ex, _) = run(&self.scenario, self.kernel, &d);
                 let step: Vec<_> = ex
                     .events
                     .iter()
@@ -124,7 +125,7 @@ impl SchedulerState {
             }
             self.decisions.push(Decision::Run(t));
             self.picks += 1;
-            let (ex, offered) = run(&self.scenario, self.variant, &self.decisions);
+            let (ex, offered) = run(&self.scenario, self.kernel, &self.decisions);
             self.decisions = ex.schedule.0.clone();
             self.offered = offered;
             self.ex = ex;
@@ -156,16 +157,16 @@ impl SchedulerState {
     /// Lets the default scheduler (no preemptions) finish the run.
     pub fn finish(&mut self) {
         let mut s = ReplayScheduler::new(self.decisions.clone());
-        self.ex = execute(&self.scenario, &RunConfig::new(self.variant), &mut s);
+        self.ex = execute(&self.scenario, &RunConfig::new(self.kernel), &mut s);
         self.decisions = self.ex.schedule.0.clone();
         self.offered.clear();
         self.peeks.clear();
     }
 
     pub fn to_doc(&self) -> (Loaded, usize) {
-        let what = format!("{} · {} · your schedule", self.scenario.name, self.variant);
+        let what = format!("{} · {} · your schedule", self.scenario.name, self.kernel.label());
         let doc =
-            Loaded::from_execution(&self.scenario, self.variant, RecordMode::Interactive, &self.ex, Origin::Made(what));
+            Loaded::from_execution(&self.scenario, self.kernel, RecordMode::Interactive, &self.ex, Origin::Made(what));
         let end = doc.len();
         (doc, end)
     }
@@ -173,8 +174,8 @@ impl SchedulerState {
     /// The branch as a complete trace (a paused run is finished by the default scheduler).
     pub fn finished_trace(&self) -> Trace {
         let mut s = ReplayScheduler::new(self.decisions.clone());
-        let ex = execute(&self.scenario, &RunConfig::new(self.variant), &mut s);
-        Trace::from_execution(&self.scenario, self.variant, RecordMode::Interactive, &ex)
+        let ex = execute(&self.scenario, &RunConfig::new(self.kernel), &mut s);
+        Trace::from_execution(&self.scenario, self.kernel, RecordMode::Interactive, &ex)
     }
 
     /// The challenge line: what to try, or what the user achieved.
@@ -189,13 +190,13 @@ impl SchedulerState {
                 }
                 _ => format!("fail with {}", o.class()),
             };
-            return (format!("You made the {} kernel {what} in {pre} preemption{plural}!", self.variant), true);
+            return (format!("You made the {} kernel {what} in {pre} preemption{plural}!", self.kernel.label()), true);
         }
         let restarted = self.ex.events.iter().any(|e| matches!(e.kind, EventKind::Restart { .. }));
-        let text = match (self.variant, restarted) {
-            (Variant::Fixed, true) => "The fix caught it: the re-lookup saw the other thread's entry and restarted. Exhaustive exploration finds no schedule that breaks the fixed kernel.".to_string(),
-            (Variant::Fixed, false) => "Challenge: try to break the fixed kernel (exploration says you cannot).".to_string(),
-            (Variant::Unfixed, _) => "Challenge: make the unfixed kernel install a PTE under a huge PMD. Hint: run T1 until it drops tree_lock to preload, then let T2 insert its PMD entry.".to_string(),
+        let text = match (self.kernel.has(Fix::RadixTreeInsertionRace), restarted) {
+            (true, true) => "The fix caught it: the re-lookup saw the other thread's entry and restarted. Exhaustive exploration finds no schedule that breaks the fixed kernel.".to_string(),
+            (true, false) => "Challenge: try to break the fixed kernel (exploration says you cannot).".to_string(),
+            (false, _) => "Challenge: make the unfixed kernel install a PTE under a huge PMD. Hint: run T1 until it drops tree_lock to preload, then let T2 insert its PMD entry.".to_string(),
         };
         (text, false)
     }
@@ -232,7 +233,7 @@ pub fn show(ui: &mut Ui, app: &mut Workbench) {
     }
     ui.label(format!(
         "{} kernel · {} preemption(s) so far · {} pick(s) by you",
-        st.variant, st.ex.preemptions, st.picks
+        st.kernel, st.ex.preemptions, st.picks
     ));
     ui.separator();
     let mut changed = choices(ui, st);

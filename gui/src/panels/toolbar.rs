@@ -1,9 +1,9 @@
-//! The toolbar: scenario, kernel variant, mode, files, and the step controls.
+//! The toolbar: scenario, kernel, mode, files, and the step controls.
 
 use crate::app::{Action, Mode, Workbench};
 use crate::model::nav::{KIND_NAMES, Target};
 use crate::theme as t;
-use daxlab::sim::Variant;
+use daxlab::{Kernel, Release};
 use egui::{RichText, Ui};
 
 pub fn show(ui: &mut Ui, app: &mut Workbench) {
@@ -12,7 +12,7 @@ pub fn show(ui: &mut Ui, app: &mut Workbench) {
         ui.label(RichText::new("daxlab").strong().size(18.0));
         scenario_picker(ui, app);
         ui.separator();
-        variant_picker(ui, app);
+        kernel_picker(ui, app);
         ui.separator();
         for m in Mode::ALL {
             if ui.selectable_label(app.mode == m, m.label()).clicked() {
@@ -46,16 +46,29 @@ fn scenario_picker(ui: &mut Ui, app: &mut Workbench) {
         .on_hover_text(app.doc.scenario.description.clone());
 }
 
-fn variant_picker(ui: &mut Ui, app: &mut Workbench) {
-    ui.label("kernel:");
-    for (v, label) in [(Variant::Unfixed, "unfixed (v4.11-rc5)"), (Variant::Fixed, "fixed (v4.11)")] {
-        let r = ui
-            .selectable_label(app.doc.variant() == v, label)
-            .on_hover_text("replay the same interleaving on this kernel (the cursor stays on the matching event)");
-        if r.clicked() {
-            app.actions.push(Action::SwitchVariant(v));
-        }
+/// `v4.11 (fixed)`, `v4.12`: a release as the picker lists it.
+pub fn release_label(k: Kernel) -> String {
+    match k.alias() {
+        Some(a) => format!("{} ({a})", k.release),
+        None => k.to_string(),
     }
+}
+
+/// The releases, as shipped; picking one replays the interleaving on screen there.
+fn kernel_picker(ui: &mut Ui, app: &mut Workbench) {
+    let current = app.doc.kernel();
+    egui::ComboBox::new("kernel-picker", "kernel")
+        .selected_text(release_label(current))
+        .show_ui(ui, |ui| {
+            for &r in Release::ALL {
+                let k = Kernel::stock(r);
+                if ui.selectable_label(k == current, release_label(k)).clicked() && k != current {
+                    app.actions.push(Action::SwitchKernel(k));
+                }
+            }
+        })
+        .response
+        .on_hover_text("replay the same interleaving on this kernel (the cursor stays on the matching event)");
 }
 
 /// The checked-in witnesses: `traces/` under the current directory, else the workspace's.

@@ -1,8 +1,9 @@
 //! `daxlab explore`.
 
-use super::{InjectArg, StrategyArg, VariantArg, output, witness};
+use super::kernel_args::KernelArgs;
+use super::{InjectArg, StrategyArg, output, witness};
 use daxlab::explore::{ExploreConfig, ExploreReport, Strategy, explore};
-use daxlab::{Scenario, Variant};
+use daxlab::{Kernel, Scenario};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -12,9 +13,9 @@ use std::time::Duration;
 pub struct ExploreArgs {
     /// A built-in scenario name (see `daxlab scenarios`) or a path to a .toml file.
     scenario: String,
-    /// Which grab_mapping_entry() to run: v4.11-rc5, v4.11 with the fix, or both.
-    #[arg(long, value_enum, default_value = "both")]
-    variant: VariantArg,
+    /// The kernel (default: the seed race's two, v4.11-rc5 and v4.11).
+    #[command(flatten)]
+    kernel: KernelArgs,
     /// Preemption bound for exhaustive search.
     #[arg(long, default_value_t = 2)]
     preemptions: u32,
@@ -26,7 +27,7 @@ pub struct ExploreArgs {
     /// Seed for the random strategy.
     #[arg(long, default_value_t = 0xdac5)]
     seed: u64,
-    /// Stop after this many executions per variant.
+    /// Stop after this many executions per kernel.
     #[arg(long)]
     max_executions: Option<u64>,
     /// Print the outcome tables as JSON instead of text.
@@ -61,20 +62,16 @@ pub fn run(args: ExploreArgs) -> Result<ExitCode, String> {
     if args.inject.contains(&InjectArg::Enomem) {
         sc.inject_enomem = true;
     }
-    let variants: &[Variant] = match args.variant {
-        VariantArg::Unfixed => &[Variant::Unfixed],
-        VariantArg::Fixed => &[Variant::Fixed],
-        VariantArg::Both => &Variant::ALL,
-    };
+    let kernels = args.kernel.kernels(&[Kernel::UNFIXED, Kernel::FIXED])?;
     let strategy = match args.strategy {
         StrategyArg::Exhaustive => Strategy::Exhaustive { preemptions: args.preemptions },
         StrategyArg::Random => Strategy::Random { runs: args.runs, seed: args.seed },
     };
     let mut reports: Vec<ExploreReport> = Vec::new();
-    for &variant in variants {
+    for &kernel in &kernels {
         let cfg =
-            ExploreConfig { variant, strategy: strategy.clone(), max_executions: args.max_executions, cancel: None };
-        let bar = progress_bar(format!("{} ({variant})", sc.name));
+            ExploreConfig { kernel, strategy: strategy.clone(), max_executions: args.max_executions, cancel: None };
+        let bar = progress_bar(format!("{} ({kernel})", sc.name));
         let report = explore(&sc, &cfg, &mut |n| bar.set_position(n));
         bar.finish_and_clear();
         reports.push(report);
@@ -90,10 +87,10 @@ pub fn run(args: ExploreArgs) -> Result<ExitCode, String> {
                 Some(b) => format!("exhaustive, preemption bound {b}"),
                 None => format!("random, {} runs, seed {:#x}", r.executions, args.seed),
             };
-            println!("\nvariant {} ({}) · {how}\n", r.variant, r.variant.kernel());
+            println!("\n{} · {how}\n", r.kernel.describe());
             output::print_report(r);
             for row in r.failures() {
-                witness::print_witness(&sc, r.variant, row);
+                witness::print_witness(&sc, r.kernel, row);
             }
         }
         if as_written {
@@ -129,15 +126,15 @@ fn print_expectation(sc: &Scenario, reports: &[ExploreReport], bound: u32, strat
         return;
     }
     for r in reports {
-        let want: std::collections::BTreeSet<String> = match r.variant {
-            Variant::Unfixed => expect.unfixed.iter().cloned().collect(),
-            Variant::Fixed => expect.fixed.iter().cloned().collect(),
+        let Some(want) = expect.for_kernel(r.kernel) else {
+            println!("\nthe scenario's [expect] says nothing about {}", r.kernel);
+            continue;
         };
         let got = r.failure_classes();
-        let verdict = if got == want { "as expected" } else { "DIFFERS from the scenario's [expect]" };
+        let verdict = if got == *want { "as expected" } else { "DIFFERS from the scenario's [expect]" };
         let show = |s: &std::collections::BTreeSet<String>| {
             if s.is_empty() { "no failure".to_string() } else { s.iter().cloned().collect::<Vec<_>>().join(", ") }
         };
-        println!("\nexpected for {}: {} — found: {} ({verdict})", r.variant, show(&want), show(&got));
+        println!("\nexpected for {}: {} — found: {} ({verdict})", r.kernel.label(), show(want), show(&got));
     }
 }

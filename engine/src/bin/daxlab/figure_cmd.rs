@@ -1,7 +1,11 @@
 //! `daxlab figure …` (one figure) and `daxlab figures DIR` (every figure of docs/).
 
-use daxlab::figure::{self, ExploreFigure, Format, StateAt, StepRange, StressResults, explore_figure, stress_figure};
-use daxlab::{Scenario, trace::Trace};
+use super::kernel_args::KernelArgs;
+use super::matrix_cmd::Cells;
+use daxlab::figure::{
+    self, ExploreFigure, Format, StateAt, StepRange, StressResults, explore_figure, matrix_figure, stress_figure,
+};
+use daxlab::{Kernel, Scenario, trace::Trace};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -34,13 +38,23 @@ pub enum FigureKind {
         #[arg(long, short)]
         output: PathBuf,
     },
-    /// Outcome classes per kernel variant and per preemption bound (runs the exploration).
+    /// Outcome classes per kernel and per preemption bound (runs the exploration).
     Explore {
         /// A built-in scenario, a scenario .toml, or a trace (its embedded scenario).
         scenario: String,
         /// Explore every interleaving with at most this many preemptions.
         #[arg(long, default_value_t = 2)]
         preemptions: u32,
+        /// The kernel (default: the seed race's two, v4.11-rc5 and v4.11).
+        #[command(flatten)]
+        kernel: KernelArgs,
+        #[arg(long, short)]
+        output: PathBuf,
+    },
+    /// Scenarios × kernels: the failure classes each kernel shows (runs `daxlab matrix`).
+    Matrix {
+        #[command(flatten)]
+        cells: Cells,
         #[arg(long, short)]
         output: PathBuf,
     },
@@ -68,10 +82,15 @@ pub fn figure(kind: FigureKind) -> Result<ExitCode, String> {
             };
             (figure::state(&load(&trace)?, at).map_err(err)?, output)
         }
-        FigureKind::Explore { scenario, preemptions, output } => {
+        FigureKind::Explore { scenario, preemptions, kernel, output } => {
             Format::of(&output).map_err(err)?;
             let sc = scenario_of(&scenario)?;
-            (explore_figure(&ExploreFigure::run(&sc, preemptions)).map_err(err)?, output)
+            let kernels = kernel.kernels(&[Kernel::UNFIXED, Kernel::FIXED])?;
+            (explore_figure(&ExploreFigure::run(&sc, &kernels, preemptions)).map_err(err)?, output)
+        }
+        FigureKind::Matrix { cells, output } => {
+            Format::of(&output).map_err(err)?;
+            (matrix_figure(&cells.compute()?).map_err(err)?, output)
         }
         FigureKind::Stress { results, output } => {
             Format::of(&output).map_err(err)?;

@@ -1,4 +1,5 @@
-//! `daxlab`: explore, replay and inspect the v4.11 DAX insertion race from the command line.
+//! `daxlab`: explore, replay and inspect DAX races of Linux v4.10 to v4.13 from the command
+//! line.
 //!
 //! Exit codes: 0 = nothing wrong found / replay matched, 1 = a failure was found / replay
 //! diverged, 2 = bad usage or input.
@@ -7,7 +8,9 @@ mod challenge_cmd;
 mod explore_cmd;
 mod figure_cmd;
 mod import_cmd;
+mod kernel_args;
 mod lab_cmd;
+mod matrix_cmd;
 mod output;
 mod stress_cmd;
 mod trace_cmd;
@@ -18,17 +21,14 @@ use clap::{Parser, Subcommand, ValueEnum};
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "daxlab", version, about = "Replay and explore the Linux v4.11 DAX radix-tree insertion race")]
+#[command(
+    name = "daxlab",
+    version,
+    about = "Replay and explore Linux DAX races (fs/dax.c, v4.10 to v4.13), kernel by kernel"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
-}
-
-#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
-pub enum VariantArg {
-    Unfixed,
-    Fixed,
-    Both,
 }
 
 /// A failure the scheduler may inject.
@@ -53,14 +53,19 @@ enum Command {
         /// A built-in name or a path to a .toml scenario file.
         scenario: String,
     },
+    /// List the kernel releases, the fixes each contains, and what each fix changes.
+    Kernels,
     /// Run a scenario under many interleavings and report every outcome class.
     Explore(explore_cmd::ExploreArgs),
+    /// Explore every scenario on every kernel: which failures each kernel shows, and the
+    /// fewest preemptions each needs.
+    Matrix(matrix_cmd::MatrixArgs),
     /// Re-run a trace under its schedule and check that every event matches.
     Replay(trace_cmd::ReplayArgs),
     /// Convert a trace between the binary and the JSON form.
     Convert(trace_cmd::ConvertArgs),
-    /// Replay a trace's interleaving under both variants and show where they part.
-    Diff(trace_cmd::TraceArg),
+    /// Replay a trace's interleaving on its kernel and on another, and show where they part.
+    Diff(trace_cmd::DiffArgs),
     /// Walk through a trace step by step, narrated, with its race annotations.
     Explain(trace_cmd::TraceArg),
     /// Export a trace for Perfetto (Chrome trace-event JSON) or as a text transcript.
@@ -134,7 +139,12 @@ fn main() -> ExitCode {
                 ExitCode::SUCCESS
             })
             .map_err(|e| e.to_string()),
+        Command::Kernels => {
+            kernel_args::list_kernels();
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Explore(args) => explore_cmd::run(args),
+        Command::Matrix(args) => matrix_cmd::run(args),
         Command::Replay(args) => trace_cmd::replay(args),
         Command::Convert(args) => trace_cmd::convert(args),
         Command::Diff(args) => trace_cmd::diff(args),

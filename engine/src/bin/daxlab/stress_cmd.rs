@@ -1,6 +1,7 @@
 //! `daxlab stress holetest`: generic/340 in a loop on real threads.
 
-use daxlab::Variant;
+use super::kernel_args::KernelArgs;
+use daxlab::Kernel;
 use daxlab::figure::{StressResults, StressRun, StressSample};
 use daxlab::pmem::PmemBackend;
 use daxlab::stress::{Generic340, Iteration, Race};
@@ -17,18 +18,12 @@ pub enum Workload {
     Holetest,
 }
 
-#[derive(Copy, Clone, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum StressVariant {
-    Unfixed,
-    Fixed,
-}
-
 #[derive(clap::Args)]
 pub struct StressArgs {
     workload: Workload,
-    /// Which grab_mapping_entry() runs: v4.11-rc5 or v4.11 with the fix.
-    #[arg(long, value_enum)]
-    variant: StressVariant,
+    /// The kernel (required: --kernel RELEASE or --variant unfixed|fixed).
+    #[command(flatten)]
+    kernel: KernelArgs,
     /// How many times to run generic/340.
     #[arg(long, default_value_t = 1)]
     iterations: u32,
@@ -107,12 +102,14 @@ fn check_args(args: &StressArgs) -> Result<(), String> {
 
 pub fn run(args: StressArgs) -> Result<ExitCode, String> {
     check_args(&args)?;
-    let variant = match args.variant {
-        StressVariant::Unfixed => Variant::Unfixed,
-        StressVariant::Fixed => Variant::Fixed,
-    };
+    if args.kernel.kernel.is_none() && args.kernel.variant.is_none() {
+        return Err(
+            "say which kernel: --kernel RELEASE (`daxlab kernels` lists them) or --variant unfixed|fixed".into()
+        );
+    }
+    let kernel = args.kernel.kernel(Kernel::UNFIXED)?;
     let g = Generic340 {
-        variant,
+        kernel,
         sizes_mib: args.sizes.clone(),
         threads: args.threads,
         fork: args.fork,
@@ -132,7 +129,7 @@ pub fn run(args: StressArgs) -> Result<ExitCode, String> {
     let mut samples = Vec::new();
     for i in 1..=args.iterations {
         let it = g.run_iteration(i, &pmem);
-        count(&mut tally, &it, args.record.as_deref(), variant);
+        count(&mut tally, &it, args.record.as_deref(), kernel);
         samples
             .push(StressSample { t: started.elapsed().as_secs_f64(), faults_per_sec: iteration_faults_per_sec(&it) });
         bar.inc(1);
@@ -150,7 +147,7 @@ pub fn run(args: StressArgs) -> Result<ExitCode, String> {
     if let Some(path) = &args.results {
         let outcome = tally.classes.iter().find(|(_, (failed, _))| *failed).map(|(c, _)| c.clone());
         let run = StressRun {
-            variant: variant.to_string(),
+            variant: kernel.label(),
             iterations: tally.iterations,
             first_failure: tally.first_failure,
             outcome,
@@ -183,13 +180,12 @@ fn progress_bar(iterations: u32) -> ProgressBar {
 fn print_header(args: &StressArgs, g: &Generic340, pmem: &PmemBackend) {
     let sizes: Vec<String> = g.sizes_mib.iter().map(|s| s.to_string()).collect();
     println!(
-        "generic/340: holetest -f{} at {} MiB, {} {} each · variant {} ({})",
+        "generic/340: holetest -f{} at {} MiB, {} {} each · {}",
         if g.fork { " -F" } else { "" },
         sizes.join(", "),
         g.threads,
         if g.fork { "processes" } else { "threads" },
-        g.variant,
-        g.variant.kernel()
+        g.kernel.describe()
     );
     println!(
         "pmem {} · perturb {} · seed {} · recording {}\n",
@@ -200,7 +196,7 @@ fn print_header(args: &StressArgs, g: &Generic340, pmem: &PmemBackend) {
     );
 }
 
-fn count(t: &mut Tally, it: &Iteration, dir: Option<&Path>, variant: Variant) {
+fn count(t: &mut Tally, it: &Iteration, dir: Option<&Path>, kernel: Kernel) {
     t.iterations += 1;
     if !it.passed {
         t.failures += 1;
@@ -219,7 +215,8 @@ fn count(t: &mut Tally, it: &Iteration, dir: Option<&Path>, variant: Variant) {
             match trace {
                 Ok(trace) => {
                     let name = format!(
-                        "generic340-{variant}-iter{}-{}M-{}.daxtrace",
+                        "generic340-{}-iter{}-{}M-{}.daxtrace",
+                        kernel.slug(),
                         it.index,
                         race.size >> 20,
                         race.file.name()

@@ -1,20 +1,22 @@
 //! `daxlab replay` and `daxlab convert`.
 
+use daxlab::Scenario;
 use daxlab::analysis::{Timeline, analyze, describe_state, narrate, to_perfetto};
-use daxlab::trace::{Trace, diff_variants, event_line, replay_trace, transcript, write_atomically};
-use daxlab::{Scenario, Variant};
+use daxlab::trace::{Trace, diff_kernels, event_line, replay_trace, transcript, write_atomically};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use super::{VariantArg, import_cmd, walkthrough};
+use super::kernel_args::KernelArgs;
+use super::{import_cmd, walkthrough};
 
 #[derive(clap::Args)]
 pub struct ReplayArgs {
     /// A trace file (.daxtrace or .json).
     trace: PathBuf,
-    /// Replay under this variant instead of the recorded one.
-    #[arg(long, value_enum)]
-    variant: Option<VariantArg>,
+    /// Replay on another kernel than the recorded one (the recorded one, changed by
+    /// --with/--without, if only those are given).
+    #[command(flatten)]
+    kernel: KernelArgs,
     /// Replay up to step N and print the kernel state there: right after the first event of
     /// step N, as the workbench's "go to step N" and `daxlab figure state --step N` show it.
     #[arg(long, value_name = "N")]
@@ -30,18 +32,9 @@ pub fn load(path: &Path) -> Result<(Trace, Scenario), String> {
     Ok((trace, sc))
 }
 
-pub fn variant_of(arg: Option<VariantArg>, recorded: Variant) -> Result<Variant, String> {
-    match arg {
-        None => Ok(recorded),
-        Some(VariantArg::Unfixed) => Ok(Variant::Unfixed),
-        Some(VariantArg::Fixed) => Ok(Variant::Fixed),
-        Some(VariantArg::Both) => Err("replay runs one variant; use `daxlab diff` to compare both".into()),
-    }
-}
-
 pub fn replay(args: ReplayArgs) -> Result<ExitCode, String> {
     let (trace, sc) = load(&args.trace)?;
-    let variant = variant_of(args.variant, trace.variant)?;
+    let kernel = args.kernel.kernel(trace.kernel).map_err(|e| format!("{e} (use `daxlab diff` to compare two)"))?;
     let names = sc.thread_names();
     if let Some(step) = args.to {
         let last = trace.events.last().map_or(0, |e| e.step);
@@ -51,12 +44,12 @@ pub fn replay(args: ReplayArgs) -> Result<ExitCode, String> {
     }
     // Step N runs in full so that its events are checked too; the state shown is taken
     // after its first event.
-    let report = replay_trace(&trace, &sc, variant, args.to.map(|s| s.saturating_add(1)));
+    let report = replay_trace(&trace, &sc, kernel, args.to.map(|s| s.saturating_add(1)));
     if args.transcript {
         print!("{}", transcript(&report.execution.events, &report.execution.outcome, &names));
     }
     if let Some(d) = &report.divergence {
-        println!("replay of {} ({variant}) DIVERGES at event {}:", args.trace.display(), d.index);
+        println!("replay of {} ({kernel}) DIVERGES at event {}:", args.trace.display(), d.index);
         for e in &d.before {
             println!("  same      {}", event_line(e, &names));
         }
@@ -75,9 +68,9 @@ pub fn replay(args: ReplayArgs) -> Result<ExitCode, String> {
     }
     match args.to {
         Some(step) => {
-            println!("replay of {} ({variant}) matches the recording up to step {step}", args.trace.display());
+            println!("replay of {} ({kernel}) matches the recording up to step {step}", args.trace.display());
             let events = &report.execution.events;
-            let timeline = Timeline::new(&sc, variant, events.clone());
+            let timeline = Timeline::new(&sc, kernel, events.clone());
             let pos = timeline.pos_of_step(step);
             match pos.checked_sub(1) {
                 Some(i) => {
@@ -91,7 +84,7 @@ pub fn replay(args: ReplayArgs) -> Result<ExitCode, String> {
         None => {
             let ex = &report.execution;
             println!(
-                "replay of {} ({variant}) matches: {} events, {} steps, outcome: {}",
+                "replay of {} ({kernel}) matches: {} events, {} steps, outcome: {}",
                 args.trace.display(),
                 ex.events.len(),
                 ex.steps,
@@ -135,9 +128,8 @@ pub fn explain(args: TraceArg) -> Result<ExitCode, String> {
     let names = sc.thread_names();
     println!("{} — {}", sc.name, sc.description);
     println!(
-        "variant {} ({}) · {} steps · {} preemption(s) · outcome: {}\n",
-        trace.variant,
-        trace.variant.kernel(),
+        "{} · {} steps · {} preemption(s) · outcome: {}\n",
+        trace.kernel.describe(),
         trace.steps,
         trace.preemptions,
         trace.outcome
@@ -151,15 +143,35 @@ pub fn explain(args: TraceArg) -> Result<ExitCode, String> {
     Ok(if trace.outcome.is_failure() { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
-pub fn diff(args: TraceArg) -> Result<ExitCode, String> {
+#[derive(clap::Args)]
+pub struct DiffArgs {
+    /// A trace file (.daxtrace or .json).
+    trace: PathBuf,
+    /// The kernel to carry the interleaving to, e.g. v4.12 or "v4.12 without
+    /// 13e451fdc1af" (default: the other seed kernel for unfixed/fixed traces, else the
+    /// release before the trace's).
+    #[arg(long, value_name = "KERNEL")]
+    against: Option<String>,
+    /// Add a fix to the --against kernel (repeatable).
+    #[arg(long = "with", value_name = "FIX")]
+    with: Vec<String>,
+    /// Take a fix out of the --against kernel (repeatable).
+    #[arg(long = "without", value_name = "FIX")]
+    without: Vec<String>,
+}
+
+pub fn diff(args: DiffArgs) -> Result<ExitCode, String> {
     let (trace, sc) = load(&args.trace)?;
     let names = sc.thread_names();
-    let d = diff_variants(&trace, &sc);
+    let against = KernelArgs { kernel: args.against, variant: None, with: args.with, without: args.without }
+        .kernel(trace.kernel.counterpart())
+        .map_err(|e| e.replace("--kernel", "--against"))?;
+    let d = diff_kernels(&trace, &sc, against);
     let (rv, rex) = &d.recorded;
     let (cv, cex) = &d.carried;
-    println!("{} — one interleaving, both variants (recorded under {rv}, carried to {cv})\n", sc.name);
+    println!("{} — one interleaving, two kernels (recorded on {rv}, carried to {cv})\n", sc.name);
     match d.part {
-        None => println!("the two variants never part: every event is the same"),
+        None => println!("the two kernels never part: every event is the same"),
         Some((ri, ci)) => {
             println!("the first {ri} events of {rv} are the same on both sides; the last of them:");
             for e in &rex.events[ri.saturating_sub(4)..ri] {
@@ -167,7 +179,7 @@ pub fn diff(args: TraceArg) -> Result<ExitCode, String> {
             }
             println!("\nthey part here:");
             for (v, ex, i) in [(rv, rex, ri), (cv, cex, ci)] {
-                println!("\n  {v} ({}):", v.kernel());
+                println!("\n  {}:", v.describe());
                 let sentences = narrate(&ex.events, &analyze(&ex.events), &names);
                 let told: Vec<usize> = (i.min(ex.events.len())..ex.events.len())
                     .filter(|&k| walkthrough::worth_telling(&ex.events[k]))
@@ -184,7 +196,7 @@ pub fn diff(args: TraceArg) -> Result<ExitCode, String> {
     }
     println!("\noutcomes:");
     for (v, ex) in [(rv, rex), (cv, cex)] {
-        println!("  {v:<8} {}", ex.outcome);
+        println!("  {:<12} {}", v.to_string(), ex.outcome);
     }
     let failed = rex.outcome.is_failure() || cex.outcome.is_failure();
     Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })

@@ -4,11 +4,11 @@ use super::walkthrough;
 use daxlab::explore::class_slug;
 use daxlab::explore::{ExploreReport, OutcomeRow, replay};
 use daxlab::trace::{Bookmark, EventKind, RecordMode, Trace};
-use daxlab::{Scenario, Variant};
+use daxlab::{Kernel, Scenario};
 use std::path::{Path, PathBuf};
 
-pub fn print_witness(sc: &Scenario, variant: Variant, row: &OutcomeRow) {
-    let (ex, divergence) = replay(sc, variant, &row.witness.schedule);
+pub fn print_witness(sc: &Scenario, kernel: Kernel, row: &OutcomeRow) {
+    let (ex, divergence) = replay(sc, kernel, &row.witness.schedule);
     let names = sc.thread_names();
     println!("\n✗ {}: {}", row.class, ex.outcome);
     if let Some(d) = divergence {
@@ -31,15 +31,15 @@ pub fn write_witnesses(
     let mut written = Vec::new();
     for r in reports {
         for row in r.failures() {
-            let (ex, _) = replay(sc, r.variant, &row.witness.schedule);
+            let (ex, _) = replay(sc, r.kernel, &row.witness.schedule);
             let mode = RecordMode::Explored { strategy: r.strategy.clone(), bound: r.bound, seed: row.witness.seed };
-            let mut trace = Trace::from_execution(sc, r.variant, mode, &ex);
+            let mut trace = Trace::from_execution(sc, r.kernel, mode, &ex);
             if let Some(bug) = ex.events.iter().find(|e| matches!(e.kind, EventKind::Bug { .. })) {
                 trace.annotations.bookmarks.push(Bookmark { step: bug.step, note: ex.outcome.to_string() });
             }
             let class = class_slug(&row.class);
             let ext = if json { "json" } else { "daxtrace" };
-            let path = dir.join(format!("{}.{}.{class}.{ext}", sc.name, r.variant));
+            let path = dir.join(format!("{}.{}.{class}.{ext}", sc.name, r.kernel.slug()));
             trace.save(&path).map_err(|e| e.to_string())?;
             written.push(path);
         }

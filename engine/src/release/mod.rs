@@ -1,0 +1,108 @@
+//! Kernel versions as an axis: the releases the model offers, the upstream fixes it models,
+//! and a [`Kernel`] — a release plus the exact set of fixes it runs with.
+//!
+//! A release contains every fix that landed in it or before it; `--with` / `--without` add
+//! or remove single fixes, so any race can be shown appearing (the commit that introduced
+//! it is the start of the model) and disappearing (the fix). The model branches on
+//! `cx.k.has(Fix::…)` exactly where a commit changes code, with the commit's id and title
+//! in a comment beside the branch.
+//!
+//! Adding a release or a fix is an edit of the tables in `table.rs` (see there). This
+//! module is a leaf: it depends on nothing else in the crate.
+
+mod kernel;
+mod table;
+
+pub use kernel::{FixSet, Kernel, KernelError};
+pub use table::{Fix, FixInfo, Release};
+
+/// Which fs/dax.c a release has: the radix-tree one (v4.10 to v4.19) or, from v4.20, the
+/// XArray rewrite. The model of the XArray era is a sibling of `dax/` with its own room
+/// beside `radix/`; whoever adds it adds the variant here, gives its releases that era in
+/// the release table, and picks the model by `kernel.release.era()` where a scenario's
+/// threads start (`scenario/run.rs`, `stress/run.rs`).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Era {
+    /// `page_tree` is a radix tree under `tree_lock`; DAX entries are exceptional entries.
+    RadixTree,
+}
+
+impl Era {
+    pub fn name(self) -> &'static str {
+        match self {
+            Era::RadixTree => "radix tree",
+        }
+    }
+}
+
+/// Declares the release table: one line per release, oldest first. The order of the lines
+/// is the order of the releases.
+macro_rules! releases {
+    ($( $(#[$doc:meta])* $variant:ident = $name:literal, $era:ident; )+) => {
+        /// A kernel release the model offers, oldest first (the derived order is
+        /// chronological).
+        #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Release {
+            $( $(#[$doc])* $variant, )+
+        }
+
+        impl Release {
+            /// Every release, oldest first.
+            pub const ALL: &'static [Release] = &[$(Release::$variant),+];
+
+            /// The tag name, e.g. `v4.11-rc5`.
+            pub const fn name(self) -> &'static str {
+                match self {
+                    $( Release::$variant => $name, )+
+                }
+            }
+
+            pub const fn era(self) -> $crate::release::Era {
+                match self {
+                    $( Release::$variant => $crate::release::Era::$era, )+
+                }
+            }
+        }
+    };
+}
+
+/// Declares the fix table: one block per modelled fix, in any order. The enum variant is
+/// the name the model's branches use; `name` is the short name the command line accepts
+/// besides the commit id.
+macro_rules! fixes {
+    ($(
+        $(#[$doc:meta])*
+        $variant:ident {
+            id: $id:literal,
+            name: $name:literal,
+            title: $title:literal,
+            release: $release:ident,
+            functions: [$($func:literal),* $(,)?] $(,)?
+        }
+    )+) => {
+        /// An upstream fix the model can run with or without.
+        #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Fix {
+            $( $(#[$doc])* $variant, )+
+        }
+
+        impl Fix {
+            /// Every modelled fix, in table order.
+            pub const ALL: &'static [Fix] = &[$(Fix::$variant),+];
+
+            pub const fn info(self) -> &'static FixInfo {
+                match self {
+                    $( Fix::$variant => &FixInfo {
+                        id: $id,
+                        name: $name,
+                        title: $title,
+                        release: Release::$release,
+                        functions: &[$($func),*],
+                    }, )+
+                }
+            }
+        }
+    };
+}
+
+pub(crate) use {fixes, releases};
