@@ -314,6 +314,7 @@ impl fmt::Display for Kernel {
 /// How a trace stores its kernel: the release and every fix by commit id, so that a fix
 /// added to the table later cannot change what an old trace ran.
 #[derive(Serialize, Deserialize)]
+#[serde(rename = "Kernel")]
 struct KernelWire {
     release: String,
     fixes: Vec<String>,
