@@ -158,11 +158,11 @@ fn the_explore_figure_counts_outcomes_per_kernel_and_bound() {
 const STRESS: &str = r#"{
   "format": "daxlab-stress", "version": 1, "title": "holetest, 2 threads (synthetic)",
   "runs": [
-    { "kernel": "unfixed", "iterations": 50, "first_failure": 3, "outcome": "bug(pte-under-huge-pmd)",
+    { "variant": "unfixed", "iterations": 50, "first_failure": 3, "outcome": "bug(pte-under-huge-pmd)",
       "samples": [ { "t": 0.1, "faults_per_sec": 90000 }, { "t": 0.2, "faults_per_sec": 95000 } ] },
-    { "kernel": "unfixed", "iterations": 50, "first_failure": 9,
+    { "variant": "unfixed", "iterations": 50, "first_failure": 9,
       "samples": [ { "t": 0.1, "faults_per_sec": 88000 }, { "t": 0.3, "faults_per_sec": 91000 } ] },
-    { "kernel": "fixed", "iterations": 50, "first_failure": null,
+    { "variant": "fixed", "iterations": 50, "first_failure": null,
       "samples": [ { "t": 0.5, "faults_per_sec": 87000 }, { "t": 1.0, "faults_per_sec": 86000 } ] }
   ]
 }"#;

@@ -79,8 +79,16 @@ fn bad_json_input_is_refused_with_what_is_wrong() {
     let json = String::from_utf8(t.encode_json()).unwrap();
     assert!(matches!(err(b"{ not json"), TraceError::Json { .. }));
     assert!(matches!(err(b"{\"format\": \"something-else\"}"), TraceError::Json { .. }));
-    let newer = json.replacen("\"version\": 1", "\"version\": 7", 1);
+    let current = format!("\"version\": {}", daxlab::trace::FORMAT_VERSION);
+    assert!(json.contains(&current));
+    let newer = json.replacen(&current, "\"version\": 7", 1);
     assert!(matches!(err(newer.as_bytes()), TraceError::Newer { version: 7, .. }));
+    let zero = json.replacen(&current, "\"version\": 0", 1);
+    assert!(err(zero.as_bytes()).to_string().contains("version 0 is not a trace format version"));
+    // Version 1 had `variant` where version 2 has `kernel`: a version-2 body labelled 1
+    // does not match it.
+    let mislabelled = json.replacen(&current, "\"version\": 1", 1);
+    assert!(err(mislabelled.as_bytes()).to_string().contains("(version 1)"));
 
     // Structurally fine, but naming a thread the scenario does not have.
     let mut v: serde_json::Value = serde_json::from_str(&json).unwrap();
