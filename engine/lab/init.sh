@@ -4,7 +4,8 @@
 # captures to the second serial port), then power off.
 #
 # /lab.env (written by the host) sets: LAB_FS (ext4|xfs), LAB_PMEM (legacy|nvdimm),
-# LAB_KPROBES (newline-separated kprobe definitions) and LAB_GUEST (the workload's arguments).
+# LAB_KPROBES (newline-separated kprobe definitions), LAB_GUEST (the workload's arguments)
+# and LAB_MODEL (arguments of a `daxlab stress holetest` run on the mount, or empty).
 # Lines starting "daxlab-lab:" on the console are for the host: phases, and what failed.
 
 /bin/busybox mkdir -p /proc /sys /dev /mnt /tmp /bin /sbin /usr/bin /usr/sbin
@@ -86,6 +87,12 @@ cd /mnt || fail "no /mnt"
 # shellcheck disable=SC2086 # LAB_GUEST is a list of arguments
 /daxlab lab guest $LAB_GUEST
 say "workload exit $?"
+if [ -n "$LAB_MODEL" ]; then
+    # The model on real threads over a file of this DAX mount: pmem/'s MAP_SYNC path.
+    say "phase model-stress"
+    # shellcheck disable=SC2086 # LAB_MODEL is a list of arguments
+    /daxlab stress holetest $LAB_MODEL --pmem /mnt 2>&1 | sed 's/^/daxlab-model: /'
+fi
 cd /
 sync
 umount /mnt 2>/dev/null

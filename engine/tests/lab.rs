@@ -156,3 +156,25 @@ fn seed_race_on_a_real_kernel_ext4_and_xfs_with_map_sync() {
     assert!(capture.contains(" NEEDDSYNC"), "no NEEDDSYNC under MAP_SYNC:\n{capture}");
     assert!(capture.contains("dax_insert_pfn_mkwrite: "), "{capture}");
 }
+
+#[test]
+fn lab_stress_runs_holetest_on_the_kernel_and_the_model_on_a_map_sync_dax_file() {
+    if !boots_wanted() {
+        return;
+    }
+    let out_dir = scratch("stress");
+    let out = daxlab()
+        .args(["lab", "stress", "--sizes", "1", "--model", "fixed", "-o"])
+        .arg(&out_dir)
+        .output()
+        .expect("daxlab runs");
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{report}\n{}", String::from_utf8_lossy(&out.stderr));
+    for kind in ["zero-filled", "posix_fallocate", "ftruncate"] {
+        assert!(report.contains(&format!("holetest-{kind}: ")), "{report}");
+    }
+    assert!(report.contains("512 of 512 values read back"), "{report}");
+    // pmem/'s file backend mapped its file on the DAX mount with MAP_SYNC: the DAX path for real.
+    assert!(report.contains("(MAP_SYNC, "), "{report}");
+    assert!(!report.contains("MAP_SYNC refused"), "{report}");
+}

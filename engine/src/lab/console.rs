@@ -23,6 +23,8 @@ pub struct Console {
     pub problems: Vec<KernelProblem>,
     /// The workload's exit line was seen.
     pub workload_exit: Option<i32>,
+    /// What `daxlab stress` printed in the guest (the model on the DAX mount), if it ran.
+    pub model_stress: Vec<String>,
 }
 
 /// The console prefix of a line, without the kernel's "[    1.234567] " timestamp.
@@ -58,7 +60,9 @@ pub fn parse_console(text: &str) -> Console {
     let mut c = Console::default();
     for (i, raw) in text.lines().enumerate() {
         let msg = message(raw);
-        if let Some(ours) = msg.strip_prefix("daxlab-lab: ") {
+        if let Some(model) = msg.strip_prefix("daxlab-model: ") {
+            c.model_stress.push(model.to_string());
+        } else if let Some(ours) = msg.strip_prefix("daxlab-lab: ") {
             if let Some(p) = ours.strip_prefix("phase ") {
                 c.phases.push(p.to_string());
             } else if let Some(e) = ours.strip_prefix("error: ") {
@@ -125,11 +129,13 @@ mod tests {
                     [    3.1] WARNING: CPU: 1 PID: 130 at fs/dax.c:123 dax_foo+0x1/0x2\n\
                     [    3.2] kernel BUG at mm/huge_memory.c:2000!\n\
                     daxlab-lab: error: mkfs.xfs: bad\n\
-                    daxlab-lab: workload exit 1\n";
+                    daxlab-lab: workload exit 1\n\
+                    daxlab-model: pmem /mnt/daxlab-pmem-1.img (MAP_SYNC, clwb + sfence)\n";
         let c = parse_console(text);
         assert_eq!(c.phases, ["modules"]);
         assert_eq!(c.errors, ["mkfs.xfs: bad"]);
         assert_eq!(c.workload_exit, Some(1));
+        assert_eq!(c.model_stress, ["pmem /mnt/daxlab-pmem-1.img (MAP_SYNC, clwb + sfence)"]);
         assert_eq!(c.problems.len(), 2);
         assert!(c.problems[0].warning && c.problems[0].line == 4);
         assert!(!c.problems[1].warning && c.problems[1].text.starts_with("kernel BUG at mm/huge_memory.c"));

@@ -28,6 +28,9 @@ pub struct LabConfig {
     pub kernel_deb: Option<PathBuf>,
     pub timeout: Duration,
     pub kprobes: bool,
+    /// Arguments of a `daxlab stress holetest` run on the DAX mount after the workload
+    /// (the model on real threads, its pmem a file there mapped MAP_SYNC).
+    pub model_stress: Option<String>,
 }
 
 /// Where the run is, for a progress display.
@@ -298,9 +301,10 @@ fn build_initramfs(cfg: &LabConfig, kernel: &Kernel, work: &Path) -> Result<Vec<
     }
     let kprobes = if cfg.kprobes { KPROBES.join("\n") } else { String::new() };
     let env = format!(
-        "LAB_FS={}\nLAB_PMEM={}\nLAB_GUEST='{guest_args}'\nLAB_KPROBES='{kprobes}'\n",
+        "LAB_FS={}\nLAB_PMEM={}\nLAB_GUEST='{guest_args}'\nLAB_KPROBES='{kprobes}'\nLAB_MODEL='{}'\n",
         cfg.fs.name(),
-        cfg.pmem.name()
+        cfg.pmem.name(),
+        cfg.model_stress.as_deref().unwrap_or("")
     );
     c.file("lab.env", env.as_bytes(), false);
     c.file("init", INIT.as_bytes(), true);

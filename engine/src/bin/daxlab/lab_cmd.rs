@@ -83,8 +83,18 @@ pub struct StressArgs {
     /// holetest -F: processes with their own page tables.
     #[arg(long)]
     fork: bool,
+    /// Afterwards, also run the model (`daxlab stress holetest --variant V --sizes 1`) in
+    /// the guest, its pmem a file on the DAX mount mapped MAP_SYNC.
+    #[arg(long, value_enum)]
+    model: Option<ModelArg>,
     #[command(flatten)]
     boot: BootArgs,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ModelArg {
+    Unfixed,
+    Fixed,
 }
 
 #[derive(clap::Args)]
@@ -111,7 +121,7 @@ pub fn run(cmd: LabCommand) -> Result<ExitCode, String> {
     match cmd {
         LabCommand::Run(a) => {
             let sc = Scenario::load(&a.scenario).map_err(|e| e.to_string())?;
-            boot(vec![sc], &a.boot)
+            boot(vec![sc], &a.boot, None)
         }
         LabCommand::Stress(a) => {
             let mut scenarios = Vec::new();
@@ -124,7 +134,11 @@ pub fn run(cmd: LabCommand) -> Result<ExitCode, String> {
                     scenarios.push(h.scenario().map_err(|e| e.to_string())?);
                 }
             }
-            boot(scenarios, &a.boot)
+            let model = a.model.map(|m| {
+                let v = if m == ModelArg::Fixed { "fixed" } else { "unfixed" };
+                format!("--variant {v} --sizes 1 --iterations 1")
+            });
+            boot(scenarios, &a.boot, model)
         }
         LabCommand::Guest(a) => run_guest(a),
     }
@@ -141,7 +155,7 @@ fn cache_dir(given: &Option<PathBuf>) -> PathBuf {
     base.join("daxlab/lab")
 }
 
-fn boot(scenarios: Vec<Scenario>, b: &BootArgs) -> Result<ExitCode, String> {
+fn boot(scenarios: Vec<Scenario>, b: &BootArgs, model_stress: Option<String>) -> Result<ExitCode, String> {
     if b.iterations == 0 {
         return Err("--iterations must be at least 1".into());
     }
@@ -156,6 +170,7 @@ fn boot(scenarios: Vec<Scenario>, b: &BootArgs) -> Result<ExitCode, String> {
         kernel_deb: b.kernel_deb.clone(),
         timeout: Duration::from_secs(b.timeout.max(5)),
         kprobes: !b.no_kprobes,
+        model_stress,
     };
     let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
     bar.set_style(ProgressStyle::with_template("{spinner} [{elapsed}] {msg}").expect("a valid template"));
@@ -223,6 +238,12 @@ fn print_report(cfg: &LabConfig, r: &LabReport) {
         );
         for e in &res.syscall_errors {
             println!("    {} op {}: {} -> {}", e.thread, e.op, e.call, e.errno);
+        }
+    }
+    if !r.console.model_stress.is_empty() {
+        println!("  the model in the guest (daxlab stress on the DAX mount):");
+        for l in &r.console.model_stress {
+            println!("    {l}");
         }
     }
     for p in &r.console.problems {
