@@ -1,6 +1,6 @@
 //! `daxlab matrix`: every scenario on every kernel.
 
-use daxlab::explore::{Matrix, matrix};
+use daxlab::explore::{Cell, Matrix, matrix};
 use daxlab::{Kernel, Scenario};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::process::ExitCode;
@@ -83,6 +83,25 @@ fn list(set: &std::collections::BTreeSet<String>) -> String {
     if set.is_empty() { "no failure".into() } else { set.iter().cloned().collect::<Vec<_>>().join(", ") }
 }
 
+/// What a line of the matrix says about a cell: its classes with their fewest preemptions
+/// (witness lengths differ between kernels whose fixes add steps), and whether `[expect]`
+/// holds.
+fn shown(c: &Cell) -> (Vec<(&str, u32)>, Option<bool>) {
+    (c.failures.iter().map(|f| (f.class.as_str(), f.preemptions)).collect(), c.matches())
+}
+
+fn cell_text(c: &Cell) -> String {
+    if c.failures.is_empty() {
+        return "no failure".into();
+    }
+    let parts: Vec<String> = c
+        .failures
+        .iter()
+        .map(|f| format!("{} ({} preemption{})", f.class, f.preemptions, if f.preemptions == 1 { "" } else { "s" }))
+        .collect();
+    parts.join(", ")
+}
+
 /// One line per scenario and kernel group: consecutive kernels that show the same are
 /// printed once, as a range, so the line reads as the race's history.
 fn print_matrix(m: &Matrix) {
@@ -90,30 +109,11 @@ fn print_matrix(m: &Matrix) {
         println!("{} (bound {})", row.scenario, row.bound);
         let mut i = 0;
         while i < row.cells.len() {
-            let same = |c: &daxlab::explore::Cell| {
-                c.failures == row.cells[i].failures && c.matches() == row.cells[i].matches()
-            };
-            let j = (i..row.cells.len()).take_while(|&j| same(&row.cells[j])).last().unwrap_or(i);
+            let j =
+                (i..row.cells.len()).take_while(|&j| shown(&row.cells[j]) == shown(&row.cells[i])).last().unwrap_or(i);
             let span = if i == j { m.kernels[i].clone() } else { format!("{} .. {}", m.kernels[i], m.kernels[j]) };
-            let shown = if row.cells[i].failures.is_empty() {
-                "no failure".to_string()
-            } else {
-                let parts: Vec<String> = row.cells[i]
-                    .failures
-                    .iter()
-                    .map(|c| {
-                        format!(
-                            "{} ({} preemption{})",
-                            c.class,
-                            c.preemptions,
-                            if c.preemptions == 1 { "" } else { "s" }
-                        )
-                    })
-                    .collect();
-                parts.join(", ")
-            };
             let mark = if row.cells[i].matches() == Some(false) { "  ≠ [expect]" } else { "" };
-            println!("    {span:<28} {shown}{mark}");
+            println!("    {span:<28} {}{mark}", cell_text(&row.cells[i]));
             i = j + 1;
         }
     }
