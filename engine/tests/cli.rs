@@ -298,3 +298,10 @@ fn matrix_exits_1_when_a_cell_differs_from_expect() {
         stdout(&o)
     );
 }
+
+#[test]
+fn stress_needs_a_kernel_named() {
+    let o = daxlab(&["stress", "holetest", "--iterations", "1", "--sizes", "1"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("say which kernel: --kernel RELEASE"), "{}", stderr(&o));
+}

@@ -75,17 +75,36 @@ pub enum KernelError {
     Syntax { given: String, why: String },
 }
 
+impl KernelError {
+    fn unknown_release(given: &str) -> KernelError {
+        KernelError::UnknownRelease {
+            given: given.to_string(),
+            known: Release::ALL.iter().map(|r| r.name()).collect::<Vec<_>>().join(", "),
+        }
+    }
+
+    fn unknown_fix(given: &str) -> KernelError {
+        KernelError::UnknownFix {
+            given: given.to_string(),
+            known: Fix::ALL
+                .iter()
+                .map(|f| format!("{} ({})", f.info().id, f.info().name))
+                .collect::<Vec<_>>()
+                .join(", "),
+        }
+    }
+}
+
 impl Release {
     /// `v4.12`, `4.12`, `V4.11-rc5`.
     pub fn parse(s: &str) -> Result<Release, KernelError> {
         let t = s.trim();
         let bare = t.strip_prefix(['v', 'V']).unwrap_or(t);
-        Release::ALL.iter().copied().find(|r| r.name()[1..].eq_ignore_ascii_case(bare)).ok_or_else(|| {
-            KernelError::UnknownRelease {
-                given: s.to_string(),
-                known: Release::ALL.iter().map(|r| r.name()).collect::<Vec<_>>().join(", "),
-            }
-        })
+        Release::ALL
+            .iter()
+            .copied()
+            .find(|r| r.name()[1..].eq_ignore_ascii_case(bare))
+            .ok_or_else(|| KernelError::unknown_release(s))
     }
 
     /// The release before this one, if the model offers one.
@@ -125,14 +144,7 @@ impl Fix {
         };
         match matches.as_slice() {
             [fix] => Ok(*fix),
-            [] => Err(KernelError::UnknownFix {
-                given: s.to_string(),
-                known: Fix::ALL
-                    .iter()
-                    .map(|f| format!("{} ({})", f.info().id, f.info().name))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            }),
+            [] => Err(KernelError::unknown_fix(s)),
             many => Err(KernelError::AmbiguousFix {
                 given: s.to_string(),
                 matches: many.iter().map(|f| f.info().id).collect::<Vec<_>>().join(", "),
@@ -329,18 +341,15 @@ impl From<Kernel> for KernelWire {
 impl TryFrom<KernelWire> for Kernel {
     type Error = KernelError;
     fn try_from(w: KernelWire) -> Result<Self, KernelError> {
-        let release = Release::ALL.iter().copied().find(|r| r.name() == w.release).ok_or_else(|| {
-            KernelError::UnknownRelease {
-                given: w.release.clone(),
-                known: Release::ALL.iter().map(|r| r.name()).collect::<Vec<_>>().join(", "),
-            }
-        })?;
+        let release = Release::ALL
+            .iter()
+            .copied()
+            .find(|r| r.name() == w.release)
+            .ok_or_else(|| KernelError::unknown_release(&w.release))?;
         let mut fixes = FixSet::EMPTY;
         for id in &w.fixes {
-            let fix = Fix::ALL.iter().copied().find(|f| f.info().id == id).ok_or_else(|| KernelError::UnknownFix {
-                given: id.clone(),
-                known: Fix::ALL.iter().map(|f| f.info().id).collect::<Vec<_>>().join(", "),
-            })?;
+            let fix =
+                Fix::ALL.iter().copied().find(|f| f.info().id == id).ok_or_else(|| KernelError::unknown_fix(id))?;
             fixes = fixes.with(fix);
         }
         Ok(Kernel { release, fixes })

@@ -7,6 +7,10 @@
 //! `cx.k.has(Fix::…)` exactly where a commit changes code, with the commit's id and title
 //! in a comment beside the branch.
 //!
+//! The model asks only `has(fix)` (and, once there is more than one, the era); it never
+//! branches on the release's name. Two kernels with the same fixes therefore run the same
+//! code, which is what lets the matrix explore each distinct fix set once.
+//!
 //! Adding a release or a fix is an edit of the tables in `table.rs` (see there). This
 //! module is a leaf: it depends on nothing else in the crate.
 

@@ -1,9 +1,9 @@
 //! `daxlab explore`.
 
-use super::kernel_args::KernelArgs;
+use super::kernel_args::{KernelArgs, SEED_KERNELS};
 use super::{InjectArg, StrategyArg, output, witness};
+use daxlab::Scenario;
 use daxlab::explore::{ExploreConfig, ExploreReport, Strategy, explore};
-use daxlab::{Kernel, Scenario};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -62,7 +62,7 @@ pub fn run(args: ExploreArgs) -> Result<ExitCode, String> {
     if args.inject.contains(&InjectArg::Enomem) {
         sc.inject_enomem = true;
     }
-    let kernels = args.kernel.kernels(&[Kernel::UNFIXED, Kernel::FIXED])?;
+    let kernels = args.kernel.kernels(&SEED_KERNELS)?;
     let strategy = match args.strategy {
         StrategyArg::Exhaustive => Strategy::Exhaustive { preemptions: args.preemptions },
         StrategyArg::Random => Strategy::Random { runs: args.runs, seed: args.seed },

@@ -1,11 +1,11 @@
 //! `daxlab figure …` (one figure) and `daxlab figures DIR` (every figure of docs/).
 
-use super::kernel_args::KernelArgs;
+use super::kernel_args::{KernelArgs, SEED_KERNELS};
 use super::matrix_cmd::Cells;
 use daxlab::figure::{
     self, ExploreFigure, Format, StateAt, StepRange, StressResults, explore_figure, matrix_figure, stress_figure,
 };
-use daxlab::{Kernel, Scenario, trace::Trace};
+use daxlab::{Scenario, trace::Trace};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -85,7 +85,7 @@ pub fn figure(kind: FigureKind) -> Result<ExitCode, String> {
         FigureKind::Explore { scenario, preemptions, kernel, output } => {
             Format::of(&output).map_err(err)?;
             let sc = scenario_of(&scenario)?;
-            let kernels = kernel.kernels(&[Kernel::UNFIXED, Kernel::FIXED])?;
+            let kernels = kernel.kernels(&SEED_KERNELS)?;
             (explore_figure(&ExploreFigure::run(&sc, &kernels, preemptions)).map_err(err)?, output)
         }
         FigureKind::Matrix { cells, output } => {

@@ -3,6 +3,10 @@
 
 use daxlab::{Fix, Kernel, Release};
 
+/// The seed race's two kernels, v4.11-rc5 and v4.11: what `explore` runs by default and
+/// `--variant both` names.
+pub const SEED_KERNELS: [Kernel; 2] = [Kernel::UNFIXED, Kernel::FIXED];
+
 /// `--variant`: the seed race's two kernels by their old names.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum VariantArg {
@@ -40,7 +44,7 @@ impl KernelArgs {
             (Some(k), _) => vec![Kernel::parse(k).map_err(|e| format!("--kernel: {e}"))?],
             (None, Some(VariantArg::Unfixed)) => vec![Kernel::UNFIXED],
             (None, Some(VariantArg::Fixed)) => vec![Kernel::FIXED],
-            (None, Some(VariantArg::Both)) => vec![Kernel::UNFIXED, Kernel::FIXED],
+            (None, Some(VariantArg::Both)) => SEED_KERNELS.to_vec(),
             (None, None) => default.to_vec(),
         };
         let changes = !self.with.is_empty() || !self.without.is_empty();
@@ -56,6 +60,16 @@ impl KernelArgs {
             [k] => Ok(*k),
             _ => Err("this command runs one kernel: give --kernel RELEASE or --variant unfixed|fixed".into()),
         }
+    }
+
+    /// Exactly one kernel, which must be named (`--kernel` or `--variant`).
+    pub fn required(&self) -> Result<Kernel, String> {
+        if self.kernel.is_none() && self.variant.is_none() {
+            return Err(
+                "say which kernel: --kernel RELEASE (`daxlab kernels` lists them) or --variant unfixed|fixed".into()
+            );
+        }
+        self.kernel(Kernel::UNFIXED)
     }
 
     fn apply(&self, mut k: Kernel) -> Result<Kernel, String> {

@@ -102,12 +102,7 @@ fn check_args(args: &StressArgs) -> Result<(), String> {
 
 pub fn run(args: StressArgs) -> Result<ExitCode, String> {
     check_args(&args)?;
-    if args.kernel.kernel.is_none() && args.kernel.variant.is_none() {
-        return Err(
-            "say which kernel: --kernel RELEASE (`daxlab kernels` lists them) or --variant unfixed|fixed".into()
-        );
-    }
-    let kernel = args.kernel.kernel(Kernel::UNFIXED)?;
+    let kernel = args.kernel.required()?;
     let g = Generic340 {
         kernel,
         sizes_mib: args.sizes.clone(),
