@@ -13,7 +13,7 @@ mod matrix;
 
 pub use dfs::DfsScheduler;
 pub use golden::{GOLDEN_KERNELS, class_slug, golden_traces, write_goldens};
-pub use matrix::{Cell, CellClass, Matrix, MatrixRow, matrix};
+pub use matrix::{Cell, CellClass, Matrix, MatrixRow, MatrixRun, matrix};
 
 use crate::check::{Note, Outcome};
 use crate::release::Kernel;
@@ -54,7 +54,7 @@ impl ExploreConfig {
 }
 
 /// The first witness of an outcome class: enough to replay it.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Witness {
     pub preemptions: u32,
     pub steps: u32,

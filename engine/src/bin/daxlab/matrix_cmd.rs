@@ -90,18 +90,6 @@ fn shown(c: &Cell) -> (Vec<(&str, u32)>, Option<bool>) {
     (c.failures.iter().map(|f| (f.class.as_str(), f.preemptions)).collect(), c.matches())
 }
 
-fn cell_text(c: &Cell) -> String {
-    if c.failures.is_empty() {
-        return "no failure".into();
-    }
-    let parts: Vec<String> = c
-        .failures
-        .iter()
-        .map(|f| format!("{} ({} preemption{})", f.class, f.preemptions, if f.preemptions == 1 { "" } else { "s" }))
-        .collect();
-    parts.join(", ")
-}
-
 /// One line per scenario and kernel group: consecutive kernels that show the same are
 /// printed once, as a range, so the line reads as the race's history.
 fn print_matrix(m: &Matrix) {
@@ -113,7 +101,7 @@ fn print_matrix(m: &Matrix) {
                 (i..row.cells.len()).take_while(|&j| shown(&row.cells[j]) == shown(&row.cells[i])).last().unwrap_or(i);
             let span = if i == j { m.kernels[i].clone() } else { format!("{} .. {}", m.kernels[i], m.kernels[j]) };
             let mark = if row.cells[i].matches() == Some(false) { "  ≠ [expect]" } else { "" };
-            println!("    {span:<28} {}{mark}", cell_text(&row.cells[i]));
+            println!("    {span:<28} {}{mark}", row.cells[i].summary());
             i = j + 1;
         }
     }
