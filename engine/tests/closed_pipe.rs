@@ -25,7 +25,7 @@ fn run_into_closed_pipe(args: &[&str]) -> (std::process::ExitStatus, String) {
 #[test]
 fn every_command_ends_quietly_when_stdout_is_closed() {
     let trace = repo("traces/seed-race.unfixed.bug-pte-under-huge-pmd.daxtrace");
-    let challenge = repo("challenges/01-first-blood.toml");
+    let challenge = repo("challenges/02-first-blood.toml");
     let commands: Vec<Vec<&str>> = vec![
         vec!["scenarios"],
         vec!["show", "seed-race"],
@@ -38,6 +38,8 @@ fn every_command_ends_quietly_when_stdout_is_closed() {
         vec!["export", &trace],
         vec!["export", &trace, "--format", "text"],
         vec!["challenge", &challenge, "--hints"],
+        vec!["play", &challenge, "--schedule", "T2:preload,T1:tag_set,T1,T2"],
+        vec!["play", "seed-race"],
         vec!["stress", "holetest", "--variant", "fixed", "--iterations", "1", "--sizes", "1"],
         vec!["--help"],
     ];

@@ -275,13 +275,13 @@ fn the_scheduler_injects_an_allocation_failure_where_the_scenario_allows_it() {
     h.get_by_label("Be the scheduler").click();
     h.run();
     for _ in 0..4 {
-        if h.query_by_label_contains("-ENOMEM)").is_some() {
+        if h.query_by_label_contains("fails with -ENOMEM").is_some() {
             break;
         }
         h.get_by_label("run T1 to its next lock / entry / wait").click();
         h.run();
     }
-    h.get_by_label("make T1's radix_tree_preload() just now fail (-ENOMEM)").click();
+    h.get_by_label("make it fail: T1's radix_tree_preload() fails with -ENOMEM").click();
     h.run();
     let failed = h.state().doc.events().iter().any(|e| matches!(e.kind, EventKind::Preload { ok: false, .. }));
     assert!(failed, "the branch now has a failed preload");

@@ -21,10 +21,18 @@
 //! max_preemptions = 2                  # optional
 //! ```
 //!
-//! or `kind = "cannot-fail"` with `preemptions = N`: show, by exhaustive exploration, that
-//! no interleaving with at most N preemptions fails.
+//! or `kind = "cannot-fail"` with `preemptions = N`: show, by exhaustive exploration to a
+//! bound of the player's choosing (at least N), that no interleaving fails. A reach goal may
+//! also ask for events in an `order`, and any level for the answer to a `[question]`
+//! (asks.rs).
 
-use crate::explore::{ExploreConfig, ExploreReport, explore};
+mod asks;
+mod branch;
+
+pub use asks::{MAX_PROOF_BOUND, Question, Sighting};
+pub use branch::{Branch, PickError};
+
+use crate::explore::ExploreReport;
 use crate::release::Kernel;
 use crate::scenario::Execution;
 use crate::scenario::{Scenario, ScenarioError};
@@ -54,10 +62,19 @@ pub enum Goal {
         #[serde(default)]
         notes: Vec<String>,
         max_preemptions: Option<u32>,
+        /// Events the run must show, in this order (other events may come between).
+        #[serde(default)]
+        order: Vec<Sighting>,
     },
-    /// No interleaving with at most `preemptions` preemptions fails (shown by exhaustive
-    /// exploration).
-    CannotFail { preemptions: u32 },
+    /// No interleaving fails, shown by exhaustive exploration to a bound the player
+    /// chooses: at least `preemptions`, and, with `against`, one at which that other kernel
+    /// does fail.
+    CannotFail {
+        preemptions: u32,
+        /// A kernel (`unfixed`, `v4.12`, …) that must fail at the player's bound.
+        #[serde(default)]
+        against: Option<String>,
+    },
 }
 
 #[derive(Deserialize)]
@@ -79,6 +96,7 @@ struct Meta {
 struct File {
     challenge: Meta,
     goal: Goal,
+    question: Option<Question>,
 }
 
 #[derive(Clone, Debug)]
@@ -90,6 +108,8 @@ pub struct Challenge {
     pub story: String,
     pub hints: Vec<String>,
     pub goal: Goal,
+    /// A question the player answers besides the goal (`daxlab play --answer N`).
+    pub question: Option<Question>,
     /// Where it was read from (for messages).
     pub origin: String,
 }
@@ -115,6 +135,7 @@ impl Verdict {
 struct Run<'a> {
     kernel: Kernel,
     outcome: &'a Outcome,
+    events: &'a [crate::trace::Event],
     notes: Vec<String>,
     preemptions: u32,
     finished: bool,
@@ -151,7 +172,7 @@ impl Challenge {
         {
             return Err(parse("`goal.outcome` is empty: name an outcome class or \"any-failure\"".into()));
         }
-        Ok(Challenge {
+        let c = Challenge {
             title: m.title,
             level: m.level,
             scenario,
@@ -159,24 +180,33 @@ impl Challenge {
             story: m.story,
             hints: m.hints,
             goal: f.goal,
+            question: f.question,
             origin: origin.to_string(),
-        })
+        };
+        asks::check_asks(&c).map_err(parse)?;
+        Ok(c)
     }
 
     /// What the goal asks, in one sentence.
     pub fn goal_text(&self) -> String {
         let v = self.kernel.label();
         match &self.goal {
-            Goal::Reach { outcome, notes, max_preemptions } => {
+            Goal::Reach { outcome, notes, max_preemptions, order } => {
                 let mut s = format!("make the {v} kernel {}", achievement(outcome, notes));
                 if let Some(n) = max_preemptions {
                     s.push_str(&format!(" with at most {n} preemption{}", plural(*n)));
                 }
+                if !order.is_empty() {
+                    s.push_str(&format!(", in a run that shows {}", asks::order_text(order)));
+                }
                 s
             }
-            Goal::CannotFail { preemptions } => {
-                format!("show that no interleaving with at most {preemptions} preemptions makes the {v} kernel fail")
-            }
+            Goal::CannotFail { against: Some(other), .. } => format!(
+                "show by exploring every interleaving, up to a preemption bound you choose, that the {v} kernel cannot fail — at a bound where the {other} kernel does"
+            ),
+            Goal::CannotFail { .. } => format!(
+                "show by exploring every interleaving, up to a preemption bound you choose, that the {v} kernel cannot fail"
+            ),
         }
     }
 
@@ -199,6 +229,7 @@ impl Challenge {
         let run = Run {
             kernel: trace.kernel,
             outcome: &ex.outcome,
+            events: &ex.events,
             notes: notes(&ex.notes),
             preemptions: ex.preemptions,
             finished: ex.paused.is_none(),
@@ -211,6 +242,7 @@ impl Challenge {
         let run = Run {
             kernel,
             outcome: &ex.outcome,
+            events: &ex.events,
             notes: notes(&ex.notes),
             preemptions: ex.preemptions,
             finished: ex.paused.is_none(),
@@ -219,9 +251,9 @@ impl Challenge {
     }
 
     fn check(&self, run: &Run) -> Verdict {
-        let Goal::Reach { outcome, notes, max_preemptions } = &self.goal else {
+        let Goal::Reach { outcome, notes, max_preemptions, order } = &self.goal else {
             return Verdict::fail(format!(
-                "one run cannot {}: explore every interleaving (daxlab challenge {} without a trace, or the workbench's Explore mode)",
+                "one run cannot {}: explore every interleaving (daxlab play {} --bound N, or the workbench's challenge panel)",
                 self.goal_text(),
                 self.origin
             ));
@@ -244,6 +276,13 @@ impl Challenge {
         let ended = describe_run(run);
         if !reached || !missing.is_empty() {
             return Verdict::fail(format!("your run {ended}; the goal is to {}", self.goal_text()));
+        }
+        if let Some(s) = asks::first_missing(order, run.events, &self.scenario.thread_names()) {
+            return Verdict::fail(format!(
+                "your run {ended}, but it does not show {} in that order: no {} where the goal wants it",
+                asks::order_text(order),
+                s.thread.clone() + "'s " + &s.event
+            ));
         }
         if let Some(max) = max_preemptions.filter(|m| run.preemptions > *m) {
             return Verdict::fail(format!(
@@ -272,7 +311,7 @@ impl Challenge {
                 self.kernel.label()
             ));
         }
-        let Goal::CannotFail { preemptions } = self.goal else {
+        let Goal::CannotFail { preemptions, .. } = self.goal else {
             return Verdict::fail(format!("this challenge wants a run of yours: {}", self.goal_text()));
         };
         let bound = match report.bound {
@@ -289,7 +328,7 @@ impl Challenge {
         }
         if bound < preemptions {
             return Verdict::fail(format!(
-                "no failure within {bound} preemption{}, but the challenge asks for {preemptions}: raise the bound",
+                "no failure within {bound} preemption{}, but a bound this small shows little: what does the bug itself need? Raise the bound",
                 plural(bound)
             ));
         }
@@ -299,13 +338,6 @@ impl Challenge {
             plural(bound),
             self.kernel.label()
         ))
-    }
-
-    /// Runs the exhaustive exploration a "cannot-fail" goal asks for and checks it.
-    pub fn prove(&self) -> Option<Verdict> {
-        let Goal::CannotFail { preemptions } = self.goal else { return None };
-        let report = explore(&self.scenario, &ExploreConfig::exhaustive(self.kernel, preemptions), &mut |_| {});
-        Some(self.check_exploration(&report))
     }
 }
 

@@ -5,6 +5,7 @@ use super::{Scenario, ScenarioError};
 /// (name, TOML source).
 pub const BUILTINS: &[(&str, &str)] = &[
     ("seed-race", include_str!("../../scenarios/seed-race.toml")),
+    ("first-steps", include_str!("../../scenarios/first-steps.toml")),
     ("pte-vs-pmd", include_str!("../../scenarios/pte-vs-pmd.toml")),
     ("pmd-vs-pte-collision", include_str!("../../scenarios/pmd-vs-pte-collision.toml")),
     ("holetest-mini", include_str!("../../scenarios/holetest-mini.toml")),

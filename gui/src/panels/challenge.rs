@@ -1,14 +1,15 @@
 //! Challenges in the scheduler mode: pick a level of the pack (challenges/, built into the
 //! app) or open a challenge file, read its story and goal, play it as the scheduler, and
 //! see the engine's verdict on the run after every pick. A "cannot-fail" goal is shown by
-//! exhaustive exploration, run in the background.
+//! exhaustive exploration to a bound the player picks, run in the background; a level's
+//! question is answered by picking a choice. Every verdict is the engine's.
 
 use super::explore::in_background;
 use crate::app::{Action, Workbench};
 use crate::model::CHALLENGE_PACK;
 use crate::theme as t;
 use crossbeam_channel::Receiver;
-use daxlab::challenge::{Challenge, Goal, Verdict};
+use daxlab::challenge::{Challenge, Goal, MAX_PROOF_BOUND, Verdict};
 use egui::{RichText, Ui};
 use std::path::Path;
 use std::sync::OnceLock;
@@ -35,21 +36,24 @@ pub struct ChallengeState {
     pub hints_shown: usize,
     proving: Option<Receiver<Verdict>>,
     pub proof: Option<Verdict>,
+    /// The preemption bound the player has picked for a proof.
+    pub bound: u32,
+    /// The player's answer to the level's question (counted from 1), and its verdict.
+    pub answer: Option<(u32, Verdict)>,
 }
 
 impl ChallengeState {
     pub fn new(challenge: Challenge) -> Self {
-        ChallengeState { challenge, hints_shown: 0, proving: None, proof: None }
+        ChallengeState { challenge, hints_shown: 0, proving: None, proof: None, bound: 0, answer: None }
     }
 
-    /// Starts the exhaustive exploration a "cannot-fail" goal asks for.
+    /// Starts the exhaustive exploration a "cannot-fail" goal asks for, to the bound picked.
     pub fn start_proof(&mut self) {
         let (tx, rx) = crossbeam_channel::bounded(1);
         let ch = self.challenge.clone();
+        let bound = self.bound;
         in_background(move || {
-            if let Some(v) = ch.prove() {
-                let _ = tx.send(v);
-            }
+            let _ = tx.send(ch.prove(bound));
         });
         self.proof = None;
         self.proving = Some(rx);
@@ -124,15 +128,18 @@ pub fn show(ui: &mut Ui, app: &mut Workbench) -> bool {
             let st = app.sched.as_ref().expect("checked above");
             verdict_line(ui, &ch.check_execution(st.kernel, &st.ex));
         }
-        Goal::CannotFail { preemptions } => {
+        Goal::CannotFail { .. } => {
             ui.label(
                 RichText::new("One run cannot show this: every interleaving has to be tried. Play to see why, then:")
                     .small(),
             );
-            let label = format!("explore every interleaving with at most {preemptions} preemptions");
-            if ui.add_enabled(!waiting, egui::Button::new(label)).clicked() {
-                cs.start_proof();
-            }
+            ui.horizontal(|ui| {
+                let pick = egui::DragValue::new(&mut cs.bound).range(0..=MAX_PROOF_BOUND).prefix("preemption bound ");
+                ui.add_enabled(!waiting, pick);
+                if ui.add_enabled(!waiting, egui::Button::new("explore every interleaving up to it")).clicked() {
+                    cs.start_proof();
+                }
+            });
             if cs.proving.is_some() {
                 ui.horizontal(|ui| {
                     ui.spinner();
@@ -144,8 +151,29 @@ pub fn show(ui: &mut Ui, app: &mut Workbench) -> bool {
             }
         }
     }
+    question(ui, cs);
     hints(ui, cs);
     cs.proving.is_some()
+}
+
+/// The level's question: one button per choice, and the engine's verdict on the pick.
+fn question(ui: &mut Ui, cs: &mut ChallengeState) {
+    let Some(q) = &cs.challenge.question else { return };
+    ui.label(RichText::new(unwrap_lines(&q.text)).strong());
+    let mut picked = None;
+    for (i, choice) in q.choices.iter().enumerate() {
+        let n = i as u32 + 1;
+        let chosen = cs.answer.as_ref().is_some_and(|(a, _)| *a == n);
+        if ui.selectable_label(chosen, format!("{n}. {choice}")).clicked() {
+            picked = Some(n);
+        }
+    }
+    if let Some(n) = picked {
+        cs.answer = Some((n, cs.challenge.check_answer(n)));
+    }
+    if let Some((_, v)) = &cs.answer {
+        verdict_line(ui, v);
+    }
 }
 
 /// A story is hard-wrapped in its TOML file; the panel wraps it to its own width.

@@ -7,30 +7,32 @@ use crate::app::{Action, Workbench};
 use crate::model::{Loaded, Origin};
 use crate::theme as t;
 use daxlab::Scenario;
-use daxlab::scenario::{Execution, RunConfig, execute};
-use daxlab::sim::{Choice, ChoicePick, Decision, InteractiveScheduler, ReplayScheduler, Tid};
-use daxlab::trace::{EventKind, RecordMode, Trace};
+use daxlab::challenge::Branch;
+use daxlab::sim::{Decision, Tid};
+use daxlab::trace::{EventKind, RecordMode};
 use daxlab::{Fix, Kernel};
 use egui::{RichText, Ui};
+use std::ops::{Deref, DerefMut};
 
+/// The engine's [`Branch`] (the same one `daxlab play` plays), and what each runnable thread
+/// would do next, computed once per change for the panel.
 pub struct SchedulerState {
-    pub scenario: Scenario,
-    pub kernel: Kernel,
-    /// Every decision so far (as the executor recorded them, injected choices included).
-    pub decisions: Vec<Decision>,
-    pub ex: Execution,
-    /// Choices the engine offered and that were answered "no failure".
-    pub offered: Vec<(usize, ChoicePick)>,
+    branch: Branch,
     /// What each runnable thread would do if picked now.
     pub peeks: Vec<(Tid, String)>,
-    /// How many decisions the user has made in this branch.
-    pub picks: usize,
 }
 
-fn run(sc: &Scenario, v: Kernel, decisions: &[Decision]) -> (Execution, Vec<(usize, ChoicePick)>) {
-    let mut s = InteractiveScheduler::new(decisions.to_vec());
-    let ex = execute(sc, &RunConfig::new(v), &mut s);
-    (ex, s.offered)
+impl Deref for SchedulerState {
+    type Target = Branch;
+    fn deref(&self) -> &Branch {
+        &self.branch
+    }
+}
+
+impl DerefMut for SchedulerState {
+    fn deref_mut(&mut self) -> &mut Branch {
+        &mut self.branch
+    }
 }
 
 impl SchedulerState {
@@ -41,7 +43,8 @@ impl SchedulerState {
         let v = doc.kernel();
         let all = &doc.header.schedule.0;
         let target = if pos == 0 { 0 } else { doc.step_at(pos) + 1 };
-        let reaches = |k: usize| run(&sc, v, &all[..k]).0.paused.is_none_or(|p| p.step >= target);
+        let reaches =
+            |k: usize| Branch::new(sc.clone(), v, all[..k].to_vec()).ex.paused.is_none_or(|p| p.step >= target);
         let (mut lo, mut hi) = (0usize, all.len());
         while lo < hi {
             let mid = (lo + hi) / 2;
@@ -52,54 +55,24 @@ impl SchedulerState {
 
     /// A branch of `scenario` on `kernel` that has made `decisions`; the next is the user's.
     pub fn new(scenario: Scenario, kernel: Kernel, decisions: Vec<Decision>) -> Self {
-        let (ex, offered) = run(&scenario, kernel, &decisions);
-        let mut st = SchedulerState {
-            scenario,
-            kernel,
-            decisions: ex.schedule.0.clone(),
-            ex,
-            offered,
-            peeks: Vec::new(),
-            picks: 0,
-        };
-        st.peeks = st.peek();
-        st
+        let branch = Branch::new(scenario, kernel, decisions);
+        let peeks = branch.peek();
+        SchedulerState { branch, peeks }
+    }
+
+    fn changed(&mut self) {
+        self.peeks = self.branch.peek();
     }
 
     pub fn rerun(&mut self) {
-        let (ex, offered) = run(&self.scenario, self.kernel, &self.decisions);
-        self.decisions = ex.schedule.0.clone();
-        self.offered = offered;
-        self.ex = ex;
-        self.peeks = self.peek();
-    }
-
-    fn peek(&self) -> Vec<(Tid, String)> {
-        let Some(p) = &self.ex.paused else { return Vec::new() };
-        let names = self.scenario.thread_names();
-        p.runnable
-            .iter()
-            .map(|&t| {
-                let mut d = self.decisions.clone();
-                d.push(Decision::Run(t));
-                let (ex, _) = run(&self.scenario, self.kernel, &d);
-                let step: Vec<_> = ex
-                    .events
-                    .iter()
-                    .filter(|e| e.step == p.step && !matches!(e.kind, EventKind::Enter { .. } | EventKind::Exit { .. }))
-                    .cloned()
-                    .collect();
-                let analysis = daxlab::analysis::analyze(&ex.events);
-                let what = daxlab::analysis::narrate(&step, &analysis, &names);
-                (t, if what.is_empty() { "(enters a kernel function)".to_string() } else { what.join("; ") })
-            })
-            .collect()
+        self.branch.rerun();
+        self.changed();
     }
 
     pub fn pick(&mut self, t: Tid) {
-        self.decisions.push(Decision::Run(t));
-        self.picks += 1;
-        self.rerun();
+        // The panel offers only runnable threads, so a refused pick changes nothing.
+        let _ = self.branch.pick(t);
+        self.changed();
     }
 
     /// Runs `t` step after step until a step does something another thread could notice
@@ -119,47 +92,38 @@ impl SchedulerState {
             | cat::COUNTERFACTUAL
             | cat::EXIT;
         for _ in 0..500 {
-            let Some(p) = self.ex.paused.clone() else { break };
-            if !p.runnable.contains(&t) {
+            let Some(p) = self.branch.ex.paused.clone() else { break };
+            if self.branch.pick(t).is_err() {
                 break;
             }
-            self.decisions.push(Decision::Run(t));
-            self.picks += 1;
-            let (ex, offered) = run(&self.scenario, self.kernel, &self.decisions);
-            self.decisions = ex.schedule.0.clone();
-            self.offered = offered;
-            self.ex = ex;
-            let did = self.ex.events.iter().filter(|e| e.step == p.step).any(|e| category(&e.kind) & notable != 0);
-            if did || !self.offered.is_empty() {
+            let did =
+                self.branch.ex.events.iter().filter(|e| e.step == p.step).any(|e| category(&e.kind) & notable != 0);
+            if did || !self.branch.offered.is_empty() {
                 break;
             }
         }
-        self.peeks = self.peek();
+        self.changed();
     }
 
     pub fn undo(&mut self) {
-        while let Some(d) = self.decisions.pop() {
-            if matches!(d, Decision::Run(_)) {
-                break;
-            }
-        }
-        self.picks = self.picks.saturating_sub(1);
-        self.rerun();
+        self.branch.undo();
+        self.changed();
+    }
+
+    pub fn restart(&mut self) {
+        self.branch.restart();
+        self.changed();
     }
 
     /// Makes the offered choice fail (e.g. radix_tree_preload() returns -ENOMEM).
-    pub fn inject(&mut self, at: usize) {
-        self.decisions.truncate(at);
-        self.decisions.push(Decision::Choose(1));
-        self.rerun();
+    pub fn inject(&mut self) {
+        let _ = self.branch.inject();
+        self.changed();
     }
 
     /// Lets the default scheduler (no preemptions) finish the run.
     pub fn finish(&mut self) {
-        let mut s = ReplayScheduler::new(self.decisions.clone());
-        self.ex = execute(&self.scenario, &RunConfig::new(self.kernel), &mut s);
-        self.decisions = self.ex.schedule.0.clone();
-        self.offered.clear();
+        self.branch.finish();
         self.peeks.clear();
     }
 
@@ -169,13 +133,6 @@ impl SchedulerState {
             Loaded::from_execution(&self.scenario, self.kernel, RecordMode::Interactive, &self.ex, Origin::Made(what));
         let end = doc.len();
         (doc, end)
-    }
-
-    /// The branch as a complete trace (a paused run is finished by the default scheduler).
-    pub fn finished_trace(&self) -> Trace {
-        let mut s = ReplayScheduler::new(self.decisions.clone());
-        let ex = execute(&self.scenario, &RunConfig::new(self.kernel), &mut s);
-        Trace::from_execution(&self.scenario, self.kernel, RecordMode::Interactive, &ex)
     }
 
     /// The challenge line: what to try, or what the user achieved.
@@ -286,9 +243,7 @@ fn controls(ui: &mut Ui, st: &mut SchedulerState) -> bool {
             changed = true;
         }
         if ui.button("restart from step 0").clicked() {
-            st.decisions.clear();
-            st.picks = 0;
-            st.rerun();
+            st.restart();
             changed = true;
         }
         if st.ex.paused.is_some() && ui.button("finish without preemptions").clicked() {
@@ -296,22 +251,9 @@ fn controls(ui: &mut Ui, st: &mut SchedulerState) -> bool {
             changed = true;
         }
     });
-    if let Some((at, pick)) = st.offered.last().cloned() {
-        let name = st.scenario.thread_names()[pick.tid.index()].clone();
-        let what = match pick.choice {
-            Choice::PreloadEnomem => format!("make {name}'s radix_tree_preload() just now fail (-ENOMEM)"),
-            Choice::AtomicNodeAllocFails => {
-                format!("make {name}'s GFP_ATOMIC node allocation just now fail (the node comes from the preload pool)")
-            }
-            Choice::XaNodeAllocFails => {
-                format!(
-                    "make {name}'s GFP_NOWAIT xa_node allocation under xa_lock just now fail (-ENOMEM, xas_nomem retry)"
-                )
-            }
-            Choice::XasNomemFails => format!("make {name}'s xas_nomem() allocation just now fail (-ENOMEM)"),
-        };
-        if ui.button(what).clicked() {
-            st.inject(at);
+    if let Some(what) = st.injectable() {
+        if ui.button(format!("make it fail: {what}")).clicked() {
+            st.inject();
             changed = true;
         }
     } else {

@@ -9,8 +9,8 @@ use std::process::ExitCode;
 pub struct ChallengeArgs {
     /// A challenge file (challenges/*.toml).
     challenge: PathBuf,
-    /// A saved run (.daxtrace or .json) to check against the goal. Without one, a
-    /// "cannot-fail" goal is checked by exhaustive exploration and a "reach" goal is shown.
+    /// A saved run (.daxtrace or .json) to check against the goal. Without one, the level is
+    /// shown with how to play it (`daxlab play`).
     trace: Option<PathBuf>,
     /// Also print the hints.
     #[arg(long)]
@@ -27,23 +27,31 @@ pub fn run(args: ChallengeArgs) -> Result<ExitCode, String> {
             println!("hint {}: {h}", i + 1);
         }
     }
-    let verdict = match (&args.trace, &c.goal) {
-        (Some(path), _) => {
-            let trace = Trace::load(path).map_err(|e| e.to_string())?;
-            c.check_trace(&trace)
+    if let Some(q) = &c.question {
+        println!("\nquestion: {}", q.text.trim());
+        for (i, choice) in q.choices.iter().enumerate() {
+            println!("  {}. {choice}", i + 1);
         }
-        (None, Goal::CannotFail { .. }) => c.prove().expect("a cannot-fail goal"),
-        (None, Goal::Reach { .. }) => {
-            println!(
-                "\nplay it in the workbench (\"Be the scheduler\"), save your run, then: daxlab challenge {} RUN.daxtrace",
+    }
+    let play = format!("daxlab play {}", args.challenge.display());
+    let Some(path) = &args.trace else {
+        match &c.goal {
+            Goal::CannotFail { .. } => println!("\nprove it: {play} --bound N  (N: the preemption bound you choose)"),
+            Goal::Reach { .. } => println!(
+                "\nplay it: {play} (interactive), or {play} --schedule T1,T2,… -o RUN.daxtrace; then check a saved run: daxlab challenge {} RUN.daxtrace",
                 args.challenge.display()
-            );
-            if !args.hints && !c.hints.is_empty() {
-                println!("stuck? add --hints");
-            }
-            return Ok(ExitCode::SUCCESS);
+            ),
         }
+        if c.question.is_some() {
+            println!("answer it: {play} --answer N");
+        }
+        if !args.hints && !c.hints.is_empty() {
+            println!("stuck? add --hints");
+        }
+        return Ok(ExitCode::SUCCESS);
     };
+    let trace = Trace::load(path).map_err(|e| e.to_string())?;
+    let verdict = c.check_trace(&trace);
     println!("\n{} {}", if verdict.passed { "PASSED:" } else { "NOT YET:" }, verdict.message);
     Ok(if verdict.passed { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }

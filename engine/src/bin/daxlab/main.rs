@@ -12,6 +12,8 @@ mod kernel_args;
 mod lab_cmd;
 mod matrix_cmd;
 mod output;
+mod play_cmd;
+mod play_repl;
 mod stress_cmd;
 mod trace_cmd;
 mod walkthrough;
@@ -72,6 +74,9 @@ enum Command {
     Export(trace_cmd::ExportArgs),
     /// Show a challenge (challenges/*.toml), or check a saved run against its goal.
     Challenge(challenge_cmd::ChallengeArgs),
+    /// Be the scheduler in the terminal: step a scenario or play a challenge level, pick who
+    /// runs next, save the run as a trace.
+    Play(play_cmd::PlayArgs),
     /// Draw a figure (SVG or PNG, by the output's extension) from a trace, a scenario's
     /// exploration, or stress results.
     #[command(subcommand)]
@@ -151,6 +156,7 @@ fn main() -> ExitCode {
         Command::Explain(args) => trace_cmd::explain(args),
         Command::Export(args) => trace_cmd::export(args),
         Command::Challenge(args) => challenge_cmd::run(args),
+        Command::Play(args) => play_cmd::run(args),
         Command::Figure(kind) => figure_cmd::figure(kind),
         Command::Figures { dir, traces } => figure_cmd::figures(&dir, &traces),
         Command::Golden { traces, replays } => daxlab::explore::write_goldens(&traces, &replays)

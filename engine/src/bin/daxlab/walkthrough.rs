@@ -7,10 +7,18 @@ use daxlab::trace::Event;
 pub use daxlab::analysis::worth_telling;
 
 pub fn print(events: &[Event], switches: &[Switch], names: &[String], indent: &str) -> Analysis {
+    print_from(events, switches, names, indent, 0)
+}
+
+/// [`print`] from event `from` on (the earlier ones, and the switches before them, were
+/// told already).
+pub fn print_from(events: &[Event], switches: &[Switch], names: &[String], indent: &str, from: usize) -> Analysis {
     let analysis = analyze(events);
     let sentences = narrate(events, &analysis, names);
-    let mut switches = switches.iter().peekable();
-    for (e, sentence) in events.iter().zip(&sentences).filter(|(e, _)| worth_telling(e)) {
+    let told = from.checked_sub(1).and_then(|i| events.get(i)).map(|e| e.step);
+    let mut switches = switches.iter().filter(|s| told.is_none_or(|t| s.step > t)).peekable();
+    let new = events.iter().zip(&sentences).skip(from);
+    for (e, sentence) in new.filter(|(e, _)| worth_telling(e)) {
         while let Some(s) = switches.next_if(|s| s.step <= e.step) {
             let (from, to) = (&names[s.from.index()], &names[s.to.index()]);
             if s.preempted {
