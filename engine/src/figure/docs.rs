@@ -44,7 +44,7 @@ pub const DOC_FIGURES: &[DocFigure] = &[
     seq("seed-race-unfixed", SEED, None, None),
     seq("seed-dance", SEED, Some(1), Some(8)),
     at("seed-state-step-7", SEED, 7),
-    seq("seed-window", SEED, Some(9), Some(27)),
+    seq("seed-commit", SEED, Some(1), Some(27)),
     at("seed-state-step-24", SEED, 24),
     seq("seed-bug", SEED, Some(29), Some(53)),
     at("seed-state-step-53", SEED, 53),
