@@ -53,6 +53,7 @@ const SOLUTIONS: &[(&str, &[&str])] = &[
     ("07-legitimate-eexist.toml", &["--schedule", "T2*1000", "--answer", "1"]),
     ("08-the-neighbour.toml", &["--schedule", "T1:pmd_check,T2*1000", "--answer", "2"]),
     ("09-out-of-memory.toml", &["--schedule", "T2:preload,fail,T2:preload,fail", "--answer", "2"]),
+    ("10-what-the-fix-removed.toml", &["--schedule", "T2:preload,T1:insert,T2", "--answer", "3"]),
 ];
 
 #[test]
@@ -147,7 +148,7 @@ fn the_interactive_game_reads_moves_from_stdin() {
         "T1 until KIND",                      // help
         "step 0: who runs next?",             // the first turn
         "would: ",                            // what each thread would do
-        "(preempts T2)",                      // a pick that preempts is marked
+        "(T2 could go on: +1 preemption)",    // a pick that preempts is marked
         "tree_lock",                          // the state after a step
         "hint 1:",                            // hint
         "`T9` is not a thread of seed-race",  // a typo does not end the game

@@ -227,7 +227,9 @@ fn choices(ui: &mut Ui, st: &mut SchedulerState) -> bool {
                 changed = true;
             }
             if let Some(c) = p.current.filter(|c| *c != tid) {
-                ui.label(RichText::new(format!("(preempts {})", names[c.index()])).color(t::FALLBACK));
+                ui.label(
+                    RichText::new(format!("({} could go on: +1 preemption)", names[c.index()])).color(t::FALLBACK),
+                );
             }
         });
         ui.label(RichText::new(format!("   {name} would: {what}")).small());

@@ -114,7 +114,7 @@ fn turn(game: &Game, s: &mut Session) {
     println!("step {}: who runs next? ({} preemption(s) so far)", p.step, b.ex.preemptions);
     for (t, what) in b.peek() {
         let note = match p.current {
-            Some(c) if c != t => format!("   (preempts {})", b.name(c)),
+            Some(c) if c != t => format!("   ({} could go on: +1 preemption)", b.name(c)),
             _ => String::new(),
         };
         println!("  {:<4} would: {what}{note}", b.name(t));
