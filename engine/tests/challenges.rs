@@ -50,9 +50,9 @@ fn explore_witness(c: &Challenge) -> Execution {
 }
 
 #[test]
-fn the_pack_has_ten_levels_in_order_each_with_a_story_and_hints() {
+fn the_pack_has_eleven_levels_in_order_each_with_a_story_and_hints() {
     let p = pack();
-    assert_eq!(p.len(), 10);
+    assert_eq!(p.len(), 11);
     for (i, (file, c)) in p.iter().enumerate() {
         assert_eq!(c.level as usize, i + 1, "{file}: levels follow the file order");
         assert!(file.starts_with(&format!("{:02}-", i + 1)), "{file}");

@@ -54,6 +54,7 @@ const SOLUTIONS: &[(&str, &[&str])] = &[
     ("08-the-neighbour.toml", &["--schedule", "T1:pmd_check,T2*1000", "--answer", "2"]),
     ("09-out-of-memory.toml", &["--schedule", "T2:preload,fail,T2:preload,fail", "--answer", "2"]),
     ("10-what-the-fix-removed.toml", &["--schedule", "T2:preload,T1:insert,T2", "--answer", "3"]),
+    ("11-the-backport.toml", &["--bound", "2", "--answer", "2"]),
 ];
 
 #[test]
