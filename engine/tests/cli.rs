@@ -38,7 +38,7 @@ fn unfixed_seed_race_exits_1_with_the_failure_and_its_witness() {
     assert!(out.contains("bug(pte-under-huge-pmd)"));
     assert!(out.contains("minimal witness: 2 preemptions"));
     assert!(out.contains("-EEXIST"));
-    assert!(out.contains("preemption: T1 is switched out, T2 runs"));
+    assert!(out.contains("preemption: T1 could go on; T2's CPU runs ahead"));
 }
 
 #[test]

@@ -262,7 +262,7 @@ fn layout_rows(d: &mut Diagram) {
 fn switch_caption(names: &[String], s: &Switch, n: u32) -> String {
     let (from, to) = (&names[s.from.index()], &names[s.to.index()]);
     if s.preempted {
-        format!("preemption {n}: {from} is switched out, {to} runs")
+        format!("preemption {n}: {from} could go on; {to}'s CPU runs ahead")
     } else {
         format!("{from} cannot go on (asleep, spinning or done); {to} runs")
     }

@@ -22,7 +22,7 @@ pub fn print_from(events: &[Event], switches: &[Switch], names: &[String], inden
         while let Some(s) = switches.next_if(|s| s.step <= e.step) {
             let (from, to) = (&names[s.from.index()], &names[s.to.index()]);
             if s.preempted {
-                println!("{indent}─── preemption: {from} is switched out, {to} runs ───");
+                println!("{indent}─── preemption: {from} could go on; {to}'s CPU runs ahead ───");
             } else {
                 println!("{indent}─── {from} cannot go on; {to} runs ───");
             }
