@@ -26,6 +26,7 @@ pub mod dax;
 pub mod explore;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod figure;
+pub mod footprint;
 pub mod fs;
 pub mod ftrace;
 pub mod kernel;

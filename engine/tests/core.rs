@@ -5,7 +5,7 @@ use daxlab::check::Outcome;
 use daxlab::dax::{
     FallbackReason, RADIX_DAX_EMPTY, RADIX_DAX_HZP, RADIX_DAX_PMD, dax_radix_locked_entry, decode_entry,
 };
-use daxlab::explore::{ExploreConfig, Strategy, explore, replay};
+use daxlab::explore::{ExploreConfig, explore, replay};
 use daxlab::kernel::{WaitKey, WaitOn, WaitTable, Waiter, hash_long};
 use daxlab::scenario::builtin;
 use daxlab::scenario::{RunConfig, execute};
@@ -228,12 +228,7 @@ fn seed_race_fixed_restarts_and_never_fails() {
 #[test]
 fn random_exploration_finds_the_seed_bug_reproducibly() {
     let sc = builtin("seed-race").unwrap().unwrap();
-    let cfg = ExploreConfig {
-        kernel: Kernel::UNFIXED,
-        strategy: Strategy::Random { runs: 3000, seed: 1 },
-        max_executions: None,
-        cancel: None,
-    };
+    let cfg = ExploreConfig::random(Kernel::UNFIXED, 3000, 1);
     let a = explore(&sc, &cfg, &mut |_| {});
     let b = explore(&sc, &cfg, &mut |_| {});
     assert!(a.failure_classes().contains("bug(pte-under-huge-pmd)"));

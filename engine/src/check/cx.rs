@@ -2,6 +2,7 @@
 //! keep the books the data checks read (what each completed store left in the file).
 
 use super::{Invariant, Note, Outcome, Stored};
+use crate::footprint::{self, Obj, ObjKind};
 use crate::sim::Cx;
 use crate::trace::EventKind;
 use std::collections::BTreeMap;
@@ -44,6 +45,9 @@ impl Cx<'_> {
     }
 
     fn expect_at(&self, offset: u64, value: u64) {
+        // Stores to different offsets commute: the sequence numbers they get differ with
+        // the order, but are only ever compared per offset.
+        footprint::writes(Obj::span(ObjKind::Expected, 0, offset, 8));
         let by = self.tid;
         self.k.obs.with(|o| {
             o.stores += 1;
@@ -54,11 +58,13 @@ impl Cx<'_> {
     /// Truncate or punch hole removed file offsets [from, to): what was stored there is
     /// legitimately gone.
     pub(crate) fn forget_stores(&self, from: u64, to: u64) {
+        footprint::writes(Obj::span(ObjKind::Expected, 0, from, to.saturating_sub(from)));
         self.k.obs.with(|o| o.expected.retain(|off, _| *off < from || *off >= to));
     }
 
     /// The stores an fsync starting now must make durable.
     pub(crate) fn stores_before_sync(&self) -> BTreeMap<u64, Stored> {
+        footprint::reads(Obj::all(ObjKind::Expected, 0));
         self.k.obs.with(|o| o.expected.clone())
     }
 
@@ -67,6 +73,7 @@ impl Cx<'_> {
     /// `on_media` reads the 8 bytes at a file offset from the media (None: the offset holds
     /// no written data); the filesystem knows where a file offset lives, the check does not.
     pub(crate) fn check_durable(&self, before: &BTreeMap<u64, Stored>, on_media: impl Fn(u64) -> Option<u64>) {
+        footprint::reads(Obj::all(ObjKind::Expected, 0));
         for (&offset, st) in before {
             let current = self.k.obs.with(|o| o.expected.get(&offset).map(|c| c.seq));
             if current != Some(st.seq) {
@@ -81,6 +88,8 @@ impl Cx<'_> {
                     by: st.by,
                     via: "the pmem media after fsync returned".into(),
                 };
+                // The first loss found is kept; which one does not change the outcome class.
+                footprint::adds(Obj::at(ObjKind::Expected, 1, 0));
                 self.k.obs.with(|o| {
                     o.not_durable.get_or_insert(loss);
                 });

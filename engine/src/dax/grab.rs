@@ -6,7 +6,7 @@ use super::locking::{get_unlocked_mapping_entry, lock_slot, put_locked_mapping_e
 use crate::check::Note;
 use crate::fs::AddressSpace;
 use crate::kernel::Errno;
-use crate::mm::{PMD_MASK, PMD_SIZE, unmap_mapping_range};
+use crate::mm::{PMD_MASK, PMD_SIZE, PageField, unmap_mapping_range};
 use crate::radix::Item;
 use crate::release::Fix;
 use crate::sim::Cx;
@@ -135,7 +135,7 @@ async fn grab(cx: &Cx<'_>, mapping: &AddressSpace, index: u64, size_flag: u64) -
             cx.get_page(page);
             cx.spin_unlock_irq(&mapping.tree_lock).await;
             cx.lock_page(page).await;
-            if cx.k.pages.with(page, |p| p.mapping) != Some(mapping.addr) {
+            if cx.k.pages.get(page, PageField::Mapping, |p| p.mapping) != Some(mapping.addr) {
                 // Page got truncated? Retry...
                 cx.unlock_page(page).await;
                 cx.put_page(page);

@@ -5,7 +5,7 @@ use super::entry::*;
 use crate::check::Invariant;
 use crate::fs::AddressSpace;
 use crate::kernel::Errno;
-use crate::mm::{VmFault, Vmf, finish_fault};
+use crate::mm::{PageField, VmFault, Vmf, finish_fault};
 use crate::radix::Item;
 use crate::sim::Cx;
 use crate::trace::EventKind;
@@ -75,7 +75,7 @@ async fn page_cache_tree_insert(cx: &Cx<'_>, mapping: &AddressSpace, index: u64,
             mapping.page_tree.with(|t| t.insert(index, 0, Item::Page(page)))?;
         }
     }
-    cx.k.pages.with(page, |p| {
+    cx.k.pages.with(page, PageField::Mapping, |p| {
         p.mapping = Some(mapping.addr);
         p.index = index;
     });

@@ -6,13 +6,25 @@
 //! execution is counted at its exact number of preemptions, which gives what iterating the
 //! bound 0, 1, 2, ... would, in one pass: the witness kept for an outcome class is one with
 //! the fewest preemptions (and, among those, the fewest steps).
+//!
+//! With [`Reduction::Dpor`] the same search skips executions that only reorder commuting
+//! steps ([`DporScheduler`]); it finds the same outcome classes with the same fewest
+//! preemptions and steps.
 
 mod dfs;
+mod dpor;
+mod exhaustive;
 mod golden;
+mod hb;
 mod matrix;
+mod table;
+mod touches;
 
 pub use dfs::DfsScheduler;
+pub use dpor::{DporScheduler, DporStats};
+pub use exhaustive::Traced;
 pub use golden::{GOLDEN_KERNELS, class_slug, golden_traces, write_goldens};
+pub use hb::Hb;
 pub use matrix::{Cell, CellClass, Matrix, MatrixRow, MatrixRun, matrix};
 
 use crate::check::{Note, Outcome};
@@ -21,16 +33,37 @@ use crate::scenario::Scenario;
 use crate::scenario::{Execution, RunConfig, execute};
 use crate::sim::{RandomScheduler, ReplayScheduler, Schedule, SplitMix64};
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
+use table::Table;
 use web_time::Instant;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Strategy {
     Exhaustive { preemptions: u32 },
     Random { runs: u64, seed: u64 },
+}
+
+/// How exhaustive search treats schedules that differ only in the order of commuting steps.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Reduction {
+    /// Every schedule within the bound: the reference.
+    #[default]
+    None,
+    /// Partial-order reduction that keeps every outcome class and its fewest preemptions.
+    Dpor,
+}
+
+impl Reduction {
+    pub fn name(self) -> &'static str {
+        match self {
+            Reduction::None => "none",
+            Reduction::Dpor => "dpor",
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -41,11 +74,27 @@ pub struct ExploreConfig {
     pub max_executions: Option<u64>,
     /// Set from another thread to stop early (the report then says it is incomplete).
     pub cancel: Option<Arc<AtomicBool>>,
+    /// Exhaustive search only.
+    pub reduction: Reduction,
+    /// Count the distinct Mazurkiewicz traces among the executions (exhaustive search only;
+    /// costs the footprint bookkeeping even without reduction).
+    pub count_traces: bool,
 }
 
 impl ExploreConfig {
     pub fn exhaustive(kernel: Kernel, preemptions: u32) -> Self {
-        ExploreConfig { kernel, strategy: Strategy::Exhaustive { preemptions }, max_executions: None, cancel: None }
+        ExploreConfig {
+            kernel,
+            strategy: Strategy::Exhaustive { preemptions },
+            max_executions: None,
+            cancel: None,
+            reduction: Reduction::default(),
+            count_traces: false,
+        }
+    }
+
+    pub fn random(kernel: Kernel, runs: u64, seed: u64) -> Self {
+        ExploreConfig { strategy: Strategy::Random { runs, seed }, ..ExploreConfig::exhaustive(kernel, 0) }
     }
 
     fn cancelled(&self) -> bool {
@@ -53,7 +102,7 @@ impl ExploreConfig {
     }
 }
 
-/// The first witness of an outcome class: enough to replay it.
+/// The witness of an outcome class: enough to replay it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Witness {
     pub preemptions: u32,
@@ -75,6 +124,7 @@ pub struct OutcomeRow {
     pub executions: u64,
     /// Executions with exactly i preemptions (exhaustive) — index = preemptions.
     pub by_preemptions: Vec<u64>,
+    /// The first execution found with the fewest preemptions, then the fewest steps.
     pub witness: Witness,
 }
 
@@ -84,8 +134,14 @@ pub struct ExploreReport {
     pub kernel: Kernel,
     pub strategy: String,
     pub bound: Option<u32>,
+    pub reduction: Reduction,
+    /// Complete executions (abandoned ones not counted).
     pub executions: u64,
     pub steps: u64,
+    /// Executions the reduction ended early as covered by others.
+    pub abandoned: u64,
+    /// Distinct Mazurkiewicz traces among the executions, when counted.
+    pub traces: Option<u64>,
     #[serde(serialize_with = "secs")]
     pub elapsed: Duration,
     /// False when `max_executions` cut the search short.
@@ -117,101 +173,19 @@ pub fn label(outcome: &Outcome, notes: &BTreeSet<Note>) -> String {
     }
 }
 
-struct Table {
-    rows: BTreeMap<String, OutcomeRow>,
-    width: usize,
-}
-
-impl Table {
-    fn add(&mut self, ex: &Execution, seed: Option<u64>) {
-        let label = label(&ex.outcome, &ex.notes);
-        let p = ex.preemptions as usize;
-        let row = self.rows.entry(label.clone()).or_insert_with(|| OutcomeRow {
-            label,
-            class: ex.outcome.class(),
-            notes: if ex.outcome.is_failure() { Vec::new() } else { ex.notes.iter().map(|n| n.to_string()).collect() },
-            failure: ex.outcome.is_failure(),
-            executions: 0,
-            by_preemptions: vec![0; self.width],
-            witness: Witness {
-                preemptions: ex.preemptions,
-                steps: ex.steps,
-                schedule: ex.schedule.clone(),
-                seed,
-                outcome: ex.outcome.clone(),
-            },
-        });
-        row.executions += 1;
-        if row.by_preemptions.len() <= p {
-            row.by_preemptions.resize(p + 1, 0);
-        }
-        row.by_preemptions[p] += 1;
-        if (ex.preemptions, ex.steps) < (row.witness.preemptions, row.witness.steps) {
-            row.witness = Witness {
-                preemptions: ex.preemptions,
-                steps: ex.steps,
-                schedule: ex.schedule.clone(),
-                seed,
-                outcome: ex.outcome.clone(),
-            };
-        }
-    }
-}
-
 /// Runs the exploration. `progress` is called now and then with the executions so far.
 pub fn explore(sc: &Scenario, cfg: &ExploreConfig, progress: &mut dyn FnMut(u64)) -> ExploreReport {
     let started = Instant::now();
-    let run_cfg = RunConfig { record: false, ..RunConfig::new(cfg.kernel) };
-    let limit = cfg.max_executions.unwrap_or(u64::MAX);
     let (width, bound) = match cfg.strategy {
         Strategy::Exhaustive { preemptions } => (preemptions as usize + 1, Some(preemptions)),
         Strategy::Random { .. } => (1, None),
     };
-    let mut table = Table { rows: BTreeMap::new(), width };
-    let mut executions = 0u64;
-    let mut steps = 0u64;
-    let mut complete = true;
-    match cfg.strategy {
-        Strategy::Exhaustive { preemptions } => {
-            let mut dfs = DfsScheduler::new(preemptions);
-            loop {
-                if executions == limit || cfg.cancelled() {
-                    complete = false;
-                    break;
-                }
-                let ex = execute(sc, &run_cfg, &mut dfs);
-                executions += 1;
-                steps += u64::from(ex.steps);
-                table.add(&ex, None);
-                if executions.is_multiple_of(512) {
-                    progress(executions);
-                }
-                if !dfs.next_execution() {
-                    break;
-                }
-            }
-        }
-        Strategy::Random { runs, seed } => {
-            let mut seeds = SplitMix64::new(seed);
-            for _ in 0..runs.min(limit) {
-                if cfg.cancelled() {
-                    break;
-                }
-                let run_seed = seeds.next_u64();
-                let ex = execute(sc, &run_cfg, &mut RandomScheduler::new(run_seed));
-                executions += 1;
-                steps += u64::from(ex.steps);
-                table.add(&ex, Some(run_seed));
-                if executions.is_multiple_of(512) {
-                    progress(executions);
-                }
-            }
-            complete = executions == runs;
-        }
-    }
-    progress(executions);
-    let mut rows: Vec<OutcomeRow> = table.rows.into_values().collect();
-    rows.sort_by(|a, b| b.failure.cmp(&a.failure).then(b.executions.cmp(&a.executions)).then(a.label.cmp(&b.label)));
+    let mut table = Table::new(width);
+    let counts = match cfg.strategy {
+        Strategy::Exhaustive { preemptions } => exhaustive::search(sc, cfg, preemptions, &mut table, progress),
+        Strategy::Random { runs, seed } => random(sc, cfg, runs, seed, &mut table, progress),
+    };
+    progress(counts.executions);
     ExploreReport {
         scenario: sc.name.clone(),
         kernel: cfg.kernel,
@@ -220,12 +194,54 @@ pub fn explore(sc: &Scenario, cfg: &ExploreConfig, progress: &mut dyn FnMut(u64)
             Strategy::Random { .. } => "random".into(),
         },
         bound,
-        executions,
-        steps,
+        reduction: if bound.is_some() { cfg.reduction } else { Reduction::None },
+        executions: counts.executions,
+        steps: counts.steps,
+        abandoned: counts.abandoned,
+        traces: counts.traces,
         elapsed: started.elapsed(),
-        complete,
-        rows,
+        complete: counts.complete,
+        rows: table.into_rows(),
     }
+}
+
+/// What a search did besides filling the table.
+#[derive(Debug, Default)]
+struct Counts {
+    executions: u64,
+    steps: u64,
+    abandoned: u64,
+    traces: Option<u64>,
+    complete: bool,
+}
+
+fn random(
+    sc: &Scenario,
+    cfg: &ExploreConfig,
+    runs: u64,
+    seed: u64,
+    table: &mut Table,
+    progress: &mut dyn FnMut(u64),
+) -> Counts {
+    let run_cfg = RunConfig { record: false, ..RunConfig::new(cfg.kernel) };
+    let limit = cfg.max_executions.unwrap_or(u64::MAX);
+    let mut seeds = SplitMix64::new(seed);
+    let mut counts = Counts::default();
+    for _ in 0..runs.min(limit) {
+        if cfg.cancelled() {
+            break;
+        }
+        let run_seed = seeds.next_u64();
+        let ex = execute(sc, &run_cfg, &mut RandomScheduler::new(run_seed));
+        counts.executions += 1;
+        counts.steps += u64::from(ex.steps);
+        table.add(&ex, Some(run_seed));
+        if counts.executions.is_multiple_of(512) {
+            progress(counts.executions);
+        }
+    }
+    counts.complete = counts.executions == runs;
+    counts
 }
 
 /// Re-runs a schedule with events recorded (how a witness becomes a full trace).

@@ -80,6 +80,6 @@ pub async fn daxfs_fsync(cx: &Cx<'_>) -> Result<u64, Errno> {
 pub(crate) async fn i_size_write(cx: &Cx<'_>, new: u64) {
     let at = Location::caller();
     cx.sched(at).await;
-    let old = cx.k.inode.i_size.swap(new, std::sync::atomic::Ordering::AcqRel);
+    let old = cx.k.inode.set_i_size(new);
     cx.emit(at, || EventKind::Isize { old, new });
 }

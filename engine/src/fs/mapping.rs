@@ -2,6 +2,7 @@
 
 use super::iomap::describe;
 use super::{Allocator, BLOCK_SHIFT, BLOCK_SIZE, Extent, ExtentMap, ExtentState, IomapDesc};
+use crate::footprint::{self, Obj, ObjKind};
 use crate::kernel::{Errno, LockId, RwSem, Shared, SpinLock};
 use crate::pmem::Pmem;
 use crate::radix::{RadixTree, TreeRoot};
@@ -34,15 +35,19 @@ impl AddressSpace {
     }
 
     pub fn nrexceptional(&self) -> i64 {
+        footprint::reads(Obj::at(ObjKind::MappingCounter, 0, 0));
         self.nrexceptional.load(Ordering::Relaxed)
     }
     pub fn nrpages(&self) -> i64 {
+        footprint::reads(Obj::at(ObjKind::MappingCounter, 1, 0));
         self.nrpages.load(Ordering::Relaxed)
     }
     pub fn add_nrexceptional(&self, d: i64) {
+        footprint::adds(Obj::at(ObjKind::MappingCounter, 0, 0));
         self.nrexceptional.fetch_add(d, Ordering::Relaxed);
     }
     pub fn add_nrpages(&self, d: i64) {
+        footprint::adds(Obj::at(ObjKind::MappingCounter, 1, 0));
         self.nrpages.fetch_add(d, Ordering::Relaxed);
     }
 }
@@ -57,6 +62,7 @@ impl Default for AddressSpace {
 pub struct Inode {
     pub ino: u64,
     pub i_size: AtomicU64,
+    /// Through [`Inode::map_blocks`] and its siblings, which declare what they touch.
     pub extents: Shared<ExtentMap>,
     pub alloc: Shared<Allocator>,
     /// ext4's i_mmap_sem / xfs's MMAPLOCK: faults shared, truncate and punch hole exclusive.
@@ -77,12 +83,20 @@ impl Inode {
     }
 
     pub fn i_size(&self) -> u64 {
+        footprint::reads(Obj::at(ObjKind::ISize, 0, 0));
         self.i_size.load(Ordering::Acquire)
+    }
+
+    /// i_size_write(); returns the old size.
+    pub fn set_i_size(&self, new: u64) -> u64 {
+        footprint::writes(Obj::at(ObjKind::ISize, 0, 0));
+        self.i_size.swap(new, Ordering::AcqRel)
     }
 
     /// Where a file offset lives on pmem, if it is written data (a hole or an unwritten
     /// extent reads as zeroes and has no device offset).
     pub fn device_offset(&self, offset: u64) -> Option<u64> {
+        footprint::reads(Obj::at(ObjKind::Extents, 0, offset >> BLOCK_SHIFT));
         match self.extents.with(|e| e.find(offset >> BLOCK_SHIFT)) {
             Some(e) if e.state == ExtentState::Written => {
                 let pblk = e.pblk + (offset >> BLOCK_SHIFT) - e.fblk;
@@ -98,10 +112,16 @@ impl Inode {
         let fblk = pos >> BLOCK_SHIFT;
         let nblk = length.div_ceil(BLOCK_SIZE);
         let mut ext = self.extents.guard();
-        let mut new = false;
-        if write {
-            new = self.allocate_range(&mut ext, pmem, fblk, nblk)?;
+        // The reported extent ends where the next one starts: everything from `fblk` on
+        // is read. Adjacent extents merge, so a change is a write of the whole map (an
+        // error may come after part of the range was allocated).
+        footprint::reads(Obj { kind: ObjKind::Extents, space: 0, lo: fblk, hi: u64::MAX });
+        let allocated = if write { self.allocate_range(&mut ext, pmem, fblk, nblk) } else { Ok(false) };
+        if !matches!(allocated, Ok(false)) {
+            footprint::writes(Obj::all(ObjKind::Extents, 0));
+            footprint::writes(Obj::all(ObjKind::BlockAlloc, 0));
         }
+        let new = allocated?;
         let found = ext.find(fblk);
         let next = ext.next_start(fblk);
         Ok(describe(found, fblk, nblk, next, new))
@@ -110,6 +130,8 @@ impl Inode {
     /// fallocate(mode 0): allocate unwritten blocks over the holes of [fblk, fblk+nblk);
     /// returns how many blocks were allocated.
     pub fn allocate_unwritten(&self, fblk: u64, nblk: u64) -> Result<u64, Errno> {
+        footprint::writes(Obj::all(ObjKind::Extents, 0));
+        footprint::writes(Obj::all(ObjKind::BlockAlloc, 0));
         let mut ext = self.extents.guard();
         let (mut b, end, mut allocated) = (fblk, fblk + nblk, 0);
         while b < end {

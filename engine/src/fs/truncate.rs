@@ -87,6 +87,7 @@ async fn free_blocks(cx: &Cx<'_>, from: u64, to: u64) {
     let at = Location::caller();
     cx.sched(at).await;
     let (fblk, end) = (from >> BLOCK_SHIFT, to >> BLOCK_SHIFT);
+    crate::footprint::writes(crate::footprint::Obj::all(crate::footprint::ObjKind::Extents, 0));
     let freed = cx.k.inode.extents.with(|e| e.remove_range(fblk, end.saturating_sub(fblk)));
     for piece in freed {
         cx.emit(at, || EventKind::BlocksFreed { fblk: piece.fblk, len: piece.len });

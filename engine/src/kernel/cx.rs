@@ -114,7 +114,7 @@ impl Cx<'_> {
     pub fn prepare_to_wait_exclusive(&self, key: WaitKey) {
         let at = Location::caller();
         self.k.wait_table.prepare_exclusive(Waiter { tid: self.tid, key, exclusive: true });
-        self.k.tasks.with(self.tid, |t| t.state = TaskState::Uninterruptible);
+        self.k.tasks.set_state(self.tid, TaskState::Uninterruptible);
         self.emit(at, || EventKind::WaitBegin { key, bucket: key.bucket(), exclusive: true });
     }
 
@@ -127,7 +127,7 @@ impl Cx<'_> {
             self.might_sleep(at);
             loop {
                 self.sched(at).await;
-                if self.k.tasks.get(self.tid).state == TaskState::Running {
+                if self.k.tasks.state(self.tid) == TaskState::Running {
                     return;
                 }
                 self.block(on);
@@ -148,7 +148,7 @@ impl Cx<'_> {
     pub fn finish_wait(&self, key: WaitKey) {
         let at = Location::caller();
         self.k.wait_table.finish(self.tid, key);
-        self.k.tasks.with(self.tid, |t| t.state = TaskState::Running);
+        self.k.tasks.set_state(self.tid, TaskState::Running);
         self.emit(at, || EventKind::WaitEnd { key });
     }
 
@@ -164,7 +164,7 @@ impl Cx<'_> {
             }
             let woken = self.k.wait_table.wake_up(key, if wake_all { 0 } else { 1 });
             for t in woken.iter() {
-                self.k.tasks.with(t, |task| task.state = TaskState::Running);
+                self.k.tasks.set_state(t, TaskState::Running);
                 self.rt().wake(t);
             }
             self.emit(at, || EventKind::Wake { key, bucket, all: wake_all, woken });

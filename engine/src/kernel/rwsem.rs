@@ -7,6 +7,7 @@
 //! down_read()/down_write()/up_read()/up_write() are scheduling points: they are in `cx.rs`.
 
 use super::{LockId, Shared};
+use crate::footprint::{self, Obj, ObjKind};
 use crate::sim::Tid;
 
 #[derive(Debug, Default, Clone)]
@@ -39,7 +40,7 @@ impl RwSem {
     /// One attempt to take the semaphore for `tid`. A writer that finds it busy registers
     /// as waiting (once: `queued` says it already has), which holds new readers off.
     pub(super) fn try_down(&self, tid: Tid, write: bool, queued: bool) -> bool {
-        self.st.with(|s| {
+        let got = self.st.with(|s| {
             let free =
                 if write { s.readers == 0 && s.writer.is_none() } else { s.writer.is_none() && s.waiting_writers == 0 };
             if free {
@@ -55,10 +56,44 @@ impl RwSem {
                 s.waiting_writers += 1;
             }
             free
-        })
+        });
+        self.declare_down(write, queued, got);
+        got
+    }
+
+    /// Two words: the writer side (holder and waiting writers) and the reader count.
+    /// Readers only add to the count, so two readers taking or dropping the semaphore
+    /// commute; a writer reads the count.
+    fn declare_down(&self, write: bool, queued: bool, got: bool) {
+        if write {
+            footprint::reads(self.readers());
+            if got || !queued {
+                footprint::writes(self.writer());
+            } else {
+                footprint::reads(self.writer());
+            }
+        } else {
+            footprint::reads(self.writer());
+            if got {
+                footprint::adds(self.readers());
+            }
+        }
+    }
+
+    fn writer(&self) -> Obj {
+        Obj::at(ObjKind::Lock, self.id as u32, 0)
+    }
+
+    fn readers(&self) -> Obj {
+        Obj::at(ObjKind::Lock, self.id as u32, 1)
     }
 
     pub(super) fn release(&self, write: bool) {
+        if write {
+            footprint::writes(self.writer());
+        } else {
+            footprint::adds(self.readers());
+        }
         self.st.with(|s| {
             if write {
                 s.writer = None;

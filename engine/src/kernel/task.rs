@@ -3,6 +3,7 @@
 //! so per-CPU and per-task state coincide.
 
 use super::Shared;
+use crate::footprint::{self, Obj, ObjKind};
 use crate::sim::Tid;
 use serde::{Deserialize, Serialize};
 
@@ -30,11 +31,28 @@ impl Tasks {
     pub fn new(n: usize) -> Self {
         Tasks(Shared::new(vec![Task::default(); n]))
     }
+
+    /// This task's preemption count and preload pool, which only its own thread uses (see
+    /// [`Tasks::state`] for the state word others write).
     pub fn with<R>(&self, tid: Tid, f: impl FnOnce(&mut Task) -> R) -> R {
+        footprint::writes(Obj::at(ObjKind::TaskLocal, u32::from(tid.0), 0));
         self.0.with(|t| f(&mut t[tid.index()]))
     }
+
     pub fn get(&self, tid: Tid) -> Task {
-        self.with(tid, |t| t.clone())
+        footprint::reads(Obj::at(ObjKind::TaskLocal, u32::from(tid.0), 0));
+        self.0.with(|t| t[tid.index()].clone())
+    }
+
+    /// The task state word: set by the task going to sleep, and by whoever wakes it.
+    pub fn state(&self, tid: Tid) -> TaskState {
+        footprint::reads(Obj::at(ObjKind::TaskState, u32::from(tid.0), 0));
+        self.0.with(|t| t[tid.index()].state)
+    }
+
+    pub fn set_state(&self, tid: Tid, state: TaskState) {
+        footprint::writes(Obj::at(ObjKind::TaskState, u32::from(tid.0), 0));
+        self.0.with(|t| t[tid.index()].state = state)
     }
     pub fn snapshot(&self) -> Vec<Task> {
         self.0.snapshot()

@@ -4,6 +4,7 @@
 //! (prepare_to_wait_exclusive, schedule, finish_wait, wake_up) are in `cx.rs`.
 
 use super::Shared;
+use crate::footprint::{self, Obj, ObjKind};
 use crate::sim::{Tid, TidSet};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -40,9 +41,15 @@ pub struct Waiter {
 #[derive(Debug, Default)]
 pub struct WaitTable(Shared<BTreeMap<u16, Vec<Waiter>>>);
 
+/// One hashed queue: waiters of different keys that share it are ordered in it too.
+fn bucket_obj(bucket: u16) -> Obj {
+    Obj::at(ObjKind::WaitBucket, u32::from(bucket), 0)
+}
+
 impl WaitTable {
     /// prepare_to_wait_exclusive(): queue at the tail unless already queued.
     pub fn prepare_exclusive(&self, w: Waiter) {
+        footprint::writes(bucket_obj(w.key.bucket()));
         self.0.with(|q| {
             let queue = q.entry(w.key.bucket()).or_default();
             if !queue.iter().any(|x| x.tid == w.tid) {
@@ -53,6 +60,7 @@ impl WaitTable {
 
     /// finish_wait(): dequeue if a wake-up has not already done so.
     pub fn finish(&self, tid: Tid, key: WaitKey) {
+        footprint::writes(bucket_obj(key.bucket()));
         self.0.with(|q| {
             if let Some(queue) = q.get_mut(&key.bucket()) {
                 queue.retain(|w| w.tid != tid);
@@ -64,6 +72,7 @@ impl WaitTable {
     }
 
     pub fn active(&self, bucket: u16) -> bool {
+        footprint::reads(bucket_obj(bucket));
         self.0.with(|q| q.contains_key(&bucket))
     }
 
@@ -73,6 +82,7 @@ impl WaitTable {
     /// woken (0 = wake all).
     pub fn wake_up(&self, key: WaitKey, nr_exclusive: u32) -> TidSet {
         let bucket = key.bucket();
+        footprint::writes(bucket_obj(bucket));
         self.0.with(|q| {
             let mut woken = TidSet::default();
             let Some(queue) = q.get_mut(&bucket) else {

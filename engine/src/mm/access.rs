@@ -3,6 +3,7 @@
 
 use super::memory::{read_phys, write_phys};
 use super::{Mm, PMD_SIZE, PmdSlot, VmFault, handle_mm_fault};
+use crate::footprint::{self, Mode};
 use crate::sim::{Cx, ThreadEnd};
 use crate::trace::EventKind;
 use crate::trace::Func;
@@ -39,12 +40,29 @@ pub async fn user_access(cx: &Cx<'_>, mm: &Mm, addr: u64, access: Access) -> Res
     Err(ThreadEnd::Livelock { addr })
 }
 
+/// What the MMU walk touches: the PMD slot, and the PTE if the slot is a table; a store
+/// sets the dirty bit of whichever maps the address.
+fn declare_walk(mm: &Mm, addr: u64, write: bool) {
+    if !footprint::recording() {
+        return;
+    }
+    let huge = mm.pt.with(|pt| matches!(pt.slot(addr), Some(PmdSlot::HugeDevmap { .. } | PmdSlot::HugeZero { .. })));
+    let mode = if write { Mode::Write } else { Mode::Read };
+    if huge {
+        footprint::touch(mm.pmd_obj(addr), mode);
+    } else {
+        footprint::reads(mm.pmd_obj(addr));
+        footprint::touch(mm.pte_obj(addr), mode);
+    }
+}
+
 /// The MMU: walk the tables and, if a mapping with the right permission is present, do
 /// the access (setting the dirty bit on a store). None means the access faults.
 async fn mmu_access(cx: &Cx<'_>, mm: &Mm, addr: u64, access: Access) -> Option<u64> {
     let at = Location::caller();
     cx.sched(at).await;
     let write = matches!(access, Access::Store(_));
+    declare_walk(mm, addr, write);
     let phys = mm.pt.with(|pt| match pt.slot_mut(addr)? {
         PmdSlot::HugeDevmap { pfn, write: w, dirty, .. } => {
             if write && !*w {

@@ -2,7 +2,7 @@
 //! unlock_page), page references, and a process's exit tearing its page tables down.
 //! The fault path and the installers are plain `async fn`s in their files.
 
-use super::Mm;
+use super::{Mm, PageField};
 use crate::kernel::WaitOn;
 use crate::sim::Cx;
 use crate::trace::EventKind;
@@ -20,7 +20,7 @@ impl Cx<'_> {
             self.might_sleep(at);
             loop {
                 self.sched(at).await;
-                let got = self.k.pages.with(page, |p| {
+                let got = self.k.pages.with(page, PageField::Lock, |p| {
                     if p.locked_by.is_none() {
                         p.locked_by = Some(self.tid);
                         true
@@ -43,7 +43,7 @@ impl Cx<'_> {
         let at = Location::caller();
         async move {
             self.sched(at).await;
-            let got = self.k.pages.with(page, |p| {
+            let got = self.k.pages.with(page, PageField::Lock, |p| {
                 let free = p.locked_by.is_none();
                 if free {
                     p.locked_by = Some(self.tid);
@@ -63,18 +63,18 @@ impl Cx<'_> {
         let at = Location::caller();
         async move {
             self.sched(at).await;
-            self.k.pages.with(page, |p| p.locked_by = None);
+            self.k.pages.with(page, PageField::Lock, |p| p.locked_by = None);
             self.emit(at, || EventKind::PageUnlock { page });
             self.rt().unblock(WaitOn::Page { page });
         }
     }
 
     pub fn get_page(&self, page: u32) {
-        self.k.pages.with(page, |p| p.count += 1);
+        self.k.pages.add_count(page, 1);
     }
 
     pub fn put_page(&self, page: u32) {
-        self.k.pages.with(page, |p| p.count -= 1);
+        self.k.pages.add_count(page, -1);
     }
 }
 

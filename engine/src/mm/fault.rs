@@ -14,6 +14,7 @@ use crate::trace::Func;
 /// handle_mm_fault() → __handle_mm_fault() for a fault at `address` in `vma`.
 pub async fn handle_mm_fault(cx: &Cx<'_>, mm: &Mm, vma: &Vma, address: u64, write: bool) -> VmFault {
     let _f = cx.enter(Func::HandleMmFault);
+    // A statistic for stress runs that no step reads: it needs no footprint.
     cx.k.obs.with(|o| o.faults += 1);
     let vmf = Vmf::new(mm, vma, address, write);
     let orig = pmd_read(cx, mm, vmf.address).await;

@@ -1,6 +1,7 @@
 //! Page-cache gang lookups (mm/filemap.c) as DAX sees them: entries come back with the
 //! index of their first slot, exceptional entries without a reference taken.
 
+use super::PageField;
 use crate::fs::AddressSpace;
 use crate::radix::Item;
 use crate::sim::Cx;
@@ -61,7 +62,7 @@ pub async fn __delete_from_page_cache(cx: &Cx<'_>, mapping: &AddressSpace, index
     cx.sched(at).await;
     mapping.page_tree.with(|t| t.delete(index));
     mapping.add_nrpages(-1);
-    cx.k.pages.with(page, |p| p.mapping = None);
+    cx.k.pages.with(page, PageField::Mapping, |p| p.mapping = None);
     cx.emit(at, || EventKind::PageCacheDelete { index, page });
 }
 

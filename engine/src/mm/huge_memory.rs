@@ -1,7 +1,8 @@
 //! Huge PMD installers and split (mm/huge_memory.c) as they behave on a DAX vma.
 
-use super::{PmdKind, PmdSlot, VmFault, Vmf};
+use super::{MmCounter, PmdKind, PmdSlot, VmFault, Vmf};
 use crate::check::{Invariant, Note};
+use crate::footprint::{self, Mode};
 use crate::sim::Cx;
 use crate::trace::EventKind;
 use crate::trace::Func;
@@ -14,6 +15,9 @@ pub async fn vmf_insert_pfn_pmd(cx: &Cx<'_>, vmf: &Vmf<'_>, pfn: u64, write: boo
     let at = Location::caller();
     cx.sched(at).await;
     let addr = vmf.address & super::PMD_MASK;
+    // A PTE table under the slot goes with it.
+    footprint::writes(vmf.mm.pmd_obj(addr));
+    footprint::writes(vmf.mm.ptes_obj(addr));
     let old = vmf.mm.pt.with(|pt| {
         let old = pt.kind(addr);
         pt.set(addr, PmdSlot::HugeDevmap { pfn, write, dirty: write, by: cx.tid });
@@ -40,6 +44,7 @@ pub async fn split_huge_pmd(cx: &Cx<'_>, vmf: &Vmf<'_>) {
             kind
         })
     });
+    footprint::touch(vmf.mm.pmd_obj(addr), if cleared.is_some() { Mode::Write } else { Mode::Read });
     if let Some(old) = cleared {
         cx.emit(at, || EventKind::PmdSplit { mm: vmf.mm.id, addr, old });
         cx.note(Note::FallbackSplitClearedPmd);
@@ -49,6 +54,8 @@ pub async fn split_huge_pmd(cx: &Cx<'_>, vmf: &Vmf<'_>) {
 /// mm_get_huge_zero_page(): the global huge zero page always exists in the model; the mm
 /// just takes its reference once.
 pub(crate) fn mm_get_huge_zero_page(vmf: &Vmf<'_>) {
+    // Setting the flag twice is setting it once: the two commute like additions.
+    footprint::adds(vmf.mm.counter_obj(MmCounter::HugeZeroRef));
     vmf.mm.pt.with(|pt| pt.huge_zero_ref = true);
 }
 
@@ -64,6 +71,7 @@ pub(crate) async fn set_huge_zero_pmd(cx: &Cx<'_>, vmf: &Vmf<'_>) -> bool {
         }
         old
     });
+    footprint::touch(vmf.mm.pmd_obj(addr), if old == PmdKind::None { Mode::Write } else { Mode::Read });
     if old != PmdKind::None {
         return false;
     }

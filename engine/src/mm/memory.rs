@@ -3,8 +3,9 @@
 //! through a huge PMD.
 
 use super::pagetable::pte_index;
-use super::{Mm, PMD_SIZE, PageTables, Pages, PmdKind, PmdSlot, Pte, PteKind, VmFault, Vmf};
+use super::{Mm, MmCounter, PMD_SIZE, PageField, PageTables, Pages, PmdKind, PmdSlot, Pte, PteKind, VmFault, Vmf};
 use crate::check::{Invariant, Note};
+use crate::footprint::{self, Mode, ObjKind};
 use crate::kernel::Errno;
 use crate::pmem::{is_pmem_pfn, pmem_offset};
 use crate::sim::Cx;
@@ -24,6 +25,7 @@ pub(super) struct PmdSnap {
 pub(super) async fn pmd_read(cx: &Cx<'_>, mm: &Mm, addr: u64) -> PmdSnap {
     let at = Location::caller();
     cx.sched(at).await;
+    footprint::reads(mm.pmd_obj(addr));
     let snap = mm.pt.with(|pt| match pt.slot(addr) {
         Some(PmdSlot::HugeDevmap { write, .. }) => PmdSnap { kind: PmdKind::HugeDevmap, write: *write },
         other => PmdSnap { kind: PmdKind::of(other), write: false },
@@ -51,6 +53,8 @@ async fn pmd_guard(cx: &Cx<'_>, mm: &Mm, addr: u64, at: &'static Location<'stati
         }
         kind
     });
+    // Clearing a huge mapping leaves no PTEs behind that were not there before.
+    footprint::touch(mm.pmd_obj(addr), if old == PmdKind::HugeDevmap { Mode::Write } else { Mode::Read });
     match old {
         PmdKind::HugeDevmap => {
             cx.emit(at, || EventKind::BadPmd { mm: mm.id, addr, old });
@@ -74,7 +78,10 @@ pub(super) async fn pte_fault_guard(cx: &Cx<'_>, vmf: &Vmf<'_>) -> PteGuard {
     match pmd_guard(cx, vmf.mm, vmf.address, at).await {
         None => PteGuard::Retry,
         Some(PmdKind::None) => PteGuard::NoPte,
-        Some(_) => match vmf.mm.pt.with(|pt| pt.pte(vmf.address)) {
+        Some(_) => match vmf.mm.pt.with(|pt| {
+            footprint::reads(vmf.mm.pte_obj(vmf.address));
+            pt.pte(vmf.address)
+        }) {
             Some(pte) => PteGuard::Present(pte),
             None => PteGuard::NoPte,
         },
@@ -88,6 +95,7 @@ async fn pte_alloc(cx: &Cx<'_>, mm: &Mm, addr: u64) {
     let _f = cx.enter(Func::PteAlloc);
     let at = Location::caller();
     cx.sched(at).await;
+    footprint::reads(mm.pmd_obj(addr));
     let slot = mm.pt.with(|pt| pt.kind(addr));
     cx.emit(at, || EventKind::PmdCheck { mm: mm.id, addr, slot });
     if slot != PmdKind::None {
@@ -103,6 +111,12 @@ async fn pte_alloc(cx: &Cx<'_>, mm: &Mm, addr: u64) {
         pt.nr_ptes += 1;
         true
     });
+    // A new table is empty: the PTEs under the slot are what they were (none).
+    footprint::touch(mm.pmd_obj(addr), if populated { Mode::Write } else { Mode::Read });
+    if populated {
+        footprint::adds(mm.counter_obj(MmCounter::NrPtes));
+        footprint::adds(mm.counter_obj(MmCounter::TableSerial));
+    }
     cx.emit(at, || EventKind::PteTableAlloc { mm: mm.id, addr, populated });
 }
 
@@ -112,6 +126,7 @@ async fn pte_alloc(cx: &Cx<'_>, mm: &Mm, addr: u64) {
 async fn insert_pfn_locked(cx: &Cx<'_>, vmf: &Vmf<'_>, addr: u64, pfn: u64) -> Result<(), Errno> {
     let at = Location::caller();
     cx.sched(at).await;
+    footprint::reads(vmf.mm.pmd_obj(addr));
     let kind = vmf.mm.pt.with(|pt| pt.kind(addr));
     match kind {
         PmdKind::HugeDevmap | PmdKind::HugeZero => {
@@ -127,6 +142,7 @@ async fn insert_pfn_locked(cx: &Cx<'_>, vmf: &Vmf<'_>, addr: u64, pfn: u64) -> R
     // vm_page_prot of a shared DAX vma lacks write (it wants write notification), so the
     // PTE starts read-only and the first store takes a pfn_mkwrite fault.
     let pte = Pte { pfn, write: false, dirty: false, kind: PteKind::Devmap };
+    footprint::writes(vmf.mm.pte_obj(addr));
     let installed = vmf.mm.pt.with(|pt| {
         let Some(PmdSlot::Table { ptes, .. }) = pt.slot_mut(addr) else {
             return false;
@@ -165,7 +181,7 @@ pub async fn finish_fault(cx: &Cx<'_>, vmf: &Vmf<'_>, page: u32) -> VmFault {
         Some(PmdKind::Table) => {}
         _ => return VmFault::NOPAGE,
     }
-    let anon = cx.k.pages.with(page, |p| p.anon);
+    let anon = cx.k.pages.get(page, PageField::Anon, |p| p.anon);
     let pte = Pte {
         pfn: Pages::pfn(page),
         write: vmf.cow(),
@@ -173,6 +189,8 @@ pub async fn finish_fault(cx: &Cx<'_>, vmf: &Vmf<'_>, page: u32) -> VmFault {
         kind: if anon { PteKind::Anon { page } } else { PteKind::File { page } },
     };
     let addr = vmf.address;
+    footprint::writes(vmf.mm.pte_obj(addr));
+    footprint::adds(vmf.mm.counter_obj(if anon { MmCounter::RssAnon } else { MmCounter::RssFile }));
     let set = vmf.mm.pt.with(|pt| {
         let Some(PmdSlot::Table { ptes, .. }) = pt.slot_mut(addr) else {
             return false;
@@ -198,6 +216,8 @@ pub(crate) async fn finish_mkwrite_fault(cx: &Cx<'_>, vmf: &Vmf<'_>, orig: Pte) 
     let at = Location::caller();
     cx.sched(at).await;
     let addr = vmf.address;
+    footprint::reads(vmf.mm.pmd_obj(addr));
+    footprint::writes(vmf.mm.pte_obj(addr));
     let reused = vmf.mm.pt.with(|pt| match pt.slot_mut(addr) {
         Some(PmdSlot::Table { ptes, .. }) => match ptes.get_mut(&pte_index(addr)) {
             Some(p) if *p == orig => {
@@ -228,6 +248,10 @@ pub(super) async fn wp_page_copy(cx: &Cx<'_>, vmf: &Vmf<'_>, orig: Pte) -> VmFau
     cx.sched(at).await;
     let addr = vmf.address;
     let pte = Pte { pfn: Pages::pfn(copy), write: true, dirty: true, kind: PteKind::Anon { page: copy } };
+    footprint::reads(vmf.mm.pmd_obj(addr));
+    footprint::writes(vmf.mm.pte_obj(addr));
+    footprint::adds(vmf.mm.counter_obj(MmCounter::RssFile));
+    footprint::adds(vmf.mm.counter_obj(MmCounter::RssAnon));
     let replaced = vmf.mm.pt.with(|pt| {
         let Some(PmdSlot::Table { ptes, .. }) = pt.slot_mut(addr) else {
             return false;
@@ -309,6 +333,10 @@ fn zap_vma_range(
     };
     let mut pmd_addr = a0 & !(PMD_SIZE - 1);
     while pmd_addr <= a1 {
+        footprint::writes(mm.pmd_obj(pmd_addr));
+        footprint::writes(mm.ptes_obj(pmd_addr));
+        footprint::adds(mm.counter_obj(MmCounter::RssFile));
+        footprint::adds(mm.counter_obj(MmCounter::RssAnon));
         let cleared = mm.pt.with(|pt| zap_pmd(pt, pmd_addr, (a0, a1), even_cows));
         match cleared {
             Some(old) => cx.emit(at, || EventKind::PmdSplit { mm: mm.id, addr: pmd_addr, old }),
@@ -355,6 +383,8 @@ fn zap_pmd(pt: &mut PageTables, pmd_addr: u64, (a0, a1): (u64, u64), even_cows: 
 /// asks the page tables).
 pub(crate) fn page_mapped(cx: &Cx<'_>, page: u32) -> bool {
     cx.k.mms.iter().any(|mm| {
+        footprint::reads(mm.all(ObjKind::Pmd));
+        footprint::reads(mm.all(ObjKind::Pte));
         mm.pt.with(|pt| {
             pt.pmds.values().any(|slot| match slot {
                 PmdSlot::Table { ptes, .. } => ptes.values().any(|p| p.kind == PteKind::File { page }),
@@ -371,6 +401,8 @@ pub(crate) fn page_mapped(cx: &Cx<'_>, page: u32) -> bool {
 pub async fn mkclean_one(cx: &Cx<'_>, mm: &Mm, addr: u64, pfn: u64) -> bool {
     let at = Location::caller();
     cx.sched(at).await;
+    footprint::writes(mm.pmd_obj(addr));
+    footprint::writes(mm.pte_obj(addr));
     let changed = mm.pt.with(|pt| match pt.slot_mut(addr)? {
         PmdSlot::HugeDevmap { pfn: p, write, dirty, .. } if *p == pfn && (*write || *dirty) => {
             *write = false;

@@ -25,9 +25,9 @@ pub use filemap::{
 };
 pub(crate) use memory::finish_mkwrite_fault;
 pub use memory::{finish_fault, mkclean_one, unmap_mapping_range, vm_insert_mixed};
-pub use page::{Page, Pages};
+pub use page::{Page, PageField, Pages};
 pub use page_writeback::{WRITEBACK_TAG_BATCH, tag_pages_for_writeback};
-pub use pagetable::{Mm, PageTables, PmdKind, PmdSlot, Pte, PteKind, Teardown, pte_index};
+pub use pagetable::{Mm, MmCounter, PageTables, PmdKind, PmdSlot, Pte, PteKind, Teardown, pte_index};
 pub use truncate::{
     invalidate_inode_pages2_range, invalidate_mapping_pages, truncate_inode_pages_range, truncate_pagecache,
     truncate_pagecache_range,

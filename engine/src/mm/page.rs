@@ -2,6 +2,7 @@
 //! private COW copies. (pmem has struct pages too, but DAX never locks or counts them.)
 //! lock_page() and friends are scheduling points: they are in `cx.rs`.
 
+use crate::footprint::{self, Obj, ObjKind};
 use crate::kernel::Shared;
 use crate::sim::Tid;
 use serde::{Deserialize, Serialize};
@@ -21,6 +22,25 @@ pub struct Page {
     pub data: Option<Box<[u8; 4096]>>,
 }
 
+/// The parts of a struct page steps touch separately (the objects' range inside a page's
+/// space, see [`crate::footprint`]): taking the lock, counting references, looking at
+/// page->mapping and copying data do not conflict with one another.
+#[derive(Copy, Clone, Debug)]
+#[repr(u64)]
+pub enum PageField {
+    Lock = 0,
+    Count = 1,
+    /// page->mapping and page->index.
+    Mapping = 2,
+    Data = 3,
+    /// Anonymous or not: set when the page is allocated, never changed.
+    Anon = 4,
+}
+
+fn field(page: u32, f: PageField) -> Obj {
+    Obj::at(ObjKind::Page, page, f as u64)
+}
+
 #[derive(Debug, Default)]
 pub struct Pages(Shared<Vec<Page>>);
 
@@ -28,14 +48,31 @@ impl Pages {
     /// A new zero-filled page, locked by `locked_by` if given (PG_locked set before the page
     /// is published, as add_to_page_cache does).
     pub fn alloc(&self, anon: bool, locked_by: Option<Tid>) -> u32 {
-        self.0.with(|p| {
+        // Which number the page gets depends on every allocation before it.
+        footprint::writes(Obj::at(ObjKind::PageAlloc, 0, 0));
+        let page = self.0.with(|p| {
             p.push(Page { mapping: None, index: 0, locked_by, count: 1, anon, data: None });
             (p.len() - 1) as u32
-        })
+        });
+        footprint::writes(Obj { kind: ObjKind::Page, space: page, lo: 0, hi: PageField::Anon as u64 });
+        page
     }
 
-    pub fn with<R>(&self, page: u32, f: impl FnOnce(&mut Page) -> R) -> R {
+    /// Reads or changes `what` of the page.
+    pub fn with<R>(&self, page: u32, what: PageField, f: impl FnOnce(&mut Page) -> R) -> R {
+        footprint::writes(field(page, what));
         self.0.with(|p| f(&mut p[page as usize]))
+    }
+
+    pub fn get<R>(&self, page: u32, what: PageField, f: impl FnOnce(&Page) -> R) -> R {
+        footprint::reads(field(page, what));
+        self.0.with(|p| f(&p[page as usize]))
+    }
+
+    /// get_page() / put_page(): references commute with one another.
+    pub fn add_count(&self, page: u32, d: i32) {
+        footprint::adds(field(page, PageField::Count));
+        self.0.with(|p| p[page as usize].count += d)
     }
 
     pub fn pfn(page: u32) -> u64 {
@@ -47,14 +84,14 @@ impl Pages {
     }
 
     pub fn read(&self, page: u32, offset: usize, buf: &mut [u8]) {
-        self.with(page, |p| match &p.data {
+        self.get(page, PageField::Data, |p| match &p.data {
             Some(d) => buf.copy_from_slice(&d[offset..offset + buf.len()]),
             None => buf.fill(0),
         })
     }
 
     pub fn write(&self, page: u32, offset: usize, data: &[u8]) {
-        self.with(page, |p| {
+        self.with(page, PageField::Data, |p| {
             p.data.get_or_insert_with(|| Box::new([0; 4096]))[offset..offset + data.len()].copy_from_slice(data)
         })
     }

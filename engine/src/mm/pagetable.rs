@@ -2,6 +2,7 @@
 //! address space, each empty, a PTE table, or a huge mapping.
 
 use super::{PAGE_SHIFT, PMD_SHIFT, Vma};
+use crate::footprint::{self, Obj, ObjKind};
 use crate::kernel::Shared;
 use crate::sim::Tid;
 use serde::{Deserialize, Serialize};
@@ -144,6 +145,18 @@ pub struct Teardown {
     pub rss: [i64; 2],
 }
 
+/// The per-mm counters a step adds to.
+#[derive(Copy, Clone, Debug)]
+#[repr(u64)]
+pub enum MmCounter {
+    RssFile = 0,
+    RssAnon = 1,
+    NrPtes = 2,
+    HugeZeroRef = 3,
+    /// Display numbers of PTE tables.
+    TableSerial = 4,
+}
+
 /// One process: its mappings of the file and its page tables (shared by its threads).
 #[derive(Debug)]
 pub struct Mm {
@@ -163,6 +176,36 @@ impl Mm {
 
     /// exit_mmap() for this process: see [`PageTables::teardown`].
     pub fn teardown(&self) -> Teardown {
+        footprint::writes(self.all(ObjKind::Pmd));
+        footprint::writes(self.all(ObjKind::Pte));
+        footprint::writes(self.all(ObjKind::MmCounter));
         self.pt.with(PageTables::teardown)
+    }
+
+    // The page tables as objects steps touch (see crate::footprint). The code that walks
+    // them declares what it looked at and changed: the PMD slot, one PTE, or all PTEs
+    // under a slot when a whole table goes or comes with it.
+
+    /// The PMD slot covering `addr`: empty, a table, or a huge mapping (with its bits).
+    pub fn pmd_obj(&self, addr: u64) -> Obj {
+        Obj::at(ObjKind::Pmd, u32::from(self.id), addr >> PMD_SHIFT)
+    }
+
+    pub fn pte_obj(&self, addr: u64) -> Obj {
+        Obj::at(ObjKind::Pte, u32::from(self.id), addr >> PAGE_SHIFT)
+    }
+
+    /// Every PTE under the PMD slot covering `addr`.
+    pub fn ptes_obj(&self, addr: u64) -> Obj {
+        Obj::span(ObjKind::Pte, u32::from(self.id), (addr >> PMD_SHIFT) << (PMD_SHIFT - PAGE_SHIFT), 512)
+    }
+
+    /// The counters check_mm() reads at exit; increments commute.
+    pub fn counter_obj(&self, c: MmCounter) -> Obj {
+        Obj::at(ObjKind::MmCounter, u32::from(self.id), c as u64)
+    }
+
+    pub fn all(&self, kind: ObjKind) -> Obj {
+        Obj::all(kind, u32::from(self.id))
     }
 }

@@ -11,7 +11,7 @@
 
 use super::filemap::{PAGEVEC_SIZE, delete_from_page_cache, find_get_entries};
 use super::memory::page_mapped;
-use super::{PAGE_SHIFT, PAGE_SIZE, unmap_mapping_range};
+use super::{PAGE_SHIFT, PAGE_SIZE, PageField, unmap_mapping_range};
 use crate::dax::{dax_delete_mapping_entry, dax_invalidate_mapping_entry, dax_invalidate_mapping_entry_sync};
 use crate::fs::AddressSpace;
 use crate::kernel::Errno;
@@ -138,7 +138,7 @@ async fn truncate_inode_page(cx: &Cx<'_>, mapping: &AddressSpace, index: u64, pa
     if page_mapped(cx, page) {
         unmap_mapping_range(cx, index << PAGE_SHIFT, PAGE_SIZE, false).await;
     }
-    if cx.k.pages.with(page, |p| p.mapping) != Some(mapping.addr) {
+    if cx.k.pages.get(page, PageField::Mapping, |p| p.mapping) != Some(mapping.addr) {
         return;
     }
     delete_from_page_cache(cx, mapping, index, page).await;
@@ -179,7 +179,7 @@ pub async fn invalidate_inode_pages2_range(
                 Item::Page(page) => page,
             };
             cx.lock_page(page).await;
-            if cx.k.pages.with(page, |p| p.mapping) != Some(mapping.addr) {
+            if cx.k.pages.get(page, PageField::Mapping, |p| p.mapping) != Some(mapping.addr) {
                 cx.unlock_page(page).await;
                 continue;
             }
@@ -227,7 +227,7 @@ pub async fn invalidate_mapping_pages(cx: &Cx<'_>, mapping: &AddressSpace, start
                 continue;
             }
             // invalidate_inode_page(): a mapped page stays.
-            if !page_mapped(cx, page) && cx.k.pages.with(page, |p| p.mapping) == Some(mapping.addr) {
+            if !page_mapped(cx, page) && cx.k.pages.get(page, PageField::Mapping, |p| p.mapping) == Some(mapping.addr) {
                 delete_from_page_cache(cx, mapping, index, page).await;
                 count += 1;
             }

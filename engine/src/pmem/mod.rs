@@ -5,6 +5,7 @@
 //! device-DAX device) mapped with MAP_SYNC.
 
 #[cfg(not(target_arch = "wasm32"))]
+mod declared;
 mod file;
 #[cfg(not(target_arch = "wasm32"))]
 mod flush;
@@ -13,6 +14,7 @@ mod open;
 mod ram;
 
 #[cfg(not(target_arch = "wasm32"))]
+pub use declared::Declared;
 pub use file::{FilePmem, Reopened, SyncMode};
 #[cfg(not(target_arch = "wasm32"))]
 pub use flush::{CACHE_LINE, CacheFlush};

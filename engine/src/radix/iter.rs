@@ -8,7 +8,9 @@
 //! index of the PMD"). Tags live on canonical slots only, so a tagged walk sees each tagged
 //! entry once.
 
+use super::footprint as fp;
 use super::{Found, RadixTree};
+use crate::footprint;
 
 impl RadixTree {
     /// Up to `max` entries covering some index >= `start`, in index order, each reported at
@@ -23,7 +25,8 @@ impl RadixTree {
     }
 
     fn walk(&self, start: u64, max: usize, tag: Option<u32>) -> Vec<Found> {
-        self.entries()
+        let found: Vec<Found> = self
+            .entries()
             .into_iter()
             .filter(|(f, tags)| {
                 let last = f.first_index + ((1u64 << f.order) - 1);
@@ -31,7 +34,18 @@ impl RadixTree {
             })
             .map(|(f, _)| f)
             .take(max)
-            .collect()
+            .collect();
+        // What the walk saw: everything from `start` up to the last entry it returned, or
+        // to the end if it ran out before `max`.
+        let end = match found.last() {
+            Some(f) if found.len() == max => f.first_index + ((1u64 << f.order) - 1),
+            _ => u64::MAX,
+        };
+        footprint::reads(fp::entries(start, end));
+        if let Some(t) = tag {
+            footprint::reads(fp::tags(t, start, end));
+        }
+        found
     }
 
     /// Sets `to` on up to `max` entries tagged `from` whose first index lies in

@@ -4,6 +4,7 @@
 //! (`cx.radix_tree_lookup()`, `cx.radix_tree_preload()`, ...) are in `cx.rs`.
 
 mod cx;
+mod footprint;
 mod iter;
 mod tree;
 mod view;

@@ -1,6 +1,8 @@
 //! The tree itself: pure data-structure code, no scheduling. Callers hold tree_lock.
 
+use super::footprint as fp;
 use super::{RADIX_TREE_MAP_MASK, RADIX_TREE_MAP_SHIFT, RADIX_TREE_MAP_SIZE, RADIX_TREE_MAX_TAGS};
+use crate::footprint::{reads, writes};
 use crate::kernel::Errno;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -263,6 +265,21 @@ impl RadixTree {
         item: Item,
         alloc: &mut dyn FnMut() -> bool,
     ) -> Result<(), Errno> {
+        let first = index & !((1u64 << order) - 1);
+        writes(fp::entries(first, first + ((1u64 << order) - 1)));
+        // Leftover empty nodes make a larger insert fail with -EEXIST: the shape is read,
+        // and written if the walk allocates.
+        let serial = self.next_serial;
+        let r = self.insert_at(index, order, item, alloc);
+        if self.next_serial != serial {
+            writes(fp::shape())
+        } else {
+            reads(fp::shape())
+        }
+        r
+    }
+
+    fn insert_at(&mut self, index: u64, order: u32, item: Item, alloc: &mut dyn FnMut() -> bool) -> Result<(), Errno> {
         let at = self.create(index, order, alloc)?;
         let Some(node) = at.node else {
             if self.root_slot() != Slot::Empty {
@@ -339,6 +356,7 @@ impl RadixTree {
 
     /// __radix_tree_lookup(): the entry covering `index`, found through sibling slots.
     pub fn lookup(&self, index: u64) -> Option<Found> {
+        reads(fp::entries(index, index));
         self.lookup_ref(index).map(|(at, item)| self.describe(at, item))
     }
 
@@ -363,7 +381,13 @@ impl RadixTree {
     /// radix_tree_replace_slot() / __radix_tree_replace() on the entry covering `index`
     /// (how lock_slot/unlock_slot and entry replacement write the canonical slot).
     pub fn replace(&mut self, index: u64, item: Item) -> Option<Item> {
+        let (lo, hi) = self.span(index);
         let (at, old) = self.lookup_ref(index)?;
+        writes(fp::entries(lo, hi));
+        // The nodes count their exceptional entries.
+        if old.is_exceptional() != item.is_exceptional() {
+            writes(fp::shape());
+        }
         self.replace_slot(at, Some(item));
         Some(old)
     }
@@ -387,7 +411,11 @@ impl RadixTree {
     /// radix_tree_delete(): removes the whole entry covering `index` (all its sibling
     /// slots) and frees nodes that become empty.
     pub fn delete(&mut self, index: u64) -> Option<Item> {
+        let (lo, hi) = self.span(index);
         let (at, item) = self.lookup_ref(index)?;
+        writes(fp::entries(lo, hi));
+        fp::every_tag(lo, hi).for_each(writes);
+        writes(fp::shape());
         let Some(node) = at.node else {
             self.root = None;
             self.root_tags = 0;
@@ -472,6 +500,8 @@ impl RadixTree {
     /// radix_tree_tag_set() on the entry covering `index`. Returns false (the kernel would
     /// BUG) if there is no entry.
     pub fn tag_set(&mut self, index: u64, tag: u32) -> bool {
+        let (lo, hi) = self.span(index);
+        writes(fp::tags(tag, lo, hi));
         let (_, maxindex) = self.load_root();
         if index > maxindex {
             return false;
@@ -494,6 +524,8 @@ impl RadixTree {
 
     /// radix_tree_tag_clear() on the entry covering `index`.
     pub fn tag_clear(&mut self, index: u64, tag: u32) {
+        let (lo, hi) = self.span(index);
+        writes(fp::tags(tag, lo, hi));
         if let Some((at, _)) = self.lookup_ref(index) {
             match at.node {
                 Some(_) => self.node_tag_clear(at.node, tag, at.offset),
@@ -504,6 +536,8 @@ impl RadixTree {
 
     /// radix_tree_tag_get() on the entry covering `index`.
     pub fn tag_get(&self, index: u64, tag: u32) -> bool {
+        let (lo, hi) = self.span(index);
+        reads(fp::tags(tag, lo, hi));
         if self.root_tags & (1 << tag) == 0 {
             return false;
         }

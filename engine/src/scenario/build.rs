@@ -6,7 +6,7 @@ use crate::check::Observations;
 use crate::fs::{AddressSpace, Allocator, Extent, Inode};
 use crate::kernel::{Machine, Shared, Tasks, WaitTable};
 use crate::mm::{Mm, PAGE_SHIFT, Pages, Vma};
-use crate::pmem::{Pmem, RamPmem};
+use crate::pmem::{Declared, Pmem, RamPmem};
 use crate::release::Kernel;
 
 impl Scenario {
@@ -62,7 +62,8 @@ impl Scenario {
             inject_enomem: self.inject_enomem,
             mapping: AddressSpace::new(),
             inode,
-            pmem,
+            // Every pmem access a step makes is declared, whatever the backend.
+            pmem: Box::new(Declared(pmem)),
             pages: Pages::default(),
             mms,
             wait_table: WaitTable::default(),

@@ -13,6 +13,7 @@ pub const BUILTINS: &[(&str, &str)] = &[
     ("holetest-mini-prefilled", include_str!("../../scenarios/holetest-mini-prefilled.toml")),
     ("holetest-mini-unaligned", include_str!("../../scenarios/holetest-mini-unaligned.toml")),
     ("holetest-mini-fork", include_str!("../../scenarios/holetest-mini-fork.toml")),
+    ("holetest-3", include_str!("../../scenarios/holetest-3.toml")),
     ("pmd-downgrade", include_str!("../../scenarios/pmd-downgrade.toml")),
     ("preload-enomem", include_str!("../../scenarios/preload-enomem.toml")),
     ("hole-read-then-write", include_str!("../../scenarios/hole-read-then-write.toml")),

@@ -45,6 +45,8 @@ pub struct Execution {
     pub kernel_only_steps: Vec<u32>,
     /// Where the scheduler paused the run, if it did (the outcome is then provisional).
     pub paused: Option<Pause>,
+    /// The scheduler ended the run as covered by others: the outcome means nothing.
+    pub abandoned: bool,
 }
 
 pub fn execute(sc: &Scenario, cfg: &RunConfig, sched: &mut dyn Scheduler) -> Execution {
@@ -93,6 +95,7 @@ pub fn execute_with<R>(
         runs: res.runs,
         kernel_only_steps: res.kernel_only_steps,
         paused: res.paused,
+        abandoned: res.abandoned,
     };
     (ex, inspected)
 }

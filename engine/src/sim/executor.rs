@@ -1,8 +1,9 @@
 //! The single-threaded executor behind deterministic mode.
 
 use super::cx::{Runtime, SchedPoint};
-use super::scheduler::{Choice, ChoicePick, Scheduler, ThreadPick};
-use super::{Decision, Schedule, Tid};
+use super::scheduler::{After, Choice, ChoicePick, Scheduler, StepInfo, ThreadPick};
+use super::{Access, Decision, Schedule, Tid, TidSet};
+use crate::footprint::{Mode, Obj, ObjKind, Recorder};
 use crate::kernel::WaitOn;
 use crate::trace::{Event, EventKind};
 use serde::{Deserialize, Serialize};
@@ -78,6 +79,13 @@ struct State {
     decisions: Vec<Decision>,
     events: Vec<Event>,
     halted: bool,
+    /// The current step's footprint and choices, when tracking.
+    accesses: Vec<Access>,
+    choices: Vec<u32>,
+    /// Threads the current step made runnable again.
+    woke: TidSet,
+    /// Threads woken that have not run since.
+    woken_since: TidSet,
 }
 
 /// Where a paused execution stopped: the next decision to make.
@@ -97,6 +105,8 @@ pub struct SimResult {
     /// Non-empty when no thread could run but some had not finished.
     pub hung: Vec<(Tid, WaitOn)>,
     pub step_limit_hit: bool,
+    /// The scheduler ended the execution early as redundant; its outcome means nothing.
+    pub abandoned: bool,
     pub halted: bool,
     /// Set when the scheduler paused the execution.
     pub paused: Option<Pause>,
@@ -114,11 +124,14 @@ pub struct SimRuntime<'s> {
     st: RefCell<State>,
     sched: RefCell<&'s mut dyn Scheduler>,
     record: bool,
+    /// The scheduler wants every step's footprint.
+    track: bool,
 }
 
 impl<'s> SimRuntime<'s> {
     pub fn new(sched: &'s mut dyn Scheduler, record: bool) -> Self {
-        SimRuntime { st: RefCell::new(State::default()), sched: RefCell::new(sched), record }
+        let track = sched.footprints();
+        SimRuntime { st: RefCell::new(State::default()), sched: RefCell::new(sched), record, track }
     }
 
     /// Runs the threads to completion, a hang, a fired invariant, or `max_steps`.
@@ -126,21 +139,12 @@ impl<'s> SimRuntime<'s> {
         assert!(threads.len() <= 64, "the model supports at most 64 threads");
         let waker = Waker::noop();
         let mut task_cx = Context::from_waker(waker);
-        {
-            let mut st = self.st.borrow_mut();
-            st.threads = threads.iter().map(|t| Slot { status: Status::Runnable, phase: t.phase }).collect();
-            st.shared_steps = vec![0; threads.len()];
+        let recorder = self.track.then(Recorder::start);
+        self.bring_up(&mut threads, &mut task_cx);
+        if let Some(r) = &recorder {
+            // What threads do before their first scheduling point belongs to no step.
+            r.take(&mut self.st.borrow_mut().accesses);
         }
-
-        // Bring every thread to its first scheduling point, so that who runs first is a
-        // free choice rather than a preemption.
-        for (i, t) in threads.iter_mut().enumerate() {
-            self.st.borrow_mut().current = Some(Tid(i as u8));
-            if let Poll::Ready(end) = t.future.as_mut().poll(&mut task_cx) {
-                self.st.borrow_mut().threads[i].status = Status::Done(end);
-            }
-        }
-        self.st.borrow_mut().current = None;
 
         let mut runnable = Vec::with_capacity(threads.len());
         let stop = loop {
@@ -148,53 +152,123 @@ impl<'s> SimRuntime<'s> {
                 Ok(current) => current,
                 Err(why) => break why,
             };
+            if self.track && self.sched.borrow_mut().abandon(&runnable, current) {
+                break Stop::Abandoned;
+            }
             if runnable.len() > 1 && self.wants_pause(&runnable, current) {
                 let step = self.st.borrow().step;
                 break Stop::Paused(Pause { step, runnable: runnable.clone(), current });
             }
             let tid = self.pick(&runnable, current);
-            {
-                let mut st = self.st.borrow_mut();
-                let preempted = current.is_some_and(|c| c != tid);
-                if preempted {
-                    st.preemptions += 1;
-                }
-                if let Some(from) = st.last.filter(|l| *l != tid) {
-                    let step = st.step;
-                    st.switches.push(Switch { step, from, to: tid, preempted });
-                }
-                st.last = Some(tid);
-                st.current = Some(tid);
-                st.kernel_only = false;
-                match st.runs.last_mut() {
-                    Some((t, n)) if *t == tid => *n += 1,
-                    _ => st.runs.push((tid, 1)),
-                }
-            }
+            let choices_from = self.enter_step(tid, current);
             let polled = threads[tid.index()].future.as_mut().poll(&mut task_cx);
-            let mut st = self.st.borrow_mut();
-            if st.kernel_only {
-                let step = st.step;
-                st.kernel_only_steps.push(step);
-            } else {
-                st.shared_steps[tid.index()] += 1;
+            if let Some(r) = &recorder {
+                self.gather_footprint(r, tid);
             }
-            if let Poll::Ready(end) = polled {
-                st.threads[tid.index()].status = Status::Done(end);
-                if self.record {
-                    let step = st.step;
-                    st.events.push(Event {
-                        step,
-                        tid,
-                        kind: EventKind::ThreadExit { end },
-                        at: Location::caller().into(),
-                    });
-                }
-            }
-            st.step += 1;
+            self.finish_step(tid, polled, choices_from);
         };
+        self.result(stop)
+    }
 
+    /// Brings every thread to its first scheduling point, so that who runs first is a free
+    /// choice rather than a preemption. What threads do before it happens in the same order
+    /// in every execution.
+    fn bring_up(&self, threads: &mut [ThreadSpawn<'_>], task_cx: &mut Context<'_>) {
+        {
+            let mut st = self.st.borrow_mut();
+            st.threads = threads.iter().map(|t| Slot { status: Status::Runnable, phase: t.phase }).collect();
+            st.shared_steps = vec![0; threads.len()];
+        }
+        if self.track {
+            let phases: Vec<u8> = threads.iter().map(|t| t.phase).collect();
+            self.sched.borrow_mut().begin(&phases);
+        }
+        for (i, t) in threads.iter_mut().enumerate() {
+            self.st.borrow_mut().current = Some(Tid(i as u8));
+            if let Poll::Ready(end) = t.future.as_mut().poll(task_cx) {
+                self.st.borrow_mut().threads[i].status = Status::Done(end);
+            }
+        }
+        self.st.borrow_mut().current = None;
+    }
+
+    /// The step's declarations, plus the wake-ups: a thread made runnable by this step must
+    /// be ordered after it (see [`ObjKind::Runnable`]).
+    fn gather_footprint(&self, r: &Recorder, tid: Tid) {
+        let mut st = self.st.borrow_mut();
+        let st = &mut *st;
+        r.take(&mut st.accesses);
+        let runnable = |t: Tid| Obj::at(ObjKind::Runnable, u32::from(t.0), 0);
+        if st.woken_since.contains(tid) {
+            st.woken_since.0 &= !(1 << tid.0);
+            st.accesses.push(Access { obj: runnable(tid), mode: Mode::Read });
+        }
+        for t in st.woke.iter() {
+            st.accesses.push(Access { obj: runnable(t), mode: Mode::Write });
+        }
+        st.woken_since.0 |= st.woke.0;
+    }
+
+    /// Books the switch to `tid`; returns where this step's decisions start.
+    fn enter_step(&self, tid: Tid, current: Option<Tid>) -> usize {
+        let mut st = self.st.borrow_mut();
+        let preempted = current.is_some_and(|c| c != tid);
+        if preempted {
+            st.preemptions += 1;
+        }
+        if let Some(from) = st.last.filter(|l| *l != tid) {
+            let step = st.step;
+            st.switches.push(Switch { step, from, to: tid, preempted });
+        }
+        st.last = Some(tid);
+        st.current = Some(tid);
+        st.kernel_only = false;
+        match st.runs.last_mut() {
+            Some((t, n)) if *t == tid => *n += 1,
+            _ => st.runs.push((tid, 1)),
+        }
+        st.decisions.len()
+    }
+
+    fn finish_step(&self, tid: Tid, polled: Poll<ThreadEnd>, choices_from: usize) {
+        let mut st = self.st.borrow_mut();
+        if st.kernel_only {
+            let step = st.step;
+            st.kernel_only_steps.push(step);
+        } else {
+            st.shared_steps[tid.index()] += 1;
+        }
+        if let Poll::Ready(end) = polled {
+            st.threads[tid.index()].status = Status::Done(end);
+            if self.record {
+                let step = st.step;
+                st.events.push(Event { step, tid, kind: EventKind::ThreadExit { end }, at: Location::caller().into() });
+            }
+        }
+        if self.track {
+            let after = match st.threads[tid.index()].status {
+                Status::Runnable => After::Runnable,
+                Status::Blocked(_) => After::Blocked,
+                Status::Done(_) => After::Done,
+            };
+            let st = &mut *st;
+            st.choices.clear();
+            st.choices.extend(st.decisions[choices_from..].iter().filter_map(|d| match d {
+                Decision::Choose(c) => Some(*c),
+                Decision::Run(_) => None,
+            }));
+            let info =
+                StepInfo { step: st.step, tid, accesses: &st.accesses, choices: &st.choices, halted: st.halted, after };
+            self.sched.borrow_mut().on_step(&info);
+            st.accesses.clear();
+        }
+        st.woke = TidSet::default();
+        st.step += 1;
+    }
+
+    fn result(&self, stop: Stop) -> SimResult {
         let step_limit_hit = matches!(stop, Stop::StepLimit);
+        let abandoned = matches!(stop, Stop::Abandoned);
         let paused = match &stop {
             Stop::Paused(p) => Some(p.clone()),
             _ => None,
@@ -214,6 +288,7 @@ impl<'s> SimRuntime<'s> {
                 _ => Vec::new(),
             },
             step_limit_hit,
+            abandoned,
             halted: st.halted,
             paused,
             steps: st.step,
@@ -233,6 +308,8 @@ enum Stop {
     Hung(Vec<(Tid, WaitOn)>),
     StepLimit,
     Paused(Pause),
+    /// The scheduler ended the execution as redundant.
+    Abandoned,
 }
 
 impl SimRuntime<'_> {
@@ -321,11 +398,15 @@ impl Runtime for SimRuntime<'_> {
     }
 
     fn unblock(&self, on: WaitOn) {
-        for s in &mut self.st.borrow_mut().threads {
+        let mut st = self.st.borrow_mut();
+        let mut woke = TidSet::default();
+        for (i, s) in st.threads.iter_mut().enumerate() {
             if s.status == Status::Blocked(on) {
                 s.status = Status::Runnable;
+                woke.insert(Tid(i as u8));
             }
         }
+        st.woke.0 |= woke.0;
     }
 
     fn wake(&self, tid: Tid) {
@@ -333,6 +414,7 @@ impl Runtime for SimRuntime<'_> {
         let slot = &mut st.threads[tid.index()];
         if matches!(slot.status, Status::Blocked(_)) {
             slot.status = Status::Runnable;
+            st.woke.insert(tid);
         }
     }
 

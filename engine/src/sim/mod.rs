@@ -5,11 +5,12 @@ mod cx;
 mod executor;
 mod scheduler;
 
+pub use crate::footprint::{Access, Mode, Obj, ObjKind, footprints_conflict};
 pub use cx::{Cx, FnScope, Runtime, SchedPoint};
 pub use executor::{Pause, SimResult, SimRuntime, Switch, ThreadEnd, ThreadSpawn};
 pub use scheduler::{
-    Choice, ChoicePick, DefaultScheduler, FollowScheduler, InteractiveScheduler, RandomScheduler, ReplayScheduler,
-    Scheduler, SplitMix64, ThreadPick,
+    After, Choice, ChoicePick, DefaultScheduler, FollowScheduler, InteractiveScheduler, RandomScheduler,
+    ReplayScheduler, Scheduler, SplitMix64, StepInfo, ThreadPick,
 };
 
 use serde::{Deserialize, Serialize};

@@ -1,6 +1,6 @@
 //! Schedulers decide who runs at each scheduling point and answer injected choices.
 
-use super::{Decision, Tid};
+use super::{Access, Decision, Tid};
 use serde::{Deserialize, Serialize};
 
 /// The question a scheduler answers at a point where more than one thread can run.
@@ -43,6 +43,28 @@ pub struct ChoicePick {
     pub options: u32,
 }
 
+/// Whether the thread that ran a step can run again right after it.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum After {
+    Runnable,
+    Blocked,
+    Done,
+}
+
+/// One step as a footprint-tracking scheduler sees it, right after it ran.
+#[derive(Debug)]
+pub struct StepInfo<'a> {
+    pub step: u32,
+    pub tid: Tid,
+    /// Everything the step declared it read and wrote.
+    pub accesses: &'a [Access],
+    /// The answers to the injected choices the step asked for, in order.
+    pub choices: &'a [u32],
+    /// An invariant fired in this step: nothing runs after it.
+    pub halted: bool,
+    pub after: After,
+}
+
 pub trait Scheduler {
     fn pick_thread(&mut self, pick: &ThreadPick<'_>) -> Tid;
     fn pick_choice(&mut self, pick: &ChoicePick) -> u32;
@@ -52,6 +74,19 @@ pub trait Scheduler {
     fn pause(&mut self, _pick: &ThreadPick<'_>) -> bool {
         false
     }
+    /// True makes the executor gather every step's footprint and call [`Scheduler::begin`],
+    /// [`Scheduler::abandon`] and [`Scheduler::on_step`]. Asked once per execution.
+    fn footprints(&self) -> bool {
+        false
+    }
+    /// An execution starts; `phases[i]` is thread i's phase.
+    fn begin(&mut self, _phases: &[u8]) {}
+    /// Asked before every step, forced or not: true ends the execution here because it can
+    /// only repeat what another execution covers. `runnable` is in ascending order.
+    fn abandon(&mut self, _runnable: &[Tid], _current: Option<Tid>) -> bool {
+        false
+    }
+    fn on_step(&mut self, _step: &StepInfo<'_>) {}
 }
 
 /// Never preempts: keeps running the current thread, else the lowest runnable one, and

@@ -8,7 +8,7 @@ use crate::theme as t;
 use crossbeam_channel::{Receiver, TryRecvError};
 use daxlab::Kernel;
 use daxlab::Scenario;
-use daxlab::explore::{ExploreConfig, ExploreReport, OutcomeRow, Strategy, explore, replay};
+use daxlab::explore::{ExploreConfig, ExploreReport, OutcomeRow, Reduction, Strategy, explore, replay};
 use daxlab::trace::RecordMode;
 use egui::{RichText, Ui};
 use std::sync::Arc;
@@ -33,6 +33,7 @@ pub struct ExploreState {
     pub kernel: Kernel,
     pub random: bool,
     pub bound: u32,
+    pub reduction: Reduction,
     pub runs: u64,
     pub seed: u64,
     running: Option<Running>,
@@ -47,6 +48,7 @@ impl Default for ExploreState {
             kernel: Kernel::UNFIXED,
             random: false,
             bound: 2,
+            reduction: Reduction::default(),
             runs: 5000,
             seed: 7,
             running: None,
@@ -76,7 +78,12 @@ impl ExploreState {
             Strategy::Exhaustive { preemptions: self.bound }
         };
         let cancel = Arc::new(AtomicBool::new(false));
-        let cfg = ExploreConfig { kernel: self.kernel, strategy, max_executions: None, cancel: Some(cancel.clone()) };
+        let cfg = ExploreConfig {
+            strategy,
+            cancel: Some(cancel.clone()),
+            reduction: self.reduction,
+            ..ExploreConfig::exhaustive(self.kernel, self.bound)
+        };
         let (tx, rx) = crossbeam_channel::unbounded();
         let ctx = ctx.clone();
         let thread_sc = sc.clone();
@@ -131,8 +138,11 @@ fn empty_report() -> ExploreReport {
         kernel: Kernel::UNFIXED,
         strategy: String::new(),
         bound: None,
+        reduction: Reduction::None,
         executions: 0,
         steps: 0,
+        abandoned: 0,
+        traces: None,
         elapsed: std::time::Duration::ZERO,
         complete: false,
         rows: Vec::new(),
@@ -186,6 +196,10 @@ fn settings(ui: &mut Ui, app: &mut Workbench) {
             ui.add(egui::DragValue::new(&mut st.seed).prefix("seed "));
         } else {
             ui.add(egui::DragValue::new(&mut st.bound).range(0..=6).prefix("preemption bound "));
+            ui.selectable_value(&mut st.reduction, Reduction::Dpor, "reduced (dpor)").on_hover_text(
+                "skip schedules that only reorder commuting steps: the same outcome classes with the same fewest preemptions",
+            );
+            ui.selectable_value(&mut st.reduction, Reduction::None, "every schedule");
         }
         ui.separator();
         if st.is_running() {

@@ -1,7 +1,7 @@
 //! `daxlab explore`.
 
 use super::kernel_args::{KernelArgs, SEED_KERNELS};
-use super::{InjectArg, StrategyArg, output, witness};
+use super::{InjectArg, ReductionArg, StrategyArg, output, witness};
 use daxlab::Scenario;
 use daxlab::explore::{ExploreConfig, ExploreReport, Strategy, explore};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -21,6 +21,13 @@ pub struct ExploreArgs {
     preemptions: u32,
     #[arg(long, value_enum, default_value = "exhaustive")]
     strategy: StrategyArg,
+    /// Exhaustive search: skip schedules that only reorder commuting steps (dpor), or run
+    /// every schedule within the bound (none, the reference).
+    #[arg(long, value_enum, default_value = "none")]
+    reduction: ReductionArg,
+    /// Exhaustive search: count the distinct Mazurkiewicz traces among the executions.
+    #[arg(long)]
+    count_traces: bool,
     /// Executions for the random strategy.
     #[arg(long, default_value_t = 10_000)]
     runs: u64,
@@ -69,8 +76,14 @@ pub fn run(args: ExploreArgs) -> Result<ExitCode, String> {
     };
     let mut reports: Vec<ExploreReport> = Vec::new();
     for &kernel in &kernels {
-        let cfg =
-            ExploreConfig { kernel, strategy: strategy.clone(), max_executions: args.max_executions, cancel: None };
+        let cfg = ExploreConfig {
+            kernel,
+            strategy: strategy.clone(),
+            max_executions: args.max_executions,
+            cancel: None,
+            reduction: args.reduction.into(),
+            count_traces: args.count_traces,
+        };
         let bar = progress_bar(format!("{} ({kernel})", sc.name));
         let report = explore(&sc, &cfg, &mut |n| bar.set_position(n));
         bar.finish_and_clear();
@@ -84,7 +97,7 @@ pub fn run(args: ExploreArgs) -> Result<ExitCode, String> {
         println!("{} — {}", sc.name, sc.description);
         for r in &reports {
             let how = match r.bound {
-                Some(b) => format!("exhaustive, preemption bound {b}"),
+                Some(b) => format!("exhaustive, preemption bound {b}, reduction {}", r.reduction.name()),
                 None => format!("random, {} runs, seed {:#x}", r.executions, args.seed),
             };
             println!("\n{} · {how}\n", r.kernel.describe());

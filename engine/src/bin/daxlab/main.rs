@@ -46,6 +46,24 @@ pub enum StrategyArg {
     Random,
 }
 
+/// How exhaustive search treats schedules that only reorder commuting steps.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ReductionArg {
+    /// Every schedule within the bound (the reference).
+    None,
+    /// Partial-order reduction: the same outcome classes with the same fewest preemptions.
+    Dpor,
+}
+
+impl From<ReductionArg> for daxlab::explore::Reduction {
+    fn from(r: ReductionArg) -> Self {
+        match r {
+            ReductionArg::None => daxlab::explore::Reduction::None,
+            ReductionArg::Dpor => daxlab::explore::Reduction::Dpor,
+        }
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// List the built-in scenarios.

@@ -76,4 +76,14 @@ pub fn print_report(r: &ExploreReport) {
         rate(r.steps as f64 / secs),
         if r.complete { " · search complete" } else { " · STOPPED EARLY (--max-executions)" }
     );
+    if r.abandoned > 0 {
+        println!(
+            "  {} more executions ended early as covered by others (partial-order reduction)",
+            thousands(r.abandoned)
+        );
+    }
+    if let Some(t) = r.traces {
+        let per = if t == 0 { 0.0 } else { r.executions as f64 / t as f64 };
+        println!("  {} distinct Mazurkiewicz traces · {per:.2} executions per trace", thousands(t));
+    }
 }
