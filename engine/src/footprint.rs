@@ -68,6 +68,10 @@ pub enum ObjKind {
     /// it, the woken thread's next step reads it. So a wake-up is ordered before what it
     /// made possible even when the two touch nothing else in common.
     Runnable,
+    /// Everything: what the executor charges a step that declared nothing at all (model
+    /// code no one taught to declare yet), so that it is dependent with every other step.
+    /// Sound by default: an undeclared step costs reduction, never an outcome.
+    Everything,
 }
 
 /// One object, or a contiguous run of objects of one kind and space.
@@ -98,6 +102,9 @@ impl Obj {
     }
 
     pub fn overlaps(&self, other: &Obj) -> bool {
+        if self.kind == ObjKind::Everything || other.kind == ObjKind::Everything {
+            return true;
+        }
         self.kind == other.kind && self.space == other.space && self.lo <= other.hi && other.lo <= self.hi
     }
 
@@ -125,6 +132,9 @@ pub struct Access {
 }
 
 impl Access {
+    /// What a step that declared nothing touches (see [`ObjKind::Everything`]).
+    pub const UNDECLARED: Access = Access { obj: Obj::all(ObjKind::Everything, 0), mode: Mode::Write };
+
     pub fn conflicts(&self, other: &Access) -> bool {
         let commute = matches!((self.mode, other.mode), (Mode::Read, Mode::Read) | (Mode::Add, Mode::Add));
         !commute && self.obj.overlaps(&other.obj)
@@ -155,13 +165,26 @@ impl fmt::Display for Access {
 thread_local! {
     static RECORDING: Cell<bool> = const { Cell::new(false) };
     static STEP: RefCell<Vec<Access>> = const { RefCell::new(Vec::new()) };
+    /// The step running now declared something (possibly [`nothing`]).
+    static DECLARED: Cell<bool> = const { Cell::new(false) };
 }
 
 /// The step running now touches `obj` as `mode` (a no-op unless a [`Recorder`] is on).
 #[inline]
 pub fn touch(obj: Obj, mode: Mode) {
     if RECORDING.get() {
+        DECLARED.set(true);
         STEP.with_borrow_mut(|s| s.push(Access { obj, mode }));
+    }
+}
+
+/// The step running now touches no shared object at this point (a pure scheduling point,
+/// an event only the trace sees). Without any declaration a step is dependent with every
+/// other ([`ObjKind::Everything`]); this says it was considered, not forgotten.
+#[inline]
+pub fn nothing() {
+    if RECORDING.get() {
+        DECLARED.set(true);
     }
 }
 
@@ -198,20 +221,26 @@ pub struct Recorder {
 impl Recorder {
     pub fn start() -> Self {
         STEP.with_borrow_mut(Vec::clear);
+        DECLARED.set(false);
         RECORDING.set(true);
         Recorder { _on_this_thread: PhantomData }
     }
 
-    /// Moves what was declared since the last call into `into` (cleared first).
+    /// Moves what was declared since the last call into `into` (cleared first); if nothing
+    /// at all was declared, not even [`nothing`], `into` holds [`Access::UNDECLARED`].
     pub fn take(&self, into: &mut Vec<Access>) {
         into.clear();
         STEP.with_borrow_mut(|s| into.append(s));
+        if !DECLARED.replace(false) {
+            into.push(Access::UNDECLARED);
+        }
     }
 }
 
 impl Drop for Recorder {
     fn drop(&mut self) {
         RECORDING.set(false);
+        DECLARED.set(false);
         STEP.with_borrow_mut(Vec::clear);
     }
 }
@@ -241,5 +270,21 @@ mod tests {
         assert!(!pmd_entry.conflicts(&acc(ObjKind::MappingTag, 0x200, 0x200, Mode::Write)));
         let other_space = Access { obj: Obj { space: 1, ..pmd_entry.obj }, mode: Mode::Write };
         assert!(!pmd_entry.conflicts(&other_space));
+    }
+
+    #[test]
+    fn a_step_that_declares_nothing_conflicts_with_everything() {
+        let r = Recorder::start();
+        let mut step = Vec::new();
+        r.take(&mut step);
+        assert_eq!(step, [Access::UNDECLARED]);
+        let read = acc(ObjKind::TaskLocal, 3, 3, Mode::Read);
+        assert!(Access::UNDECLARED.conflicts(&read) && read.conflicts(&Access::UNDECLARED));
+        nothing();
+        r.take(&mut step);
+        assert!(step.is_empty(), "nothing() is a declaration");
+        reads(read.obj);
+        r.take(&mut step);
+        assert_eq!(step, [read]);
     }
 }

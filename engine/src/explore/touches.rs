@@ -2,7 +2,9 @@
 //! happens-before order makes at every step. Most accesses name one object or a few (a
 //! lock, a PTE, a cache line, a PMD entry's 512 slots), so touches are kept per run of 512
 //! indices; the rare ones that span more (a whole tree's shape, a walk to the end of the
-//! file) are kept apart and looked at by every query.
+//! file) are kept apart and looked at by every query. A step that declared nothing touches
+//! everything ([`ObjKind::Everything`]): such touches are kept apart too, every query looks
+//! at them, and a query of one looks at every touch.
 
 use crate::footprint::{Access, Mode, Obj, ObjKind};
 use std::collections::HashMap;
@@ -36,6 +38,7 @@ struct Space {
 #[derive(Default)]
 pub(super) struct Touches {
     spaces: HashMap<(ObjKind, u32), Space, Fast>,
+    everything: Vec<Touch>,
 }
 
 fn buckets(o: &Obj) -> Option<std::ops::RangeInclusive<u64>> {
@@ -50,10 +53,15 @@ impl Touches {
             s.wide.clear();
             s.buckets.values_mut().for_each(Vec::clear);
         }
+        self.everything.clear();
     }
 
     pub fn add(&mut self, a: &Access, step: u32) {
         let t = Touch { lo: a.obj.lo, hi: a.obj.hi, mode: a.mode, step };
+        if a.obj.kind == ObjKind::Everything {
+            self.everything.push(t);
+            return;
+        }
         let s = self.spaces.entry((a.obj.kind, a.obj.space)).or_default();
         match buckets(&a.obj) {
             Some(bs) => bs.for_each(|b| s.buckets.entry(b).or_default().push(t)),
@@ -64,14 +72,24 @@ impl Touches {
     /// Calls `f` on every touch that may overlap `a`, each list newest first; `f` returns
     /// false to stop walking that list (a touch may be seen more than once).
     pub fn visit(&self, a: &Access, mut f: impl FnMut(&Touch) -> bool) {
-        let Some(s) = self.spaces.get(&(a.obj.kind, a.obj.space)) else { return };
-        let mut walk = |list: &Vec<Touch>| {
+        let everything = a.obj.kind == ObjKind::Everything;
+        let mut walk = |list: &Vec<Touch>, ranged: bool| {
             for t in list.iter().rev() {
-                if t.lo <= a.obj.hi && a.obj.lo <= t.hi && !f(t) {
+                if (!ranged || t.lo <= a.obj.hi && a.obj.lo <= t.hi) && !f(t) {
                     break;
                 }
             }
         };
+        walk(&self.everything, false);
+        if everything {
+            for s in self.spaces.values() {
+                walk(&s.wide, false);
+                s.buckets.values().for_each(|l| walk(l, false));
+            }
+            return;
+        }
+        let Some(s) = self.spaces.get(&(a.obj.kind, a.obj.space)) else { return };
+        let mut walk = |list: &Vec<Touch>| walk(list, true);
         walk(&s.wide);
         match buckets(&a.obj) {
             Some(bs) => bs.filter_map(|b| s.buckets.get(&b)).for_each(&mut walk),

@@ -47,6 +47,8 @@ impl Cx<'_> {
     /// enters first is a choice.
     pub(crate) async fn syscall_enter(&self, at: &'static Location<'static>, call: Syscall, offset: u64, len: u64) {
         self.sched(at).await;
+        // Entering touches nothing shared; what the call does next declares itself.
+        crate::footprint::nothing();
         self.emit(at, || EventKind::SyscallEnter { call, offset, len });
     }
 
