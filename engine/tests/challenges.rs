@@ -93,7 +93,7 @@ fn wrong_runs_fail_with_a_reason() {
     );
     // The right crash on the wrong kernel.
     let v = c2.check_trace(&golden("seed-race.fixed.same-interleaving"));
-    assert!(!v.passed && v.message.contains("the challenge is about the unfixed one"), "{}", v.message);
+    assert!(!v.passed && v.message.contains("the challenge is about the unfixed kernel"), "{}", v.message);
     // The wrong scenario.
     let v = c2.check_trace(&golden("pte-vs-pmd.unfixed.bug-pte-under-huge-pmd"));
     assert!(!v.passed && v.message.contains("not the challenge's `seed-race`"), "{}", v.message);

@@ -99,7 +99,7 @@ fn a_level_on_the_other_kernel_is_judged_as_the_wrong_kernel() {
     h.run();
     h.get_by_label("v4.11-rc5 (unfixed)").click();
     h.run();
-    h.get_by_label_contains("this run is on the unfixed kernel; the challenge is about the fixed one");
+    h.get_by_label_contains("this run is on the unfixed kernel; the challenge is about the fixed kernel");
 }
 
 /// Explores in the background at `bound` and waits for the verdict.

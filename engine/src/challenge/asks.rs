@@ -2,7 +2,7 @@
 //! exploration's witness does not show), a bound of the player's choosing for a
 //! "cannot-fail" proof, and a question with one right choice.
 
-use super::{Challenge, Goal, Verdict};
+use super::{Challenge, Goal, Verdict, the_kernel};
 use crate::explore::{ExploreConfig, explore};
 use crate::release::Kernel;
 use crate::sim::Tid;
@@ -130,15 +130,15 @@ impl Challenge {
         let at = format!("{bound} preemption{}", plural(bound));
         match theirs.failures().next() {
             None => Verdict::fail(format!(
-                "no failure within {at} on the {} kernel — but none on the {} kernel either: this bound cannot tell a fixed kernel from a broken one. Raise it.",
-                self.kernel.label(),
-                other.label()
+                "no failure within {at} on {} — but none on {} either: this bound cannot tell a fixed kernel from a broken one. Raise it.",
+                the_kernel(self.kernel),
+                the_kernel(other)
             )),
             Some(row) => Verdict::pass(format!(
-                "All {} interleavings with at most {at} end without a failure on the {} kernel, and the {} kernel, explored the same way, fails with {}: the bound tells them apart.",
+                "All {} interleavings with at most {at} end without a failure on {}, and {}, explored the same way, fails with {}: the bound tells them apart.",
                 ours.executions,
-                self.kernel.label(),
-                other.label(),
+                the_kernel(self.kernel),
+                the_kernel(other),
                 row.class
             )),
         }

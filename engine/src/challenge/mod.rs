@@ -189,10 +189,10 @@ impl Challenge {
 
     /// What the goal asks, in one sentence.
     pub fn goal_text(&self) -> String {
-        let v = self.kernel.label();
+        let v = the_kernel(self.kernel);
         match &self.goal {
             Goal::Reach { outcome, notes, max_preemptions, order } => {
-                let mut s = format!("make the {v} kernel {}", achievement(outcome, notes));
+                let mut s = format!("make {v} {}", achievement(outcome, notes));
                 if let Some(n) = max_preemptions {
                     s.push_str(&format!(" with at most {n} preemption{}", plural(*n)));
                 }
@@ -202,10 +202,11 @@ impl Challenge {
                 s
             }
             Goal::CannotFail { against: Some(other), .. } => format!(
-                "show by exploring every interleaving, up to a preemption bound you choose, that the {v} kernel cannot fail — at a bound where the {other} kernel does"
+                "show by exploring every interleaving, up to a preemption bound you choose, that {v} cannot fail — at a bound where {} does",
+                Kernel::parse(other).map_or_else(|_| format!("kernel {other}"), the_kernel)
             ),
             Goal::CannotFail { .. } => format!(
-                "show by exploring every interleaving, up to a preemption bound you choose, that the {v} kernel cannot fail"
+                "show by exploring every interleaving, up to a preemption bound you choose, that {v} cannot fail"
             ),
         }
     }
@@ -260,9 +261,9 @@ impl Challenge {
         };
         if run.kernel != self.kernel {
             return Verdict::fail(format!(
-                "this run is on the {} kernel; the challenge is about the {} one",
-                run.kernel.label(),
-                self.kernel.label()
+                "this run is on {}; the challenge is about {}",
+                the_kernel(run.kernel),
+                the_kernel(self.kernel)
             ));
         }
         if !run.finished {
@@ -292,8 +293,8 @@ impl Challenge {
         }
         let n = run.preemptions;
         Verdict::pass(format!(
-            "You made the {} kernel {} in {n} preemption{}.",
-            self.kernel.label(),
+            "You made {} {} in {n} preemption{}.",
+            the_kernel(self.kernel),
             achievement(outcome, notes).replace("any failure", &class),
             plural(n)
         ))
@@ -304,11 +305,11 @@ impl Challenge {
     pub fn check_exploration(&self, report: &ExploreReport) -> Verdict {
         if report.kernel != self.kernel || report.scenario != self.scenario.name {
             return Verdict::fail(format!(
-                "this exploration is of `{}` on the {} kernel; the challenge is `{}` on the {} kernel",
+                "this exploration is of `{}` on {}; the challenge is `{}` on {}",
                 report.scenario,
-                report.kernel.label(),
+                the_kernel(report.kernel),
                 self.scenario.name,
-                self.kernel.label()
+                the_kernel(self.kernel)
             ));
         }
         let Goal::CannotFail { preemptions, .. } = self.goal else {
@@ -320,10 +321,10 @@ impl Challenge {
         };
         if let Some(row) = report.failures().next() {
             return Verdict::fail(format!(
-                "the exploration found {} with {} preemption(s): the {} kernel can fail",
+                "the exploration found {} with {} preemption(s): {} can fail",
                 row.class,
                 row.witness.preemptions,
-                self.kernel.label()
+                the_kernel(self.kernel)
             ));
         }
         if bound < preemptions {
@@ -333,11 +334,20 @@ impl Challenge {
             ));
         }
         Verdict::pass(format!(
-            "All {} interleavings with at most {bound} preemption{} end without a failure: the {} kernel cannot fail here.",
+            "All {} interleavings with at most {bound} preemption{} end without a failure: {} cannot fail here.",
             report.executions,
             plural(bound),
-            self.kernel.label()
+            the_kernel(self.kernel)
         ))
+    }
+}
+
+/// How a verdict names a kernel: "the unfixed kernel" for the seed race's two, else
+/// "kernel v4.11 without e11f8b7b6c4e".
+pub fn the_kernel(k: Kernel) -> String {
+    match k.alias() {
+        Some(a) => format!("the {a} kernel"),
+        None => format!("kernel {k}"),
     }
 }
 
@@ -365,5 +375,5 @@ fn achievement(outcome: &str, notes: &[String]) -> String {
 
 fn describe_run(run: &Run) -> String {
     let notes = if run.notes.is_empty() { String::new() } else { format!(" [{}]", run.notes.join(", ")) };
-    format!("ended {}{notes} on the {} kernel", run.outcome.class(), run.kernel.label())
+    format!("ended {}{notes} on {}", run.outcome.class(), the_kernel(run.kernel))
 }

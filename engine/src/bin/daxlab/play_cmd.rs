@@ -7,7 +7,7 @@
 use super::kernel_args::KernelArgs;
 use super::{play_repl, walkthrough};
 use daxlab::analysis::{Timeline, describe_state};
-use daxlab::challenge::{Branch, Challenge, Goal, Verdict};
+use daxlab::challenge::{Branch, Challenge, Goal, Verdict, the_kernel};
 use daxlab::trace::EventKind;
 use daxlab::{Kernel, Scenario, Tid};
 use std::path::{Path, PathBuf};
@@ -121,10 +121,10 @@ fn load(args: &PlayArgs) -> Result<Game, String> {
         let k = args.kernel.kernel(c.kernel)?;
         if named && k != c.kernel {
             return Err(format!(
-                "{}: this level plays on the {} kernel, not the {} one",
+                "{}: this level plays on {}, not on {}",
                 args.target,
-                c.kernel.label(),
-                k.label()
+                the_kernel(c.kernel),
+                the_kernel(k)
             ));
         }
         let branch = Branch::new(c.scenario.clone(), c.kernel, Vec::new());
@@ -167,9 +167,9 @@ fn scripted(game: &mut Game, schedule: &str, args: &PlayArgs) -> Result<ExitCode
     }
     let p = b.ex.preemptions;
     println!(
-        "{} on the {} kernel: {} steps, {p} preemption{}, outcome: {}",
+        "{} on {}: {} steps, {p} preemption{}, outcome: {}",
         b.scenario.name,
-        b.kernel.label(),
+        the_kernel(b.kernel),
         b.ex.steps,
         if p == 1 { "" } else { "s" },
         b.ex.outcome
