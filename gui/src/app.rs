@@ -11,6 +11,7 @@ use crate::panels::challenge::ChallengeState;
 use crate::panels::compare::Compare;
 use crate::panels::events::EventsState;
 use crate::panels::explore::ExploreState;
+use crate::panels::matrix::MatrixState;
 use crate::panels::scheduler::SchedulerState;
 use crate::panels::timeline::TimelineView;
 use daxlab::Kernel;
@@ -22,16 +23,18 @@ pub enum Mode {
     Compare,
     Scheduler,
     Explore,
+    Matrix,
 }
 
 impl Mode {
-    pub const ALL: [Mode; 4] = [Mode::Trace, Mode::Compare, Mode::Scheduler, Mode::Explore];
+    pub const ALL: [Mode; 5] = [Mode::Trace, Mode::Compare, Mode::Scheduler, Mode::Explore, Mode::Matrix];
     pub fn label(self) -> &'static str {
         match self {
             Mode::Trace => "Trace",
             Mode::Compare => "Compare kernels",
             Mode::Scheduler => "Be the scheduler",
             Mode::Explore => "Explore",
+            Mode::Matrix => "Matrix",
         }
     }
 }
@@ -80,9 +83,13 @@ pub struct Workbench {
     pub save_path: String,
     pub kind_target: &'static str,
     pub compare: Option<Compare>,
+    /// The kernel Compare replays the interleaving on besides its own (None: its
+    /// counterpart).
+    pub compare_with: Option<Kernel>,
     pub sched: Option<SchedulerState>,
     pub challenge: Option<ChallengeState>,
     pub explore: ExploreState,
+    pub matrix: MatrixState,
     pub events: EventsState,
     pub cache: Option<Cached>,
     pub actions: Vec<Action>,
@@ -115,9 +122,11 @@ impl Workbench {
             save_path: String::new(),
             kind_target: "insert",
             compare: None,
+            compare_with: None,
             sched: None,
             challenge: None,
             explore: ExploreState::default(),
+            matrix: MatrixState::default(),
             events: EventsState::default(),
             cache: None,
             actions: Vec::new(),
@@ -184,7 +193,7 @@ impl Workbench {
         for a in actions {
             self.apply(a);
         }
-        if self.explore.poll(ui.ctx()) {
+        if self.explore.poll(ui.ctx()) | self.matrix.poll() {
             ui.ctx().request_repaint_after(std::time::Duration::from_millis(50));
         }
     }

@@ -1,8 +1,9 @@
 //! Compare: the interleaving on screen replayed on two kernels, side by side — its own and
-//! another (by default [`Kernel::counterpart`]: the other seed kernel, or the release
-//! before). The rows are aligned up to the point where the runs part (marked), the two
+//! any other the user picks (by default [`Kernel::counterpart`]: the other seed kernel, or
+//! the release before). The rows are aligned up to the point where the runs part (marked), the two
 //! timelines share one view and one cursor. The older kernel is on the left.
 
+use super::kernel_pick::Picker;
 use super::narration::event_color;
 use super::timeline::{self, Lanes, TimelineView};
 use crate::app::{Action, Workbench};
@@ -98,15 +99,40 @@ impl Compare {
     }
 }
 
+/// The kernel the one on screen is compared with: the one picked, unless it is the same
+/// kernel; else its counterpart.
+pub fn other_kernel(app: &Workbench) -> Kernel {
+    let own = app.doc.kernel();
+    app.compare_with.filter(|k| *k != own).unwrap_or_else(|| own.counterpart())
+}
+
 fn ensure(app: &mut Workbench) {
-    if app.compare.as_ref().is_none_or(|c| c.generation != app.generation) {
-        let mut c = Compare::build(&app.doc, app.doc.kernel().counterpart());
+    let other = other_kernel(app);
+    if app.compare.as_ref().is_none_or(|c| c.generation != app.generation || !c.kernels().contains(&other)) {
+        let mut c = Compare::build(&app.doc, other);
         c.generation = app.generation;
         app.compare = Some(c);
     }
 }
 
+/// Which two kernels: the one on screen (the toolbar's picker) and the one picked here.
+fn pick_other(ui: &mut Ui, app: &mut Workbench) {
+    ui.horizontal_wrapped(|ui| {
+        ui.label(format!("The interleaving on screen, on {}, and on", app.doc.kernel().describe()));
+        let picker = Picker {
+            id: "compare-picker",
+            label: "compare with",
+            fixes: "fixes of the other kernel ▾",
+            hover: "replay the same interleaving on this kernel too",
+        };
+        if let Some(k) = picker.show(ui, other_kernel(app)) {
+            app.compare_with = Some(k);
+        }
+    });
+}
+
 pub fn timelines(ui: &mut Ui, app: &mut Workbench) {
+    pick_other(ui, app);
     ensure(app);
     let Some(c) = app.compare.as_mut() else { return };
     let (pa, pb) = c.positions(app.pos);

@@ -4,7 +4,9 @@ pub mod challenge;
 pub mod compare;
 pub mod events;
 pub mod explore;
+pub mod kernel_pick;
 pub mod locks;
+pub mod matrix;
 pub mod narration;
 pub mod pagetables;
 pub mod scheduler;
@@ -20,9 +22,14 @@ use egui::Ui;
 
 /// The frame: toolbar, narration and timeline on top, the event list on the left, the
 /// mode's own panel (scheduler) on the right, and the state inspectors (or the compare
-/// table, or the explorer) in the middle.
+/// table, or the explorer) in the middle. The matrix has the window below the toolbar.
 pub fn layout(ui: &mut Ui, app: &mut Workbench) {
     egui::Panel::top("toolbar").show(ui, |ui| toolbar::show(ui, app));
+    // The matrix is about kernels, not the trace on screen: it gets the whole window.
+    if app.mode == Mode::Matrix {
+        egui::CentralPanel::default().show(ui, |ui| matrix::show(ui, app));
+        return;
+    }
     egui::Panel::top("narration").show(ui, |ui| narration::show(ui, app));
     if app.mode == Mode::Compare {
         let h = (ui.available_height() * 0.45).max(300.0);
@@ -39,7 +46,7 @@ pub fn layout(ui: &mut Ui, app: &mut Workbench) {
     egui::CentralPanel::default().show(ui, |ui| match app.mode {
         Mode::Compare => compare::table(ui, app),
         Mode::Explore => explore::show(ui, app),
-        Mode::Trace | Mode::Scheduler => state(ui, app),
+        Mode::Trace | Mode::Scheduler | Mode::Matrix => state(ui, app),
     });
 }
 

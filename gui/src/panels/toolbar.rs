@@ -1,9 +1,10 @@
 //! The toolbar: scenario, kernel, mode, files, and the step controls.
 
+use super::kernel_pick::Picker;
 use crate::app::{Action, Mode, Workbench};
 use crate::model::nav::{KIND_NAMES, Target};
 use crate::theme as t;
-use daxlab::{Kernel, Release};
+use daxlab::Kernel;
 use egui::{RichText, Ui};
 
 pub fn show(ui: &mut Ui, app: &mut Workbench) {
@@ -54,21 +55,18 @@ pub fn release_label(k: Kernel) -> String {
     }
 }
 
-/// The releases, as shipped; picking one replays the interleaving on screen there.
+/// The kernel on screen: picking a release or switching a fix replays the interleaving on
+/// screen there.
 fn kernel_picker(ui: &mut Ui, app: &mut Workbench) {
-    let current = app.doc.kernel();
-    egui::ComboBox::new("kernel-picker", "kernel")
-        .selected_text(release_label(current))
-        .show_ui(ui, |ui| {
-            for &r in Release::ALL {
-                let k = Kernel::stock(r);
-                if ui.selectable_label(k == current, release_label(k)).clicked() && k != current {
-                    app.actions.push(Action::SwitchKernel(k));
-                }
-            }
-        })
-        .response
-        .on_hover_text("replay the same interleaving on this kernel (the cursor stays on the matching event)");
+    let picker = Picker {
+        id: "kernel-picker",
+        label: "kernel",
+        fixes: "fixes ▾",
+        hover: "replay the same interleaving on this kernel (the cursor stays on the matching event)",
+    };
+    if let Some(k) = picker.show(ui, app.doc.kernel()) {
+        app.actions.push(Action::SwitchKernel(k));
+    }
 }
 
 /// The checked-in witnesses: `traces/` under the current directory, else the workspace's.
