@@ -54,6 +54,13 @@ fn main() {
     println!("cargo:rerun-if-changed=../engine/src");
     println!("cargo:rerun-if-changed=../traces");
     println!("cargo:rerun-if-changed=../challenges");
+    // DAXLAB_SKIP_WEB_TEST=1 marks the browser test ignored, so a run without the wasm32
+    // target, wasm-bindgen and Chromium reports it as ignored rather than as passed.
+    println!("cargo::rustc-check-cfg=cfg(daxlab_skip_web_test)");
+    println!("cargo:rerun-if-env-changed=DAXLAB_SKIP_WEB_TEST");
+    if std::env::var_os("DAXLAB_SKIP_WEB_TEST").is_some_and(|v| !v.is_empty() && v != "0") {
+        println!("cargo:rustc-cfg=daxlab_skip_web_test");
+    }
 }
 
 /// (file name, `include_bytes!` or `include_str!` of it) for every `*.ext` file in `dir`, as

@@ -29,6 +29,7 @@ pub mod figure;
 pub mod footprint;
 pub mod fs;
 pub mod ftrace;
+pub mod input;
 pub mod kernel;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod lab;

@@ -15,10 +15,9 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
+/// `name` inside a fresh folder of its own (tests run in parallel and must not meet).
 fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("daxlab-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join(name)
+    tempfile::Builder::new().prefix("daxlab-cli-").tempdir().expect("scratch").keep().join(name)
 }
 
 #[test]

@@ -2,8 +2,8 @@
 //! input is refused with a reason, and the figures of docs/ are what the traces draw today.
 
 use daxlab::figure::{
-    self, DOC_FIGURES, ExploreFigure, FigureError, Format, Shape, StateAt, StepRange, StressResults, explore_figure,
-    stress_figure,
+    self, DOC_FIGURES, DocInputs, ExploreFigure, FigureError, Format, Shape, StateAt, StepRange, StressResults,
+    explore_figure, stress_figure,
 };
 use daxlab::trace::Trace;
 use std::path::{Path, PathBuf};
@@ -33,10 +33,11 @@ fn svg_of(scene: &figure::Scene) -> String {
     String::from_utf8(scene.encode(Format::Svg).unwrap()).unwrap()
 }
 
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("daxlab-figures-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join(name)
+/// A file in a scratch folder of its own (removed when the returned guard drops).
+fn scratch(name: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("scratch");
+    let path = dir.path().join(name);
+    (dir, path)
 }
 
 #[test]
@@ -134,7 +135,7 @@ fn bad_input_is_refused_with_a_reason() {
 #[test]
 fn png_output_is_a_png_and_saves_atomically() {
     let t = trace("seed-race.fixed.same-interleaving");
-    let path = scratch("seed.png");
+    let (_dir, path) = scratch("seed.png");
     figure::sequence(&t, StepRange { from: Some(20), to: Some(30) }).unwrap().save(&path).unwrap();
     let bytes = std::fs::read(&path).unwrap();
     assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
@@ -207,24 +208,25 @@ fn stress_results_draw_and_bad_results_are_refused() {
     assert!(e.to_string().contains("expected \"daxlab-stress\""), "{e}");
 }
 
-/// The committed figures of docs/ are exactly what the traces draw today.
+/// The committed figures of docs/, SVG and PNG (the PNGs are what the lesson shows), are
+/// exactly what the traces draw today; docs/figures/ holds nothing else but their data.
 #[test]
 fn the_figures_in_docs_are_up_to_date() {
     let dir = root().join("docs").join("figures");
-    let tmp = scratch("docs-figures");
-    let written = figure::write_doc_figures(&root().join("traces"), &tmp, &[Format::Svg]).unwrap();
-    assert_eq!(written.len(), DOC_FIGURES.len());
+    let tmp = tempfile::tempdir().expect("scratch");
+    let from = DocInputs { traces: &root().join("traces"), data: &dir };
+    let written = figure::write_doc_figures(from, tmp.path(), &[Format::Svg, Format::Png]).unwrap();
+    assert_eq!(written.len(), 2 * DOC_FIGURES.len());
     let mut stale = Vec::new();
     for f in DOC_FIGURES {
-        let name = format!("{}.svg", f.name);
-        let want = std::fs::read_to_string(tmp.join(&name)).unwrap();
-        match std::fs::read_to_string(dir.join(&name)) {
-            Ok(have) if have == want => {}
-            Ok(_) => stale.push(format!("{name} is out of date")),
-            Err(_) => stale.push(format!("{name} is missing")),
-        }
-        if !dir.join(format!("{}.png", f.name)).exists() {
-            stale.push(format!("{}.png is missing", f.name));
+        for ext in ["svg", "png"] {
+            let name = format!("{}.{ext}", f.name);
+            let want = std::fs::read(tmp.path().join(&name)).unwrap();
+            match std::fs::read(dir.join(&name)) {
+                Ok(have) if have == want => {}
+                Ok(_) => stale.push(format!("{name} is out of date")),
+                Err(_) => stale.push(format!("{name} is missing")),
+            }
         }
     }
     assert!(
@@ -236,10 +238,13 @@ fn the_figures_in_docs_are_up_to_date() {
     for f in DOC_FIGURES {
         assert!(lesson.contains(&format!("figures/{}.png", f.name)), "the lesson shows {}", f.name);
     }
+    let data: Vec<String> =
+        DOC_FIGURES.iter().filter_map(|f| f.input().strip_prefix("docs/figures/").map(str::to_string)).collect();
     for entry in std::fs::read_dir(&dir).unwrap() {
         let n = entry.unwrap().file_name().to_string_lossy().into_owned();
         let stem = n.rsplit_once('.').map_or(n.as_str(), |(s, _)| s);
-        assert!(DOC_FIGURES.iter().any(|f| f.name == stem), "docs/figures/{n} is not made by `daxlab figures`");
+        let made = DOC_FIGURES.iter().any(|f| f.name == stem) && (n.ends_with(".svg") || n.ends_with(".png"));
+        assert!(made || data.contains(&n), "docs/figures/{n} is neither made by `daxlab figures` nor one's data");
     }
 }
 
@@ -251,11 +256,11 @@ fn daxlab(args: &[&str]) -> std::process::Output {
 fn the_figure_command_writes_figures_and_exits_2_on_bad_input() {
     let seed = root().join("traces/seed-race.unfixed.bug-pte-under-huge-pmd.daxtrace");
     let seed = seed.to_str().unwrap();
-    let out = scratch("cli-seq.svg");
+    let (_d1, out) = scratch("cli-seq.svg");
     let o = daxlab(&["figure", "sequence", seed, "--from", "4", "--to", "27", "-o", out.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(std::fs::read_to_string(&out).unwrap().contains("-EEXIST"));
-    let png = scratch("cli-state.png");
+    let (_d2, png) = scratch("cli-state.png");
     let o = daxlab(&["figure", "state", seed, "--step", "24", "-o", png.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
     for (args, says) in [

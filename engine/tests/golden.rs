@@ -61,7 +61,8 @@ fn every_trace_replays_to_its_golden_transcript() {
 
 #[test]
 fn the_golden_set_covers_every_failure_class_of_every_builtin() {
-    let want: BTreeSet<String> = golden_traces().into_iter().map(|(stem, _)| stem).collect();
+    let want: BTreeSet<String> =
+        golden_traces().expect("every witness replays").into_iter().map(|(stem, _)| stem).collect();
     let have = stems(&root().join("traces"), ".daxtrace");
     assert_eq!(want, have, "{REGENERATE}");
     assert!(have.contains("seed-race.unfixed.bug-pte-under-huge-pmd"));
@@ -74,4 +75,25 @@ fn the_first_difference_is_reported_readably() {
     assert!(d.starts_with("line 3:"), "{d}");
     assert!(d.contains("-   c") && d.contains("+   X"), "{d}");
     assert_eq!(first_difference("same\n", "same\n"), None);
+}
+
+/// traces/ holds only traces, and every one of them replays exactly as recorded (events,
+/// outcome, notes and counts).
+#[test]
+fn every_file_in_traces_is_a_trace_that_replays() {
+    let mut failures = Vec::new();
+    for entry in std::fs::read_dir(root().join("traces")).expect("traces/") {
+        let path = entry.expect("a directory entry").path();
+        let name = path.display().to_string();
+        match Trace::load(&path) {
+            Err(e) => failures.push(format!("{name} is not a trace: {e}")),
+            Ok(t) => {
+                let sc = t.scenario().expect("a loaded trace's scenario validates");
+                if let Some(b) = daxlab::trace::verify(&t, &sc).banner(&sc.thread_names()) {
+                    failures.push(format!("{name}: {b}"));
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

@@ -59,7 +59,7 @@ fn page_cache_tree_insert_wakes_every_waiter_and_nobody_hangs() {
     let t = sc3.processes[0].threads[0].clone();
     for name in ["T1", "T2"] {
         let mut t = t.clone();
-        t.name = name.into();
+        t.name = toml::Spanned::new(0..0, name.to_string());
         sc3.processes[0].threads.push(t);
     }
     for v in BOTH {

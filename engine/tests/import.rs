@@ -54,7 +54,7 @@ fn export_then_import_gives_back_every_golden_traces_fs_dax_events() {
                 .collect();
             let imported: Vec<(bool, u64)> = back
                 .faults()
-                .filter(|(r, _)| r.task == t.name)
+                .filter(|(r, _)| r.task == *t.name.get_ref())
                 .map(|(_, f)| (f.point == FaultPoint::PmdFaultDone, f.address))
                 .collect();
             assert_eq!(imported, model, "{} thread {}", path.display(), t.name);

@@ -65,3 +65,75 @@ fn a_pmd_fault_meeting_a_4k_entry_falls_back_without_sleeping() {
         assert!(!ex.events[begin..fb].iter().any(|e| e.tid == t && matches!(e.kind, E::WaitBegin { .. })));
     }
 }
+
+/// The rows of the tables in docs/races.md: (row label, scenario column, last column).
+fn races_md_rows() -> Vec<(String, String, String)> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/races.md");
+    let text = std::fs::read_to_string(&path).expect("docs/races.md");
+    text.lines()
+        .filter(|l| l.starts_with('|') && !l.starts_with("|---") && !l.starts_with("| #") && !l.starts_with("| race"))
+        .map(|l| {
+            let cells: Vec<&str> = l.trim_matches('|').split('|').map(str::trim).collect();
+            let label = format!("{} {}", cells[0], cells.get(1).copied().unwrap_or(""));
+            (label, cells[cells.len() - 2].to_string(), cells[cells.len() - 1].to_string())
+        })
+        .collect()
+}
+
+/// The `backticked` words of a cell.
+fn ticked(cell: &str) -> Vec<String> {
+    cell.split('`').skip(1).step_by(2).map(str::to_string).collect()
+}
+
+/// "`a`, `b`" or "none" → the set; "same" → `same_as`.
+fn classes_of(part: &str, same_as: Option<&BTreeSet<String>>) -> BTreeSet<String> {
+    // A remark may follow in parentheses, after a space.
+    let head = part.split(" (").next().unwrap_or("").trim();
+    match (head, same_as) {
+        ("same", Some(s)) => s.clone(),
+        ("none", _) => BTreeSet::new(),
+        _ => ticked(head).into_iter().collect(),
+    }
+}
+
+#[test]
+fn races_md_says_what_each_scenario_expects() {
+    let rows = races_md_rows();
+    let mut checked = BTreeSet::new();
+    for (label, scenarios, outcomes) in &rows {
+        let names: Vec<String> = ticked(scenarios).into_iter().filter(|n| builtin_exists(n)).collect();
+        let parts: Vec<&str> = outcomes.split(';').map(str::trim).collect();
+        for (name, part) in names.iter().zip(&parts) {
+            let sc = load(name);
+            if let Some(class) = part.strip_prefix("no `").and_then(|r| r.split('`').next()) {
+                // "no `hang` in either variant": the class is in neither expectation.
+                for v in BOTH {
+                    assert!(!expected(&sc, v).iter().any(|c| c.starts_with(class)), "{label}: {name} ({v})");
+                }
+            } else {
+                let (u, f) =
+                    part.split_once(" / ").unwrap_or_else(|| panic!("{label}: `{part}` is not `unfixed / fixed`"));
+                let unfixed = classes_of(u, None);
+                assert_eq!(unfixed, expected(&sc, Kernel::UNFIXED), "races.md {label}: {name} unfixed");
+                assert_eq!(
+                    classes_of(f, Some(&unfixed)),
+                    expected(&sc, Kernel::FIXED),
+                    "races.md {label}: {name} fixed"
+                );
+            }
+            checked.insert(name.clone());
+        }
+    }
+    for &(row, name, _) in ROWS {
+        assert!(checked.contains(name), "races.md has no row for {name} (races.rs row {row})");
+        let number = row.split(' ').next().unwrap_or("");
+        if number != "extra:" {
+            let mine = rows.iter().any(|(label, s, _)| label.starts_with(&format!("{number} ")) && s.contains(name));
+            assert!(mine, "races.md row {number} names {name}");
+        }
+    }
+}
+
+fn builtin_exists(name: &str) -> bool {
+    daxlab::scenario::BUILTINS.iter().any(|(n, _)| *n == name)
+}

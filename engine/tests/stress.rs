@@ -10,10 +10,9 @@ use daxlab::stress::{Generic340, Perturb, RealConfig, run_real, to_trace};
 use daxlab::trace::{EventKind, Trace, replay_trace};
 use std::path::PathBuf;
 
+/// A fresh folder of its own (tests run in parallel and must not meet).
 fn scratch_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("daxlab-stress-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
+    tempfile::Builder::new().prefix(&format!("daxlab-stress-{name}-")).tempdir().expect("scratch").keep()
 }
 
 fn bug_step(events: &[daxlab::trace::Event]) -> Option<u32> {

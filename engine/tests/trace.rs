@@ -117,8 +117,7 @@ fn bad_json_input_is_refused_with_what_is_wrong() {
 
 #[test]
 fn saving_goes_through_a_temporary_file() {
-    let dir = std::env::temp_dir().join(format!("daxlab-trace-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = tempfile::Builder::new().prefix("daxlab-trace-").tempdir().expect("scratch").keep();
     let path = dir.join("t.daxtrace");
     let t = seed_trace();
     t.save(&path).unwrap();

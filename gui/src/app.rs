@@ -418,7 +418,8 @@ impl Workbench {
     pub fn status_line(&self) -> String {
         let doc = &self.doc;
         format!(
-            "daxlab · {} · {} · step {} of {} · outcome {}",
+            "daxlab · {}{} · {} · step {} of {} · outcome {}",
+            if doc.banner.is_some() { "DOES NOT REPLAY · " } else { "" },
             doc.scenario.name,
             doc.kernel().label(),
             doc.step_at(self.pos),

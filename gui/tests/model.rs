@@ -2,11 +2,12 @@
 //! variants, and the per-cursor state, on the seed race's witness.
 
 use daxlab::Kernel;
+use daxlab::analysis::EventClass;
 use daxlab::kernel::LockId;
 use daxlab::trace::{EventKind, diff_kernels};
 use daxlab_gui::cache::Cached;
 use daxlab_gui::model::align::align;
-use daxlab_gui::model::index::{ArrowKind, cat};
+use daxlab_gui::model::index::ArrowKind;
 use daxlab_gui::model::nav::Target;
 use daxlab_gui::model::seed;
 
@@ -26,14 +27,14 @@ fn the_index_places_the_race_on_event_indices() {
     let intrusion = ix.arrows.iter().find(|a| a.kind == ArrowKind::Intrusion).expect("an arrow to the -EEXIST");
     assert!(matches!(doc.events()[intrusion.to as usize].kind, EventKind::Insert { err: Some(_), .. }));
     assert!(ix.arrows.iter().any(|a| a.kind == ArrowKind::Wake));
-    assert!(ix.first_with(cat::BUG).is_some());
+    assert!(ix.first_of(EventClass::Bug).is_some());
 }
 
 #[test]
 fn navigation_finds_each_kind_and_steps_back_exactly() {
     let doc = seed::seed_race();
     let p = doc.find_next(0, Target::Eexist).expect("-EEXIST");
-    assert!(doc.index.cat[p - 1] & cat::EEXIST != 0);
+    assert!(doc.index.class[p - 1] == EventClass::Eexist);
     let bug = doc.find_next(p, Target::Bug).expect("the bug comes after");
     assert!(bug > p);
     assert_eq!(doc.find_prev(bug, Target::Eexist), Some(p));

@@ -1,12 +1,16 @@
-//! Any bytes given to the trace reader must come back as a trace or an error, never as a
-//! panic, a hang or an allocation out of proportion to the input.
+//! Any bytes given to the trace reader come back as a trace or an error, never as a panic,
+//! a hang or an allocation out of proportion to the input; a trace that reads is then
+//! shown (replayed, explained, exported, drawn) and opened as the workbench opens it.
 //!
-//! cargo +nightly fuzz run decode_trace   (from engine/; see docs/trace-format.md)
+//! cargo +nightly fuzz run decode_trace   (from engine/; see docs/fuzzing.md)
 
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let _ = daxlab::trace::Trace::decode(data, "fuzz input");
+    if let Ok(t) = daxlab::trace::Trace::decode(data, "fuzz input") {
+        daxlab_fuzz::hostile::show(&t);
+        daxlab_fuzz::open_in_workbench(data);
+    }
 });

@@ -3,13 +3,16 @@
 //! fallbacks, wake-ups, and a narration of every step.
 
 mod annotate;
+mod class;
 mod narrate;
+pub mod palette;
 mod perfetto;
 mod state;
 mod state_text;
 mod timeline;
 
 pub use annotate::{Analysis, EexistKind, EexistPoint, Handoff, Intrusion, RaceWindow, WakeUp, analyze};
+pub use class::EventClass;
 pub use narrate::{narrate, worth_telling};
 pub use perfetto::to_perfetto;
 pub use state::{Snapshot, SnapshotDigest, TaskView};

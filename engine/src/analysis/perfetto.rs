@@ -9,8 +9,8 @@
 //! analysis's hand-offs and wake-ups, which is why this export lives here and not with the
 //! trace files below.
 
-use super::analyze;
-use crate::kernel::{Errno, LockId};
+use super::{EventClass, analyze};
+use crate::kernel::LockId;
 use crate::sim::Tid;
 use crate::trace::{ENGINE_VERSION, Event, EventKind, Trace, describe};
 use serde_json::{Value, json};
@@ -131,12 +131,14 @@ fn slices_and_instants(w: &mut Writer, e: &Event, t: f64, names: &[String]) {
             json!({"index": format!("{:#x}", key.index), "bucket": bucket}),
         ),
         EventKind::WaitEnd { .. } => w.end(track, t, "sleeping on entry lock"),
-        EventKind::Insert { err: Some(Errno::Eexist), .. } => w.instant(track, t, "-EEXIST", text()),
-        EventKind::Relookup { found: Some(_), .. } => w.instant(track, t, "re-lookup finds an entry (the fix)", text()),
-        EventKind::Restart { .. } => w.instant(track, t, "restart", text()),
-        EventKind::Fallback { .. } => w.instant(track, t, "fallback to 4 KiB", text()),
-        EventKind::Bug { .. } => w.instant(track, t, "BUG", text()),
-        _ => {}
+        kind => {
+            // The race's landmarks that are moments rather than spans (waits and windows
+            // are spans, drawn above; wake-ups are arrows, below).
+            let c = EventClass::of(kind);
+            if c.is_landmark() && !matches!(c, EventClass::Wake) {
+                w.instant(track, t, c.label(), text());
+            }
+        }
     }
 }
 

@@ -191,10 +191,12 @@ impl Snapshot {
                 // could not be allocated).
                 let mut left = *nodes;
                 let mut alloc = || left.checked_sub(1).map(|n| left = n).is_some();
-                let replayed = self.tree.insert_with(*index, *order, *item, &mut alloc);
+                // What the recording says happened is applied even where the tree would
+                // have answered otherwise (an edited file): the state shown is the file's,
+                // and the replay check is what tells a reader the file is not true.
+                let _ = self.tree.insert_with(*index, *order, *item, &mut alloc);
                 let t = self.task(e.tid);
                 t.preload_nr = t.preload_nr.saturating_sub(*from_pool);
-                debug_assert_eq!(replayed.err(), *err, "the recorded insert replays the same way");
                 if err.is_none() && item.is_exceptional() {
                     self.nrexceptional += 1;
                 }

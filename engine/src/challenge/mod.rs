@@ -35,8 +35,8 @@ pub use branch::{Branch, PickError};
 use crate::explore::ExploreReport;
 use crate::release::Kernel;
 use crate::scenario::Execution;
-use crate::scenario::{Scenario, ScenarioError};
-use crate::trace::{Trace, replay_trace};
+use crate::scenario::{MAX_PREEMPTIONS, Scenario, ScenarioError};
+use crate::trace::{Trace, verify};
 use crate::{Note, Outcome};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
@@ -144,7 +144,7 @@ struct Run<'a> {
 impl Challenge {
     /// Reads a challenge file; a relative scenario path is taken from the file's folder.
     pub fn load(path: &Path) -> Result<Challenge, ChallengeError> {
-        let text = std::fs::read_to_string(path)
+        let text = crate::input::read_text_capped(path, crate::input::MAX_SCENARIO_BYTES)
             .map_err(|source| ChallengeError::Io { path: path.display().to_string(), source })?;
         let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
         Challenge::from_toml(&text, &path.display().to_string(), &dir)
@@ -171,6 +171,13 @@ impl Challenge {
             && outcome.trim().is_empty()
         {
             return Err(parse("`goal.outcome` is empty: name an outcome class or \"any-failure\"".into()));
+        }
+        if let Goal::Reach { max_preemptions: Some(b), .. } = &f.goal
+            && *b > MAX_PREEMPTIONS
+        {
+            return Err(parse(format!(
+                "`goal.max_preemptions` is {b}, more than the largest preemption bound, {MAX_PREEMPTIONS}"
+            )));
         }
         let c = Challenge {
             title: m.title,
@@ -219,21 +226,18 @@ impl Challenge {
                 trace.scenario, self.scenario.name
             ));
         }
-        let r = replay_trace(trace, &self.scenario, trace.kernel, None);
-        if let Some(d) = r.divergence {
-            return Verdict::fail(format!(
-                "the trace does not replay (it parts from the recording at event {})",
-                d.index
-            ));
+        let v = verify(trace, &self.scenario);
+        if let Some(banner) = v.banner(&self.scenario.thread_names()) {
+            return Verdict::fail(format!("{banner}; only what the replay does counts"));
         }
-        let ex = &r.execution;
         let run = Run {
             kernel: trace.kernel,
-            outcome: &ex.outcome,
-            events: &ex.events,
-            notes: notes(&ex.notes),
-            preemptions: ex.preemptions,
-            finished: ex.paused.is_none(),
+            outcome: &v.trace.outcome,
+            events: &v.trace.events,
+            notes: v.trace.notes.iter().map(|n| n.to_string()).collect(),
+            preemptions: v.trace.preemptions,
+            // A replay runs to the end: nothing pauses it.
+            finished: true,
         };
         self.check(&run)
     }

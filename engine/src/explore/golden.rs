@@ -3,7 +3,7 @@
 //! seed race's witness carried over to the fixed kernel. `daxlab golden` rewrites them after an intended change; the
 //! test suite replays every trace and compares with its transcript.
 
-use super::{ExploreConfig, explore, replay};
+use super::{ExploreConfig, WitnessDiverged, explore, witness_trace};
 use crate::release::Kernel;
 use crate::scenario::{BUILTINS, builtin};
 use crate::trace::{RecordMode, Trace, diff_kernels, replay_transcript, write_atomically};
@@ -20,7 +20,7 @@ pub fn class_slug(class: &str) -> String {
 pub const GOLDEN_KERNELS: [Kernel; 2] = [Kernel::UNFIXED, Kernel::FIXED];
 
 /// Every golden trace, by file stem: `<scenario>.<kernel slug>.<class slug>`.
-pub fn golden_traces() -> Vec<(String, Trace)> {
+pub fn golden_traces() -> Result<Vec<(String, Trace)>, WitnessDiverged> {
     let mut out = Vec::new();
     for (name, _) in BUILTINS {
         let sc = builtin(name).expect("listed").expect("built-ins load");
@@ -28,28 +28,27 @@ pub fn golden_traces() -> Vec<(String, Trace)> {
         for kernel in GOLDEN_KERNELS {
             let report = explore(&sc, &ExploreConfig::exhaustive(kernel, bound), &mut |_| {});
             for row in report.failures() {
-                let (ex, _) = replay(&sc, kernel, &row.witness.schedule);
                 let mode = RecordMode::Explored { strategy: "exhaustive".into(), bound: Some(bound), seed: None };
                 let stem = format!("{name}.{}.{}", kernel.slug(), class_slug(&row.class));
-                out.push((stem, Trace::from_execution(&sc, kernel, mode, &ex)));
+                out.push((stem, witness_trace(&sc, kernel, &row.witness, mode)?));
             }
         }
     }
-    out.push(seed_race_carried());
-    out
+    out.push(seed_race_carried()?);
+    Ok(out)
 }
 
 /// The seed race's minimal failing interleaving, carried over to the fixed kernel.
-fn seed_race_carried() -> (String, Trace) {
+fn seed_race_carried() -> Result<(String, Trace), WitnessDiverged> {
     let sc = builtin("seed-race").expect("listed").expect("loads");
     let report = explore(&sc, &ExploreConfig::exhaustive(Kernel::UNFIXED, 2), &mut |_| {});
     let row = report.failures().next().expect("the seed race fails unfixed");
-    let (ex, _) = replay(&sc, Kernel::UNFIXED, &row.witness.schedule);
     let from = format!("seed-race.unfixed.{}", class_slug(&row.class));
-    let unfixed = Trace::from_execution(&sc, Kernel::UNFIXED, RecordMode::Replayed { from: from.clone() }, &ex);
+    let mode = RecordMode::Replayed { from: from.clone() };
+    let unfixed = witness_trace(&sc, Kernel::UNFIXED, &row.witness, mode)?;
     let d = diff_kernels(&unfixed, &sc, Kernel::FIXED);
     let fixed = Trace::from_execution(&sc, Kernel::FIXED, RecordMode::Replayed { from }, &d.carried.1);
-    ("seed-race.fixed.same-interleaving".into(), fixed)
+    Ok(("seed-race.fixed.same-interleaving".into(), fixed))
 }
 
 /// Writes every golden trace to `traces` and its transcript to `replays`; returns the stems.
@@ -57,7 +56,7 @@ pub fn write_goldens(traces: &Path, replays: &Path) -> std::io::Result<Vec<Strin
     std::fs::create_dir_all(traces)?;
     std::fs::create_dir_all(replays)?;
     let mut stems = Vec::new();
-    for (stem, trace) in golden_traces() {
+    for (stem, trace) in golden_traces().map_err(std::io::Error::other)? {
         let sc = trace.scenario().map_err(std::io::Error::other)?;
         write_atomically(&traces.join(format!("{stem}.daxtrace")), &trace.encode_binary())?;
         write_atomically(&replays.join(format!("{stem}.txt")), replay_transcript(&trace, &sc).as_bytes())?;

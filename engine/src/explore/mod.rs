@@ -19,6 +19,7 @@ mod hb;
 mod matrix;
 mod table;
 mod touches;
+mod witness;
 
 pub use dfs::DfsScheduler;
 pub use dpor::{DporScheduler, DporStats};
@@ -26,6 +27,7 @@ pub use exhaustive::Traced;
 pub use golden::{GOLDEN_KERNELS, class_slug, golden_traces, write_goldens};
 pub use hb::Hb;
 pub use matrix::{Cell, CellClass, Matrix, MatrixRow, MatrixRun, matrix};
+pub use witness::{WitnessDiverged, witness_trace};
 
 use crate::check::{Note, Outcome};
 use crate::release::Kernel;
@@ -39,6 +41,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use table::Table;
 use web_time::Instant;
+
+/// The most executions a random exploration runs (the CLI's `--runs`).
+pub const MAX_RANDOM_RUNS: u64 = 1_000_000_000;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Strategy {
@@ -177,7 +182,11 @@ pub fn label(outcome: &Outcome, notes: &BTreeSet<Note>) -> String {
 pub fn explore(sc: &Scenario, cfg: &ExploreConfig, progress: &mut dyn FnMut(u64)) -> ExploreReport {
     let started = Instant::now();
     let (width, bound) = match cfg.strategy {
-        Strategy::Exhaustive { preemptions } => (preemptions as usize + 1, Some(preemptions)),
+        // The per-bound columns grow on demand beyond MAX_PREEMPTIONS, so a library caller's
+        // huge bound allocates nothing up front.
+        Strategy::Exhaustive { preemptions } => {
+            (preemptions.min(crate::scenario::MAX_PREEMPTIONS) as usize + 1, Some(preemptions))
+        }
         Strategy::Random { .. } => (1, None),
     };
     let mut table = Table::new(width);

@@ -1,11 +1,12 @@
-//! The figures of docs/ (the lesson), each made from a checked-in trace in traces/.
+//! The figures of docs/ (the lesson), each made from a checked-in trace in traces/ (as
+//! replayed) or from input data kept beside the figures (stress results in docs/figures/).
 //! `daxlab figures docs/figures` regenerates them all; a test regenerates them into a
-//! temporary folder and fails when a committed SVG differs.
+//! temporary folder and fails when a committed SVG or PNG differs.
 
 use super::explore::{ExploreFigure, explore_figure};
 use super::{FigureError, Format, Scene, StateAt, StepRange, StressResults, sequence, state, stress_figure};
 use crate::explore::GOLDEN_KERNELS;
-use crate::trace::Trace;
+use crate::trace::{Trace, verify};
 use std::path::{Path, PathBuf};
 
 /// What a figure is drawn from: a trace file in traces/ and what to show of it.
@@ -17,7 +18,8 @@ pub enum FigureSource {
     State { trace: &'static str, step: u32 },
     /// `daxlab figure explore traces/TRACE --preemptions N`: the trace's scenario explored.
     Explore { trace: &'static str, preemptions: u32 },
-    /// `daxlab figure stress traces/RESULTS`: results that `daxlab stress --results` wrote.
+    /// `daxlab figure stress docs/figures/RESULTS`: results that `daxlab stress --results`
+    /// wrote, kept beside the figures (traces/ holds only traces).
     Stress { results: &'static str },
 }
 
@@ -57,19 +59,19 @@ pub const DOC_FIGURES: &[DocFigure] = &[
 ];
 
 impl DocFigure {
-    /// The trace file the figure is made from.
-    pub fn trace(&self) -> &'static str {
+    /// The file the figure is made from: a trace in traces/, or data in docs/figures/.
+    pub fn input(&self) -> String {
         match self.source {
             FigureSource::Sequence { trace, .. }
             | FigureSource::State { trace, .. }
-            | FigureSource::Explore { trace, .. } => trace,
-            FigureSource::Stress { results } => results,
+            | FigureSource::Explore { trace, .. } => format!("traces/{trace}"),
+            FigureSource::Stress { results } => format!("docs/figures/{results}"),
         }
     }
 
     /// The command that draws it by hand (from the repository root).
     pub fn command(&self) -> String {
-        let t = format!("traces/{}", self.trace());
+        let t = self.input();
         let out = format!("docs/figures/{}.svg", self.name);
         match &self.source {
             FigureSource::Sequence { from, to, .. } => {
@@ -86,27 +88,46 @@ impl DocFigure {
     }
 }
 
-/// Draws one figure of docs/ from the traces in `traces`.
-pub fn render_doc_figure(f: &DocFigure, traces: &Path) -> Result<Scene, FigureError> {
-    let path = traces.join(f.trace());
-    let load = || Trace::load(&path).map_err(|e| FigureError::Input(e.to_string()));
+/// Where the figures of docs/ are drawn from.
+#[derive(Clone, Copy, Debug)]
+pub struct DocInputs<'a> {
+    /// The checked-in traces (traces/).
+    pub traces: &'a Path,
+    /// The figures' input data (docs/figures/).
+    pub data: &'a Path,
+}
+
+/// A checked-in trace as replayed; one that does not replay draws nothing.
+fn replayed(path: &Path) -> Result<Trace, FigureError> {
+    let file = Trace::load(path).map_err(|e| FigureError::Input(e.to_string()))?;
+    let sc = file.scenario().map_err(|e| FigureError::Input(e.to_string()))?;
+    let v = verify(&file, &sc);
+    match v.banner(&sc.thread_names()) {
+        Some(b) => Err(FigureError::Input(format!("{}: {b}", path.display()))),
+        None => Ok(v.trace),
+    }
+}
+
+/// Draws one figure of docs/.
+pub fn render_doc_figure(f: &DocFigure, from: DocInputs) -> Result<Scene, FigureError> {
+    let trace = |t: &str| replayed(&from.traces.join(t));
     match f.source {
-        FigureSource::Sequence { from, to, .. } => sequence(&load()?, StepRange { from, to }),
-        FigureSource::State { step, .. } => state(&load()?, StateAt::Step(step)),
-        FigureSource::Explore { preemptions, .. } => {
-            let sc = load()?.scenario().map_err(|e| FigureError::Input(e.to_string()))?;
+        FigureSource::Sequence { trace: t, from: a, to: b } => sequence(&trace(t)?, StepRange { from: a, to: b }),
+        FigureSource::State { trace: t, step } => state(&trace(t)?, StateAt::Step(step)),
+        FigureSource::Explore { trace: t, preemptions } => {
+            let sc = trace(t)?.scenario().map_err(|e| FigureError::Input(e.to_string()))?;
             explore_figure(&ExploreFigure::run(&sc, &GOLDEN_KERNELS, preemptions))
         }
-        FigureSource::Stress { .. } => stress_figure(&StressResults::load(&path)?),
+        FigureSource::Stress { results } => stress_figure(&StressResults::load(&from.data.join(results))?),
     }
 }
 
 /// Writes every figure of docs/ into `out` in each of `formats`; returns the files written.
-pub fn write_doc_figures(traces: &Path, out: &Path, formats: &[Format]) -> Result<Vec<PathBuf>, FigureError> {
+pub fn write_doc_figures(from: DocInputs, out: &Path, formats: &[Format]) -> Result<Vec<PathBuf>, FigureError> {
     std::fs::create_dir_all(out).map_err(|source| FigureError::Io { path: out.display().to_string(), source })?;
     let mut written = Vec::new();
     for f in DOC_FIGURES {
-        let scene = render_doc_figure(f, traces)?;
+        let scene = render_doc_figure(f, from)?;
         for format in formats {
             let ext = match format {
                 Format::Svg => "svg",

@@ -6,7 +6,7 @@ use super::scene::{Align, Rgba, Scene, TextSpec, fit};
 use super::style;
 use crate::explore::{ExploreConfig, ExploreReport, OutcomeRow, explore};
 use crate::release::Kernel;
-use crate::scenario::Scenario;
+use crate::scenario::{MAX_PREEMPTIONS, Scenario};
 
 const MARGIN: i32 = 20;
 const LABEL_W: i32 = 400;
@@ -41,6 +41,11 @@ fn within(row: &OutcomeRow, b: u32) -> u64 {
 pub fn explore_figure(f: &ExploreFigure) -> Result<Scene, FigureError> {
     if f.reports.is_empty() {
         return Err(FigureError::Input("no exploration report to draw".into()));
+    }
+    if let Some(b) = f.reports.iter().map(bound_of).find(|b| *b > MAX_PREEMPTIONS) {
+        return Err(FigureError::Input(format!(
+            "a preemption bound of {b} makes a column per bound; the figure draws up to {MAX_PREEMPTIONS}"
+        )));
     }
     if let Some(r) = f.reports.iter().find(|r| r.bound.is_none()) {
         return Err(FigureError::Input(format!(

@@ -20,7 +20,7 @@ mod state;
 mod stress;
 mod style;
 
-pub use docs::{DOC_FIGURES, DocFigure, FigureSource, render_doc_figure, write_doc_figures};
+pub use docs::{DOC_FIGURES, DocFigure, DocInputs, FigureSource, render_doc_figure, write_doc_figures};
 pub use explore::{ExploreFigure, explore_figure};
 pub use matrix::matrix_figure;
 pub use scene::{Scene, Shape};

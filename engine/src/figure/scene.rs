@@ -188,6 +188,29 @@ impl Scene {
         self.shapes.push(Shape::Text { at, text: text.into(), spec: spec.clone() });
     }
 
+    /// The scene moved down under a red band that says `text` (a trace that does not
+    /// replay as recorded says so above its figure).
+    pub fn with_banner(self, text: &str) -> Scene {
+        const BAND: i32 = 34;
+        let down = |(x, y): (i32, i32)| (x, y.saturating_add(BAND));
+        let mut s = Scene::new(self.width, self.height.saturating_add(BAND as u32));
+        s.rect((0, 0), (self.width as i32, BAND - 4), super::style::BUG);
+        let spec = TextSpec::new(14.0, Rgba::rgb(0xff, 0xff, 0xff)).bold();
+        s.text((12, 8), super::scene::fit(text, self.width as i32 - 24, &spec), &spec);
+        s.shapes.extend(self.shapes.into_iter().map(|shape| match shape {
+            Shape::Rect { from, to, fill, stroke } => Shape::Rect { from: down(from), to: down(to), fill, stroke },
+            Shape::Line { points, color, width } => {
+                Shape::Line { points: points.into_iter().map(down).collect(), color, width }
+            }
+            Shape::Circle { center, radius, fill, stroke } => {
+                Shape::Circle { center: down(center), radius, fill, stroke }
+            }
+            Shape::Polygon { points, fill } => Shape::Polygon { points: points.into_iter().map(down).collect(), fill },
+            Shape::Text { at, text, spec } => Shape::Text { at: down(at), text, spec },
+        }));
+        s
+    }
+
     /// Every text of the scene, in drawing order (what tests look for).
     pub fn texts(&self) -> impl Iterator<Item = &str> {
         self.shapes.iter().filter_map(|s| match s {

@@ -7,8 +7,9 @@
 
 use super::scene::{Scene, TextSpec, wrap};
 use super::sequence_paint as paint;
-use super::style::{self, Mark};
+use super::style;
 use super::{FigureError, StepRange};
+use crate::analysis::EventClass;
 use crate::analysis::{Analysis, analyze, narrate, worth_telling};
 use crate::dax::dax_is_locked;
 use crate::radix::Item;
@@ -37,7 +38,7 @@ pub(super) fn label_spec() -> TextSpec {
 
 /// One row of the diagram: an event, or a thread switch between two events.
 pub(super) enum RowKind {
-    Event { index: usize, mark: Mark, context: Option<String>, label: String },
+    Event { index: usize, class: EventClass, context: Option<String>, label: String },
     Switch { preemption: Option<u32> },
 }
 
@@ -124,7 +125,7 @@ impl Diagram<'_> {
 pub fn sequence(trace: &Trace, range: StepRange) -> Result<Scene, FigureError> {
     let sc = trace.scenario().map_err(|e| FigureError::Input(e.to_string()))?;
     let names = sc.thread_names();
-    let processes = sc.threads().map(|(_, p, _)| p.name.clone()).collect();
+    let processes = sc.threads().map(|(_, p, _)| p.name.get_ref().clone()).collect();
     let analysis = analyze(&trace.events);
     let sentences = narrate(&trace.events, &analysis, &names);
     let (from, to) = resolve_range(trace, &analysis, range)?;
@@ -245,8 +246,8 @@ fn layout_rows(d: &mut Diagram) {
         let caption = wrap(&d.sentences[i], CAP_W - 24, &cap);
         let label = style::short_label(&e.kind, &d.names);
         let h = if context.is_some() { CONTEXT_H } else { 0 } + LINE.max(LINE * caption.len() as i32) + 6;
-        let mark = Mark::of(e, &d.analysis);
-        rows.push(Row { kind: RowKind::Event { index: i, mark, context, label }, y, h, caption });
+        let class = d.analysis.class(e);
+        rows.push(Row { kind: RowKind::Event { index: i, class, context, label }, y, h, caption });
         y += h;
     }
     for s in switches.filter(|s| s.step >= d.from && s.step <= d.to) {

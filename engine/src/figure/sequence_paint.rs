@@ -4,8 +4,9 @@ use super::scene::{Align, Scene, TextSpec, fit, text_width};
 use super::sequence::{
     Diagram, GUTTER, HEAD_H, LINE, MARGIN, Row, RowKind, TITLE_H, Track, caption_spec, label_spec, track,
 };
-use super::style::{self, Mark};
+use super::style;
 use crate::analysis::EexistKind;
+use crate::analysis::EventClass;
 use crate::trace::EventKind;
 
 pub(super) fn all(s: &mut Scene, d: &Diagram) {
@@ -71,7 +72,7 @@ fn zebra(s: &mut Scene, d: &Diagram) {
             odd = !odd;
             last_step = Some(step);
         }
-        if let RowKind::Event { mark: Mark::Bug | Mark::Eexist, .. } = r.kind {
+        if let RowKind::Event { class: EventClass::Bug | EventClass::Eexist, .. } = r.kind {
             s.rect((MARGIN, r.y), (right, r.y + r.h), style::EEXIST.alpha(0x1c));
         } else if odd {
             s.rect((MARGIN, r.y), (right, r.y + r.h), style::ZEBRA);
@@ -168,11 +169,11 @@ fn row(s: &mut Scene, d: &Diagram, r: &Row) {
             let spec = TextSpec::new(11.5, color);
             s.text((d.caption_x(), r.y + 3), r.caption[0].clone(), &spec);
         }
-        RowKind::Event { index, mark, context, label } => event_row(s, d, r, *index, *mark, context, label),
+        RowKind::Event { index, class, context, label } => event_row(s, d, r, *index, *class, context, label),
     }
 }
 
-fn event_row(s: &mut Scene, d: &Diagram, r: &Row, i: usize, mark: Mark, context: &Option<String>, label: &str) {
+fn event_row(s: &mut Scene, d: &Diagram, r: &Row, i: usize, class: EventClass, context: &Option<String>, label: &str) {
     let e = &d.trace.events[i];
     let t = e.tid.index();
     let (x, mid) = (d.life_x(t), r.mid());
@@ -186,35 +187,34 @@ fn event_row(s: &mut Scene, d: &Diagram, r: &Row, i: usize, mark: Mark, context:
         let spec = TextSpec::new(11.0, style::MUTED).mono().align(Align::Right);
         s.text((MARGIN + GUTTER - 8, mid - 7), e.step.to_string(), &spec);
     }
-    marker(s, x, mid, mark, t);
-    let color = if mark.landmark() { mark.color() } else { style::INK };
+    marker(s, x, mid, class, t);
     let mut spec = label_spec();
-    spec.color = color;
-    spec.bold = mark.landmark();
+    spec.color = style::class_color(class);
+    spec.bold = class.is_landmark();
     let text = fit(label, width, &spec);
-    if mark == Mark::Bug {
+    if class == EventClass::Bug {
         let w = text_width(&text, &spec);
         s.rect((x + 7, mid - 9), (x + 14 + w, mid + 9), style::BUG);
         spec.color = super::scene::Rgba::rgb(255, 255, 255);
     }
     s.text((x + 10, mid - 7), text, &spec);
     let mut cap = caption_spec();
-    cap.color = if mark.landmark() { mark.color() } else { style::INK };
-    cap.bold = matches!(mark, Mark::Bug | Mark::Eexist | Mark::Restart | Mark::Counterfactual);
+    cap.color = style::class_color(class);
+    cap.bold = matches!(class, EventClass::Bug | EventClass::Eexist | EventClass::Restart | EventClass::Counterfactual);
     let top = mid - 8;
     for (k, line) in r.caption.iter().enumerate() {
         s.text((d.caption_x(), top + k as i32 * LINE), line.clone(), &cap);
     }
 }
 
-fn marker(s: &mut Scene, x: i32, y: i32, mark: Mark, t: usize) {
+fn marker(s: &mut Scene, x: i32, y: i32, class: EventClass, t: usize) {
     let white = Some((super::scene::Rgba::rgb(255, 255, 255), 2));
-    match mark {
-        Mark::Plain => s.circle((x, y), 3, Some(style::thread(t)), None),
-        Mark::Sleep => s.circle((x, y), 4, Some(super::scene::Rgba::rgb(255, 255, 255)), Some((style::MUTED, 2))),
-        Mark::Exit => s.line((x - 8, y), (x + 8, y), style::thread(t), 3),
-        Mark::Bug => s.circle((x, y), 8, Some(style::BUG), white),
-        m => s.circle((x, y), 6, Some(m.color()), white),
+    match class {
+        EventClass::Bug => s.circle((x, y), 8, Some(style::BUG), white),
+        c if c.is_landmark() => s.circle((x, y), 6, Some(style::class_color(c)), white),
+        c if c.is_wait() => s.circle((x, y), 4, Some(super::scene::Rgba::rgb(255, 255, 255)), Some((style::MUTED, 2))),
+        EventClass::Exit => s.line((x - 8, y), (x + 8, y), style::thread(t), 3),
+        _ => s.circle((x, y), 3, Some(style::thread(t)), None),
     }
 }
 

@@ -82,8 +82,8 @@ impl StressResults {
     }
 
     pub fn load(path: &Path) -> Result<StressResults, FigureError> {
-        let bytes =
-            std::fs::read(path).map_err(|source| FigureError::Io { path: path.display().to_string(), source })?;
+        let bytes = crate::input::read_capped(path, crate::input::MAX_RESULTS_BYTES)
+            .map_err(|source| FigureError::Io { path: path.display().to_string(), source })?;
         let text = String::from_utf8_lossy(&bytes);
         StressResults::from_json(&text, &path.display().to_string())
     }
@@ -127,19 +127,21 @@ const PANEL_H: i32 = 330;
 const AXIS_L: i32 = 64;
 const AXIS_B: i32 = 44;
 
-/// Round tick steps (1, 2, 5 × 10^k) covering [0, max] in about `n` steps.
+/// Round tick steps (1, 2, 5 × 10^k) covering [0, max] in about `n` steps. Counted, not
+/// accumulated, so that any finite `max` (up to f64::MAX) gives a handful of ticks.
 fn ticks(max: f64, n: f64) -> Vec<f64> {
-    let max = if max > 0.0 { max } else { 1.0 };
+    let max = if max.is_finite() && max > 0.0 { max } else { 1.0 };
     let raw = max / n;
     let mag = 10f64.powf(raw.log10().floor());
     let step = [1.0, 2.0, 5.0, 10.0].iter().map(|m| m * mag).find(|s| *s >= raw).unwrap_or(10.0 * mag);
-    let mut out = Vec::new();
-    let mut t = 0.0;
-    while t <= max * 1.0001 + step * 0.5 {
-        out.push(t);
-        t += step;
-    }
-    out
+    // max / step <= n, so at most n + 2 ticks; the cap guards against rounding at the edges.
+    (0..=(n as usize + 2)).map(|k| k as f64 * step).take_while(|t| t.is_finite() && *t <= max + step * 0.5).collect()
+}
+
+/// `v` of `max` as a length of `len` pixels. The ratio is taken first (so that values near
+/// f64::MAX do not overflow) and kept within twice the axis, so the cast cannot saturate.
+fn scale(v: f64, max: f64, len: i32) -> i32 {
+    ((v / max.max(1e-9)).clamp(0.0, 2.0) * f64::from(len)).round() as i32
 }
 
 fn fmt_tick(v: f64) -> String {
@@ -199,7 +201,7 @@ fn axes(
     let (x0, y0, x1, y1) = (at.0 + AXIS_L, at.1 + 28, at.0 + PANEL_W - 10, at.1 + PANEL_H - AXIS_B);
     let small = TextSpec::new(10.5, style::MUTED);
     for t in ticks(ymax, 5.0) {
-        let y = y1 - ((y1 - y0) as f64 * t / ymax.max(1e-9)).round() as i32;
+        let y = y1 - scale(t, ymax, y1 - y0);
         if y < y0 - 2 {
             break;
         }
@@ -211,7 +213,7 @@ fn axes(
         XTicks::Labels(l) => l,
     };
     for (t, label) in marks {
-        let x = x0 + ((x1 - x0) as f64 * t / xmax.max(1e-9)).round() as i32;
+        let x = x0 + scale(t, xmax, x1 - x0);
         if x > x1 + 2 {
             break;
         }
@@ -244,7 +246,7 @@ fn histogram(s: &mut Scene, r: &StressResults, groups: &[String], at: (i32, i32)
     for (g, c) in counts.iter().enumerate() {
         for (b, n) in c.iter().enumerate().filter(|(_, n)| **n > 0) {
             let bx = x0 + (slot * b as f64 + 2.0 + bar * g as f64) as i32;
-            let h = ((y1 - at.1 - 28) as f64 * f64::from(*n) / f64::from(ymax)).round() as i32;
+            let h = scale(f64::from(*n), f64::from(ymax), y1 - at.1 - 28);
             let color = group_color(&groups[g], g);
             s.rect((bx, y1 - h), (bx + bar as i32, y1), if b as u32 == bins { color.alpha(0x60) } else { color });
         }
@@ -284,8 +286,8 @@ fn rates(s: &mut Scene, r: &StressResults, groups: &[String], at: (i32, i32)) {
             .samples
             .iter()
             .map(|p| {
-                let x = x0 + ((x1 - x0) as f64 * p.t / tmax).round() as i32;
-                let y = y1 - ((y1 - y0) as f64 * p.faults_per_sec / ymax).round() as i32;
+                let x = x0 + scale(p.t, tmax, x1 - x0);
+                let y = y1 - scale(p.faults_per_sec, ymax, y1 - y0);
                 (x, y)
             })
             .collect();

@@ -1,119 +1,53 @@
-//! Colours with one meaning each (the workbench's, darkened for a white page), the kind
-//! of mark an event gets, and the short label an event gets in its thread's column.
+//! The figures' side of the palette (analysis::palette, on a white page), neutral ink and
+//! fills, the mark an event class gets, and the short label an event gets in its thread's
+//! column.
 
 use super::scene::Rgba;
-use crate::analysis::{Analysis, EexistKind};
-use crate::kernel::{Errno, LockId};
+use crate::analysis::EventClass;
+use crate::analysis::palette::{Ground, Hue, Rgb, thread_rgb};
 use crate::mm::{PeSize, PmdKind};
 use crate::radix::Item;
 use crate::sim::ThreadEnd;
-use crate::trace::{Event, EventKind, describe};
+use crate::trace::{EventKind, describe};
+
+const fn light(h: Hue) -> Rgba {
+    let Rgb(r, g, b) = h.rgb(Ground::Light);
+    Rgba::rgb(r, g, b)
+}
 
 pub const INK: Rgba = Rgba::rgb(0x22, 0x24, 0x2a);
 pub const MUTED: Rgba = Rgba::rgb(0x6e, 0x72, 0x7c);
 pub const FAINT: Rgba = Rgba::rgb(0xd8, 0xda, 0xe0);
 pub const ZEBRA: Rgba = Rgba::rgb(0xf6, 0xf7, 0xf9);
-pub const EEXIST: Rgba = Rgba::rgb(0xd6, 0x28, 0x2e);
-pub const BUG: Rgba = Rgba::rgb(0xc0, 0x00, 0x18);
-pub const COUNTERFACTUAL: Rgba = Rgba::rgb(0xe0, 0x6a, 0x55);
-pub const RESTART: Rgba = Rgba::rgb(0x1f, 0x9a, 0x55);
-pub const FALLBACK: Rgba = Rgba::rgb(0xd9, 0x82, 0x00);
-pub const ENOMEM: Rgba = Rgba::rgb(0x8e, 0x4c, 0xd8);
-pub const TREE_LOCK: Rgba = Rgba::rgb(0xe8, 0x83, 0x3a);
-pub const ENTRY_LOCK: Rgba = Rgba::rgb(0x7b, 0x4f, 0xc4);
-pub const WINDOW: Rgba = Rgba(0xff, 0xd8, 0x3a, 0x48);
-pub const WINDOW_QUIET: Rgba = Rgba(0xff, 0xd8, 0x3a, 0x22);
-pub const WINDOW_EDGE: Rgba = Rgba::rgb(0xd4, 0xa4, 0x00);
-pub const WAKE: Rgba = Rgba::rgb(0x2f, 0x7f, 0xe0);
-pub const SLEEP: Rgba = Rgba::rgb(0xa8, 0xac, 0xb4);
-pub const CHANGED: Rgba = Rgba::rgb(0x00, 0xa8, 0xc0);
 pub const PMD_FILL: Rgba = Rgba::rgb(0xe6, 0xdc, 0xf7);
 pub const PTE_FILL: Rgba = Rgba::rgb(0xd6, 0xef, 0xec);
 pub const PAGE_FILL: Rgba = Rgba::rgb(0xf1, 0xec, 0xcf);
 
-const THREADS: [Rgba; 6] = [
-    Rgba::rgb(0x2f, 0x6f, 0xdf),
-    Rgba::rgb(0x8a, 0x4f, 0xe0),
-    Rgba::rgb(0x14, 0x9a, 0x8c),
-    Rgba::rgb(0xc8, 0x4a, 0x90),
-    Rgba::rgb(0x6b, 0x8a, 0x1f),
-    Rgba::rgb(0x4f, 0x6f, 0x94),
-];
+pub const EEXIST: Rgba = light(Hue::Eexist);
+pub const COUNTERFACTUAL: Rgba = light(Hue::Counterfactual);
+pub const BUG: Rgba = light(Hue::Bug);
+pub const RESTART: Rgba = light(Hue::Restart);
+pub const FALLBACK: Rgba = light(Hue::Fallback);
+pub const TREE_LOCK: Rgba = light(Hue::TreeLock);
+pub const ENTRY_LOCK: Rgba = light(Hue::EntryLock);
+pub const WINDOW: Rgba = light(Hue::Window).alpha(0x48);
+pub const WINDOW_QUIET: Rgba = light(Hue::Window).alpha(0x22);
+pub const WINDOW_EDGE: Rgba = light(Hue::WindowEdge);
+pub const WAKE: Rgba = light(Hue::Wake);
+pub const SLEEP: Rgba = light(Hue::Wait);
+pub const CHANGED: Rgba = light(Hue::Changed);
 
 pub fn thread(tid: usize) -> Rgba {
-    THREADS[tid % THREADS.len()]
+    let Rgb(r, g, b) = thread_rgb(tid, Ground::Light);
+    Rgba::rgb(r, g, b)
 }
 
-/// What kind of mark an event gets.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub enum Mark {
-    Plain,
-    Bug,
-    Eexist,
-    /// The fix's re-lookup found the entry: the -EEXIST the unfixed kernel would get.
-    Counterfactual,
-    Restart,
-    Fallback,
-    Enomem,
-    Sleep,
-    Wake,
-    /// A thread drops tree_lock and opens a race window.
-    WindowOpen,
-    /// An insert inside another thread's race window.
-    Intrusion,
-    Exit,
-}
-
-impl Mark {
-    pub fn of(e: &Event, a: &Analysis) -> Mark {
-        use EventKind as E;
-        match &e.kind {
-            E::Bug { .. } => Mark::Bug,
-            E::Insert { err: Some(Errno::Eexist), .. } => Mark::Eexist,
-            E::Insert { err: Some(Errno::Enomem), .. } | E::Preload { ok: false, .. } => Mark::Enomem,
-            E::Relookup { found: Some(_), .. }
-                if a.eexist.iter().any(|x| x.step == e.step && x.kind == EexistKind::Counterfactual) =>
-            {
-                Mark::Counterfactual
-            }
-            E::Restart { .. } => Mark::Restart,
-            E::Fallback { .. } => Mark::Fallback,
-            E::WaitBegin { .. } | E::LockContended { .. } | E::RwsemContended { .. } => Mark::Sleep,
-            E::Wake { woken, .. } if !woken.is_empty() => Mark::Wake,
-            E::LockRelease { lock: LockId::TreeLock }
-                if a.windows.iter().any(|w| w.open == e.step && w.tid == e.tid) =>
-            {
-                Mark::WindowOpen
-            }
-            E::Insert { err: None, .. }
-                if a.windows.iter().any(|w| w.intruders.iter().any(|i| i.step == e.step && i.tid == e.tid)) =>
-            {
-                Mark::Intrusion
-            }
-            E::ThreadExit { .. } => Mark::Exit,
-            _ => Mark::Plain,
-        }
-    }
-
-    /// The colour of the mark and of the caption.
-    pub fn color(self) -> Rgba {
-        match self {
-            Mark::Bug => BUG,
-            Mark::Eexist => EEXIST,
-            Mark::Counterfactual => COUNTERFACTUAL,
-            Mark::Restart => RESTART,
-            Mark::Fallback => FALLBACK,
-            Mark::Enomem => ENOMEM,
-            Mark::Wake => WAKE,
-            Mark::WindowOpen | Mark::Intrusion => WINDOW_EDGE,
-            Mark::Sleep => MUTED,
-            Mark::Plain | Mark::Exit => INK,
-        }
-    }
-
-    /// Whether the mark is one of the race's landmarks (drawn large, captioned in colour).
-    pub fn landmark(self) -> bool {
-        !matches!(self, Mark::Plain | Mark::Sleep | Mark::Exit)
+/// The colour of an event's mark and caption: its class's hue for a landmark, ink
+/// otherwise.
+pub fn class_color(c: EventClass) -> Rgba {
+    match c.hue() {
+        Some(h) if c.is_landmark() => light(h),
+        _ => INK,
     }
 }
 

@@ -136,7 +136,7 @@ fn result_flags(r: VmFault) -> Flags {
 pub fn from_model(trace: &Trace, sc: &Scenario) -> Vec<Record> {
     let threads: Vec<(String, u64, u64, bool)> = sc
         .threads()
-        .map(|(_, p, t)| (t.name.clone(), sc.map_base(p), sc.map_length(p), p.mmap.get_ref().shared))
+        .map(|(_, p, t)| (t.name.get_ref().clone(), sc.map_base(p), sc.map_length(p), p.mapping().shared))
         .collect();
     let max_pgoff = (sc.size() as i64 - 1) >> 12;
     let mut last_entry = vec![0u64; threads.len()];

@@ -43,6 +43,8 @@ pub const PMD_SIZE: u64 = 1 << PMD_SHIFT;
 pub const PMD_MASK: u64 = !(PMD_SIZE - 1);
 /// Pages per PMD minus one: the "colour" of a page offset within its PMD.
 pub const PG_PMD_COLOUR: u64 = (PMD_SIZE >> PAGE_SHIFT) - 1;
+/// TASK_SIZE_MAX on x86-64 with 4-level page tables: every user mapping ends below it.
+pub const TASK_SIZE: u64 = (1 << 47) - PAGE_SIZE;
 
 /// A file mapping (`struct vm_area_struct`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -46,7 +46,7 @@ impl Scenario {
             .enumerate()
             .map(|(i, p)| {
                 let base = self.map_base(p);
-                let m = p.mmap.get_ref();
+                let m = p.mapping();
                 let vma = Vma {
                     vm_start: base,
                     vm_end: base + self.map_length(p),

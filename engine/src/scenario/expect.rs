@@ -17,6 +17,7 @@
 //! two keys.
 
 use crate::release::{Kernel, KernelError, Release};
+use crate::scenario::MAX_PREEMPTIONS;
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -128,6 +129,12 @@ fn two() -> u32 {
 impl TryFrom<ExpectSpec> for Expect {
     type Error = String;
     fn try_from(spec: ExpectSpec) -> Result<Self, String> {
+        if spec.preemptions > MAX_PREEMPTIONS {
+            return Err(format!(
+                "`expect.preemptions` is {}, more than the largest bound, {MAX_PREEMPTIONS}",
+                spec.preemptions
+            ));
+        }
         let mut kernels = Vec::new();
         let named = [("unfixed", Kernel::UNFIXED, spec.unfixed), ("fixed", Kernel::FIXED, spec.fixed)];
         for (key, kernel, classes) in named {

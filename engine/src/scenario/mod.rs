@@ -12,6 +12,7 @@ mod generate;
 mod program;
 mod run;
 mod size;
+mod validate;
 
 pub use builtin::{BUILTINS, builtin, builtin_names};
 pub use classify::{RunEnd, classify};
@@ -21,6 +22,7 @@ pub use generate::{Holetest, HoletestFile};
 pub use program::run_thread;
 pub use run::{Execution, RunConfig, execute, execute_with};
 pub use size::Size;
+pub use validate::{MAX_FILE_SIZE, MAX_NAME_LEN, MAX_PREEMPTIONS, MAX_THREADS, file_name_safe};
 
 /// Where user-space mappings start: 2 MiB aligned, as thp_get_unmapped_area() places DAX
 /// mappings of at least 2 MiB.

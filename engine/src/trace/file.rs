@@ -162,7 +162,8 @@ impl Trace {
 
     pub fn load(path: &Path) -> Result<Trace, TraceError> {
         let name = path.display().to_string();
-        let bytes = std::fs::read(path).map_err(|source| TraceError::Io { path: name.clone(), source })?;
+        let bytes = crate::input::read_capped(path, crate::input::MAX_TRACE_BYTES)
+            .map_err(|source| TraceError::Io { path: name.clone(), source })?;
         Trace::decode(&bytes, &name)
     }
 
@@ -175,7 +176,7 @@ impl Trace {
     }
 
     /// Checks what the codec cannot: the embedded scenario parses, and every thread,
-    /// process and step the trace mentions exists.
+    /// process, page, bucket and step the trace mentions exists (see `validate.rs`).
     pub fn validate(&self, path: &str) -> Result<(), TraceError> {
         let invalid = |message: String| TraceError::Invalid { path: path.to_string(), message };
         let sc = self.scenario().map_err(|e| invalid(e.to_string()))?;
@@ -194,11 +195,10 @@ impl Trace {
                 )));
             }
         }
+        let limits = super::validate::Limits { threads, processes, pages: self.events.len() };
         let mut last_step = 0;
         for (i, e) in self.events.iter().enumerate() {
-            if e.tid.index() >= threads {
-                return Err(invalid(format!("event {i} belongs to thread {} but the scenario has {threads}", e.tid.0)));
-            }
+            limits.event(e).map_err(|m| invalid(format!("event {i} (step {}): {m}", e.step)))?;
             if e.step < last_step || e.step >= self.steps.max(1) {
                 return Err(invalid(format!(
                     "event {i} has step {} out of order or beyond {} steps",
@@ -206,11 +206,11 @@ impl Trace {
                 )));
             }
             last_step = e.step;
-            if let Some(mm) = e.kind.mm()
-                && usize::from(mm) >= processes
-            {
-                return Err(invalid(format!("event {i} names process {mm} but the scenario has {processes}")));
-            }
+        }
+        limits.outcome(&self.outcome).map_err(|m| invalid(format!("the recorded outcome: {m}")))?;
+        let run_steps = self.runs.iter().try_fold(0u32, |sum, (_, n)| sum.checked_add(*n));
+        if run_steps != Some(self.steps) {
+            return Err(invalid(format!("the step runs do not add up to the {} steps", self.steps)));
         }
         if self.runs.iter().any(|(t, _)| t.index() >= threads) {
             return Err(invalid("the step runs name a thread that does not exist".into()));

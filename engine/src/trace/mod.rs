@@ -7,6 +7,8 @@ mod func;
 mod kind_name;
 mod render;
 mod replay;
+mod validate;
+mod verify;
 mod wire;
 
 pub use diff::{KernelDiff, diff_kernels};
@@ -17,3 +19,5 @@ pub use file::{
 pub use func::Func;
 pub use render::{describe, entry_str, event_line, transcript};
 pub use replay::{Divergence, ReplayReport, replay_trace, replay_transcript, same_event};
+pub use validate::MAX_INDEX;
+pub use verify::{Mismatch, Verified, verify};

@@ -1,64 +1,14 @@
 //! A compact index over a trace's events, built in one pass when a trace is opened, so the
 //! panels can draw and search a million events without touching the events themselves:
-//! per-event thread and category bits, who holds tree_lock and who waits after each event,
+//! per-event thread and class, who holds tree_lock and who waits after each event,
 //! each thread's events, and the race annotations placed on event indices.
 //!
 //! Nothing here decides what the kernel does; it only files what the recording says.
 
 use super::pyramid::Pyramid;
-use daxlab::analysis::{Analysis, EexistKind};
-use daxlab::kernel::{Errno, LockId};
+use daxlab::analysis::{Analysis, EexistKind, EventClass};
+use daxlab::kernel::LockId;
 use daxlab::trace::{Event, EventKind};
-
-/// Category bits of an event, for colouring marks and for "run to the next …".
-pub mod cat {
-    pub const CALL: u16 = 1 << 0;
-    pub const LOCK: u16 = 1 << 1;
-    pub const LOOKUP: u16 = 1 << 2;
-    pub const INSERT: u16 = 1 << 3;
-    pub const EEXIST: u16 = 1 << 4;
-    pub const RESTART: u16 = 1 << 5;
-    pub const FALLBACK: u16 = 1 << 6;
-    pub const WAIT: u16 = 1 << 7;
-    pub const WAKE: u16 = 1 << 8;
-    pub const BUG: u16 = 1 << 9;
-    pub const PAGETABLE: u16 = 1 << 10;
-    pub const ACCESS: u16 = 1 << 11;
-    pub const FAULT: u16 = 1 << 12;
-    /// The fix's re-lookup found an entry: where v4.11-rc5 would have got -EEXIST.
-    pub const COUNTERFACTUAL: u16 = 1 << 13;
-    pub const ENOMEM: u16 = 1 << 14;
-    pub const EXIT: u16 = 1 << 15;
-}
-
-/// Classifies one event for drawing and navigation.
-pub fn category(kind: &EventKind) -> u16 {
-    use EventKind as E;
-    match kind {
-        E::Enter { .. } | E::Exit { .. } => cat::CALL,
-        E::ThreadExit { .. } => cat::EXIT,
-        E::LockAcquire { .. } | E::LockRelease { .. } | E::RwsemAcquire { .. } | E::RwsemRelease { .. } => cat::LOCK,
-        E::LockContended { .. } | E::RwsemContended { .. } => cat::LOCK | cat::WAIT,
-        E::Lookup { .. } | E::Relookup { found: None, .. } => cat::LOOKUP,
-        E::Relookup { found: Some(_), .. } => cat::LOOKUP | cat::COUNTERFACTUAL,
-        E::Insert { err: Some(Errno::Eexist), .. } => cat::INSERT | cat::EEXIST,
-        E::Insert { .. } | E::Replace { .. } | E::Delete { .. } | E::PageCacheInsert { .. } => cat::INSERT,
-        E::Restart { .. } => cat::RESTART,
-        E::Fallback { .. } => cat::FALLBACK,
-        E::WaitBegin { .. } => cat::WAIT,
-        E::Wake { .. } | E::WaitEnd { .. } => cat::WAKE,
-        E::Bug { .. } => cat::BUG,
-        E::Preload { ok: false, .. } => cat::ENOMEM,
-        E::PmdInstall { .. }
-        | E::PmdSplit { .. }
-        | E::PteInstall { .. }
-        | E::PteTableAlloc { .. }
-        | E::BadPmd { .. } => cat::PAGETABLE,
-        E::Store { .. } | E::Load { .. } => cat::ACCESS,
-        E::FaultBegin { .. } | E::FaultDone { .. } => cat::FAULT,
-        _ => 0,
-    }
-}
 
 /// An arrow between two events of different threads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -95,7 +45,8 @@ pub const NO_THREAD: u8 = u8::MAX;
 pub struct TraceIndex {
     pub threads: usize,
     pub tid: Vec<u8>,
-    pub cat: Vec<u16>,
+    /// What each event means (the engine's classification of the analysed trace).
+    pub class: Vec<EventClass>,
     /// tree_lock holder after each event (NO_THREAD when free).
     pub holder: Vec<u8>,
     /// Threads sleeping (entry or page waits) after each event, as a bit set.
@@ -116,16 +67,20 @@ pub struct TraceIndex {
     pub longest_arrow: u32,
     /// Event indices where the running thread changed, with `true` for a preemption.
     pub switches: Vec<(u32, bool)>,
-    /// Events with a mark worth drawing on their own (see [`SPECIAL`]), ascending.
+    /// Events with a glyph of their own (see [`has_glyph`]), ascending.
     pub specials: Vec<u32>,
-    /// The first event of each category bit.
-    pub first: [Option<u32>; 16],
+    /// The first event of each class, indexed by `class as usize`.
+    pub first: [Option<u32>; EventClass::ALL.len()],
     pub pyramid: Pyramid,
 }
 
-/// Categories drawn as their own glyph at any zoom.
-pub const SPECIAL: u16 =
-    cat::EEXIST | cat::COUNTERFACTUAL | cat::RESTART | cat::FALLBACK | cat::BUG | cat::ENOMEM | cat::WAIT | cat::EXIT;
+/// Classes drawn as a glyph of their own at any zoom: the landmarks, waits and exits.
+/// Race windows are drawn as bands, intrusions and wake-ups as arrows.
+pub fn has_glyph(c: EventClass) -> bool {
+    (c.is_landmark() && !matches!(c, EventClass::WindowOpen | EventClass::Intrusion | EventClass::Wake))
+        || c.is_wait()
+        || c == EventClass::Exit
+}
 
 #[derive(Default, Clone, Copy)]
 struct Waits {
@@ -134,14 +89,19 @@ struct Waits {
 }
 
 impl Waits {
-    fn apply(&mut self, e: &Event) {
+    /// Spinning starts at a Spin event and ends when the lock is taken; sleeping starts at
+    /// a Sleep event and ends when the sleeper is woken, resumes, or gets its rwsem.
+    fn apply(&mut self, e: &Event, class: EventClass) {
         let bit = 1u64 << e.tid.0;
-        match &e.kind {
-            EventKind::LockContended { .. } | EventKind::RwsemContended { .. } => self.spinning |= bit,
-            EventKind::LockAcquire { .. } | EventKind::RwsemAcquire { .. } => self.spinning &= !bit,
-            EventKind::WaitBegin { .. } => self.sleeping |= bit,
-            EventKind::WaitEnd { .. } => self.sleeping &= !bit,
-            EventKind::Wake { woken, .. } => self.sleeping &= !woken.0,
+        match (&e.kind, class) {
+            (_, EventClass::Spin) => self.spinning |= bit,
+            (_, EventClass::Sleep) => self.sleeping |= bit,
+            (EventKind::LockAcquire { .. } | EventKind::RwsemAcquire { .. }, _) => {
+                self.spinning &= !bit;
+                self.sleeping &= !bit;
+            }
+            (EventKind::WaitEnd { .. }, _) => self.sleeping &= !bit,
+            (EventKind::Wake { woken, .. }, _) => self.sleeping &= !woken.0,
             _ => {}
         }
     }
@@ -153,7 +113,7 @@ impl TraceIndex {
         let mut ix = TraceIndex {
             threads,
             tid: Vec::with_capacity(n),
-            cat: Vec::with_capacity(n),
+            class: analysis.classes(events),
             holder: Vec::with_capacity(n),
             sleeping: Vec::with_capacity(n),
             spinning: Vec::with_capacity(n),
@@ -165,14 +125,14 @@ impl TraceIndex {
             longest_arrow: 0,
             switches: Vec::new(),
             specials: Vec::new(),
-            first: [None; 16],
+            first: [None; EventClass::ALL.len()],
             pyramid: Pyramid::default(),
         };
         let mut holder = NO_THREAD;
         let mut waits = Waits::default();
         for (i, e) in events.iter().enumerate() {
             let t = e.tid.0;
-            let c = category(&e.kind);
+            let c = ix.class[i];
             match &e.kind {
                 EventKind::LockAcquire { lock: LockId::TreeLock } => holder = t,
                 EventKind::LockRelease { lock: LockId::TreeLock } => holder = NO_THREAD,
@@ -183,17 +143,12 @@ impl TraceIndex {
                 }
                 _ => {}
             }
-            waits.apply(e);
-            for b in 0..16 {
-                if c & (1 << b) != 0 && ix.first[b].is_none() {
-                    ix.first[b] = Some(i as u32);
-                }
-            }
-            if c & SPECIAL != 0 {
+            waits.apply(e, c);
+            ix.first[c as usize].get_or_insert(i as u32);
+            if has_glyph(c) {
                 ix.specials.push(i as u32);
             }
             ix.tid.push(t);
-            ix.cat.push(c);
             ix.holder.push(holder);
             ix.sleeping.push(waits.sleeping);
             ix.spinning.push(waits.spinning);
@@ -207,9 +162,9 @@ impl TraceIndex {
         ix
     }
 
-    /// The first event with category bit `mask` (one bit).
-    pub fn first_with(&self, mask: u16) -> Option<usize> {
-        self.first.get(mask.trailing_zeros() as usize).copied().flatten().map(|i| i as usize)
+    /// The first event of class `c`.
+    pub fn first_of(&self, c: EventClass) -> Option<usize> {
+        self.first[c as usize].map(|i| i as usize)
     }
 
     pub fn len(&self) -> usize {
@@ -264,10 +219,11 @@ impl TraceIndex {
         self.windows.sort_by_key(|w| w.open);
         self.longest_window = self.windows.iter().map(|w| w.close.saturating_sub(w.open) + 1).max().unwrap_or(0);
         for x in &a.eexist {
-            let is_hit = |k: &EventKind| match x.kind {
-                EexistKind::Actual => matches!(k, E::Insert { err: Some(Errno::Eexist), .. }),
-                EexistKind::Counterfactual => matches!(k, E::Relookup { found: Some(_), .. }),
+            let want = match x.kind {
+                EexistKind::Actual => EventClass::Eexist,
+                EexistKind::Counterfactual => EventClass::Counterfactual,
             };
+            let is_hit = |k: &EventKind| EventClass::of(k) == want;
             let (Some(cause), Some(to)) = (&x.cause, Self::find_in_step(events, x.step, x.tid.0, is_hit)) else {
                 continue;
             };

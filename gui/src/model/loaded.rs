@@ -7,7 +7,7 @@ use daxlab::Kernel;
 use daxlab::Scenario;
 use daxlab::analysis::{Analysis, Snapshot, Timeline, analyze, narrate};
 use daxlab::scenario::Execution;
-use daxlab::trace::{Event, RecordMode, Trace};
+use daxlab::trace::{Event, RecordMode, Trace, verify};
 use std::path::PathBuf;
 
 /// Where the trace came from, for the title and for "save".
@@ -28,8 +28,12 @@ impl Origin {
 }
 
 pub struct Loaded {
-    /// The trace without its events (they live in `timeline`).
+    /// The trace without its events (they live in `timeline`). For a file, this is the
+    /// trace as replayed: what the file claims is never shown.
     pub header: Trace,
+    /// For a file that does not replay as recorded: the sentence shown above everything
+    /// else ("this trace does not replay: it diverges at step N …").
+    pub banner: Option<String>,
     pub scenario: Scenario,
     pub names: Vec<String>,
     pub timeline: Timeline,
@@ -40,10 +44,23 @@ pub struct Loaded {
 }
 
 impl Loaded {
-    /// Builds every index of a trace. Fails only if the embedded scenario does not parse
-    /// (a trace from `Trace::load` has been validated already).
-    pub fn new(mut trace: Trace, origin: Origin) -> Result<Loaded, String> {
-        let scenario = trace.scenario().map_err(|e| e.to_string())?;
+    /// Builds every index of a trace the workbench made itself from an engine run (so its
+    /// events are the engine's own and need no replay).
+    pub fn made(trace: Trace, origin: Origin) -> Loaded {
+        let scenario = trace.scenario().expect("a trace made from a run embeds the scenario that ran");
+        Loaded::build(trace, scenario, None, origin)
+    }
+
+    /// Replays a trace read from a file and indexes the replay; `banner` says if the file
+    /// disagrees with it.
+    fn replayed(file: Trace, origin: Origin) -> Result<Loaded, String> {
+        let scenario = file.scenario().map_err(|e| e.to_string())?;
+        let verified = verify(&file, &scenario);
+        let banner = verified.banner(&scenario.thread_names());
+        Ok(Loaded::build(verified.trace, scenario, banner, origin))
+    }
+
+    fn build(mut trace: Trace, scenario: Scenario, banner: Option<String>, origin: Origin) -> Loaded {
         let names = scenario.thread_names();
         let events = std::mem::take(&mut trace.events);
         let switches: Vec<(u32, bool)> = trace.switches.iter().map(|s| (s.step, s.preempted)).collect();
@@ -53,12 +70,11 @@ impl Loaded {
         let index = TraceIndex::build(&events, &analysis, threads, &switches);
         let calls = CallIndex::build(&events, threads);
         let timeline = Timeline::new(&scenario, kernel, events);
-        Ok(Loaded { header: trace, scenario, names, timeline, analysis, index, calls, origin })
+        Loaded { header: trace, banner, scenario, names, timeline, analysis, index, calls, origin }
     }
 
     pub fn from_execution(sc: &Scenario, kernel: Kernel, mode: RecordMode, ex: &Execution, origin: Origin) -> Loaded {
-        let trace = Trace::from_execution(sc, kernel, mode, ex);
-        Loaded::new(trace, origin).expect("a scenario that just ran parses")
+        Loaded::made(Trace::from_execution(sc, kernel, mode, ex), origin)
     }
 
     /// Reads, validates and indexes a trace file.
@@ -73,10 +89,10 @@ impl Loaded {
         Loaded::index(trace, Origin::File(name.into()), name)
     }
 
-    /// Errors (and, as a last resort, a panic while indexing a trace that validates but
-    /// makes no sense) come back as a message naming `name`.
+    /// Errors (and, as a last resort, a panic in the engine while replaying a trace that
+    /// validates) come back as a message naming `name`.
     fn index(trace: Trace, origin: Origin, name: &str) -> Result<Loaded, String> {
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| Loaded::new(trace, origin))).unwrap_or_else(|p| {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| Loaded::replayed(trace, origin))).unwrap_or_else(|p| {
             let why = p
                 .downcast_ref::<String>()
                 .cloned()

@@ -4,8 +4,8 @@
 //! `events[pos - 1]` is the one just run (its narration is shown), and the state panels show
 //! the machine after it. Position 0 is the start, before any thread ran.
 
-use super::index::cat;
 use super::loaded::Loaded;
+use daxlab::analysis::EventClass;
 use daxlab::trace::EventKind;
 
 /// What "run to the next …" looks for.
@@ -38,14 +38,15 @@ impl Target {
         }
     }
 
-    fn mask(self) -> u16 {
+    /// Whether an event of class `c` is what this target looks for.
+    fn wants(self, c: EventClass) -> bool {
         match self {
-            Target::Eexist => cat::EEXIST | cat::COUNTERFACTUAL,
-            Target::Restart => cat::RESTART,
-            Target::Fallback => cat::FALLBACK,
-            Target::Wait => cat::WAIT,
-            Target::Bug => cat::BUG,
-            Target::Preemption | Target::Kind(_) => 0,
+            Target::Eexist => matches!(c, EventClass::Eexist | EventClass::Counterfactual),
+            Target::Restart => c == EventClass::Restart,
+            Target::Fallback => c == EventClass::Fallback,
+            Target::Wait => c.is_wait(),
+            Target::Bug => c == EventClass::Bug,
+            Target::Preemption | Target::Kind(_) => false,
         }
     }
 }
@@ -61,7 +62,7 @@ pub fn kind_name(k: &EventKind) -> &'static str {
 impl Loaded {
     /// Whether event `i` is a stop for the arrow keys (calls are skipped unless shown).
     pub fn is_stop(&self, i: usize, show_calls: bool) -> bool {
-        show_calls || self.index.cat[i] & cat::CALL == 0
+        show_calls || self.index.class[i] != EventClass::Call
     }
 
     fn matches(&self, i: usize, t: Target) -> bool {
@@ -71,7 +72,7 @@ impl Loaded {
                 let k = self.index.switches.partition_point(|&(at, _)| (at as usize) < i);
                 self.index.switches.get(k).is_some_and(|&(at, pre)| at as usize == i && pre)
             }
-            _ => self.index.cat[i] & t.mask() != 0,
+            _ => t.wants(self.index.class[i]),
         }
     }
 

@@ -4,7 +4,7 @@
 use super::{Loaded, Origin};
 use daxlab::Kernel;
 use daxlab::Scenario;
-use daxlab::explore::{ExploreConfig, OutcomeRow, explore, replay};
+use daxlab::explore::{ExploreConfig, OutcomeRow, explore, witness_trace};
 use daxlab::scenario::{RunConfig, execute};
 use daxlab::sim::DefaultScheduler;
 use daxlab::trace::RecordMode;
@@ -24,10 +24,14 @@ pub fn witness(sc: &Scenario, kernel: Kernel) -> Loaded {
     let report = explore(sc, &cfg, &mut |_| {});
     match pick_row(&report.rows) {
         Some(row) => {
-            let (ex, _) = replay(sc, kernel, &row.witness.schedule);
             let mode = RecordMode::Explored { strategy: "exhaustive".into(), bound: Some(bound), seed: None };
             let what = format!("{} · {} · minimal witness of {}", sc.name, kernel.label(), row.label);
-            Loaded::from_execution(sc, kernel, mode, &ex, Origin::Made(what))
+            // A witness that does not replay is a daxlab bug; the run with no preemptions
+            // is still worth showing.
+            match witness_trace(sc, kernel, &row.witness, mode) {
+                Ok(trace) => Loaded::made(trace, Origin::Made(what)),
+                Err(_) => default_run(sc, kernel),
+            }
         }
         None => default_run(sc, kernel),
     }

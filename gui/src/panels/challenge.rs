@@ -75,6 +75,13 @@ impl ChallengeState {
             }
         }
     }
+
+    /// Blocks until a running proof has its verdict (for tests: no deadline, no polling).
+    pub fn wait(&mut self) {
+        if let Some(rx) = self.proving.take() {
+            self.proof = rx.recv().ok();
+        }
+    }
 }
 
 /// The level picker, shown whether or not a challenge is being played.

@@ -48,7 +48,7 @@ impl Compare {
             if d.recorded.0 <= d.carried.0 { (rec, car, d.part) } else { (car, rec, d.part.map(|(x, y)| (y, x))) };
         let align = align(a.events(), b.events(), part);
         let call = |d: &Loaded, e: Option<u32>| {
-            e.is_none_or(|i| d.index.cat[i as usize] & crate::model::index::cat::CALL != 0)
+            e.is_none_or(|i| d.index.class[i as usize] == daxlab::analysis::EventClass::Call)
         };
         let plain_rows = (0..align.rows.len())
             .filter(|&r| {

@@ -25,7 +25,7 @@ impl EventsState {
         let kind = self.kind.trim().to_lowercase();
         let ix = &app_doc.index;
         self.rows = (0..app_doc.len())
-            .filter(|&i| calls || ix.cat[i] & crate::model::index::cat::CALL == 0)
+            .filter(|&i| calls || ix.class[i] != daxlab::analysis::EventClass::Call)
             .filter(|&i| self.thread.is_none_or(|t| usize::from(ix.tid[i]) == t))
             .filter(|&i| kind.is_empty() || kind_name(&app_doc.events()[i].kind).contains(&kind))
             .map(|i| i as u32)

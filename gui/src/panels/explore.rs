@@ -8,7 +8,7 @@ use crate::theme as t;
 use crossbeam_channel::{Receiver, TryRecvError};
 use daxlab::Kernel;
 use daxlab::Scenario;
-use daxlab::explore::{ExploreConfig, ExploreReport, OutcomeRow, Reduction, Strategy, explore, replay};
+use daxlab::explore::{ExploreConfig, ExploreReport, OutcomeRow, Reduction, Strategy, explore, witness_trace};
 use daxlab::trace::RecordMode;
 use egui::{RichText, Ui};
 use std::sync::Arc;
@@ -110,23 +110,42 @@ impl ExploreState {
 
     /// Takes what the background thread sent; true while it is still running.
     pub fn poll(&mut self, _ctx: &egui::Context) -> bool {
-        let Some(r) = self.running.as_mut() else { return false };
-        loop {
+        while let Some(r) = self.running.as_ref() {
             match r.rx.try_recv() {
-                Ok(Msg::Progress(n)) => r.progress = n,
-                Ok(Msg::Done(report)) => {
-                    if let Some((_, slot)) = self.result.as_mut() {
-                        *slot = *report;
-                    }
-                    self.running = None;
-                    return false;
-                }
+                Ok(msg) => self.take(Some(msg)),
                 Err(TryRecvError::Empty) => return true,
-                Err(TryRecvError::Disconnected) => {
-                    self.error = Some("the exploration thread stopped without a report".into());
-                    self.running = None;
-                    return false;
+                Err(TryRecvError::Disconnected) => self.take(None),
+            }
+        }
+        false
+    }
+
+    /// Blocks until a running exploration has reported (for tests: no deadline, no
+    /// polling).
+    pub fn wait(&mut self) {
+        while let Some(r) = self.running.as_ref() {
+            let msg = r.rx.recv().ok();
+            self.take(msg);
+        }
+    }
+
+    /// One message from the background thread (None: it stopped without a report).
+    fn take(&mut self, msg: Option<Msg>) {
+        match msg {
+            Some(Msg::Progress(n)) => {
+                if let Some(r) = self.running.as_mut() {
+                    r.progress = n;
                 }
+            }
+            Some(Msg::Done(report)) => {
+                if let Some((_, slot)) = self.result.as_mut() {
+                    *slot = *report;
+                }
+                self.running = None;
+            }
+            None => {
+                self.error = Some("the exploration thread stopped without a report".into());
+                self.running = None;
             }
         }
     }
@@ -164,12 +183,15 @@ pub fn show(ui: &mut Ui, app: &mut Workbench) {
         open = table(ui, report).map(|row| (sc.clone(), report.kernel, row.clone()));
     }
     if let Some((sc, v, row)) = open {
-        let (ex, _) = replay(&sc, v, &row.witness.schedule);
         let what = format!("{} · {} · witness of {}", sc.name, v, row.label);
         let mode = RecordMode::Explored { strategy: "explore".into(), bound: None, seed: row.witness.seed };
-        let doc = Loaded::from_execution(&sc, v, mode, &ex, Origin::Made(what));
-        app.actions.push(Action::Load(Box::new(doc), 0));
-        app.actions.push(Action::SetMode(crate::app::Mode::Trace));
+        match witness_trace(&sc, v, &row.witness, mode) {
+            Ok(trace) => {
+                app.actions.push(Action::Load(Box::new(Loaded::made(trace, Origin::Made(what))), 0));
+                app.actions.push(Action::SetMode(crate::app::Mode::Trace));
+            }
+            Err(e) => app.explore.error = Some(e.to_string()),
+        }
     }
 }
 

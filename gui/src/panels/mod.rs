@@ -4,6 +4,7 @@ pub mod challenge;
 pub mod compare;
 pub mod events;
 pub mod explore;
+pub mod freeplay;
 pub mod kernel_pick;
 pub mod locks;
 pub mod matrix;

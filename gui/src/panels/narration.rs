@@ -3,13 +3,15 @@
 
 use crate::app::{Action, Workbench};
 use crate::model::Loaded;
-use crate::model::index::cat;
 use crate::theme as t;
 use daxlab::Fix;
-use daxlab::analysis::EexistKind;
+use daxlab::analysis::{EexistKind, EventClass};
 use egui::{Color32, RichText, Ui};
 
 pub fn show(ui: &mut Ui, app: &mut Workbench) {
+    if let Some(banner) = &app.doc.banner {
+        ui.label(RichText::new(format!("{banner}. Shown: the replay.")).color(t::BUG).strong().size(17.0));
+    }
     current(ui, &app.doc, app.pos);
     why(ui, &app.doc, app.pos);
     let paused = app.mode == crate::app::Mode::Scheduler && app.sched.as_ref().is_some_and(|s| s.ex.paused.is_some());
@@ -28,22 +30,10 @@ pub fn show(ui: &mut Ui, app: &mut Workbench) {
     ui.collapsing("Race annotations", |ui| annotations(ui, app));
 }
 
-/// The colour that says what kind of event this is.
+/// The colour that says what kind of event this is (the race's landmarks only).
 pub fn event_color(doc: &Loaded, i: usize) -> Color32 {
-    let c = doc.index.cat[i];
-    if c & cat::BUG != 0 {
-        t::BUG
-    } else if c & cat::EEXIST != 0 {
-        t::EEXIST
-    } else if c & cat::COUNTERFACTUAL != 0 {
-        t::COUNTERFACTUAL
-    } else if c & cat::RESTART != 0 {
-        t::RESTART
-    } else if c & cat::FALLBACK != 0 {
-        t::FALLBACK
-    } else {
-        Color32::from_gray(235)
-    }
+    let c = doc.index.class[i];
+    if c.is_landmark() { t::class_color(c) } else { Color32::from_gray(235) }
 }
 
 fn current(ui: &mut Ui, doc: &Loaded, pos: usize) {
@@ -76,8 +66,7 @@ fn current(ui: &mut Ui, doc: &Loaded, pos: usize) {
 fn why(ui: &mut Ui, doc: &Loaded, pos: usize) {
     let Some(e) = pos.checked_sub(1).map(|i| &doc.events()[i]) else { return };
     let Some(x) = doc.analysis.eexist.iter().find(|x| x.step == e.step && x.tid == e.tid) else { return };
-    let c = doc.index.cat[pos - 1];
-    if c & (cat::EEXIST | cat::COUNTERFACTUAL) == 0 {
+    if !matches!(doc.index.class[pos - 1], EventClass::Eexist | EventClass::Counterfactual) {
         return;
     }
     let me = doc.thread_name(x.tid.index());
@@ -154,14 +143,14 @@ fn tour(ui: &mut Ui, app: &mut Workbench) {
     let mut acts = Vec::new();
     stop(ui, "the race window opens", w.map(|w| w.open as usize + 1), &mut acts);
     stop(ui, "another thread slips in", w.and_then(|w| w.intruders.first()).map(|&x| x as usize + 1), &mut acts);
-    let find = |m: u16| doc.index.first_with(m).map(|i| i + 1);
+    let find = |c: EventClass| doc.index.first_of(c).map(|i| i + 1);
     if doc.kernel().has(Fix::RadixTreeInsertionRace) {
-        stop(ui, "the fix's re-lookup sees the entry", find(cat::COUNTERFACTUAL), &mut acts);
-        stop(ui, "restart", find(cat::RESTART), &mut acts);
+        stop(ui, "the fix's re-lookup sees the entry", find(EventClass::Counterfactual), &mut acts);
+        stop(ui, "restart", find(EventClass::Restart), &mut acts);
     } else {
-        stop(ui, "-EEXIST", find(cat::EEXIST), &mut acts);
-        stop(ui, "fallback to 4 KiB", find(cat::FALLBACK), &mut acts);
-        stop(ui, "the BUG", find(cat::BUG), &mut acts);
+        stop(ui, "-EEXIST", find(EventClass::Eexist), &mut acts);
+        stop(ui, "fallback to 4 KiB", find(EventClass::Fallback), &mut acts);
+        stop(ui, "the BUG", find(EventClass::Bug), &mut acts);
     }
     let other = doc.kernel().counterpart();
     let label = if other < doc.kernel() {

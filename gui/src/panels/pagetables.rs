@@ -9,7 +9,7 @@ use egui::{RichText, Ui};
 
 pub fn show(ui: &mut Ui, doc: &Loaded, cache: &Cached) {
     for (mm, pt) in cache.snap.mms.iter().enumerate() {
-        let proc_name = doc.scenario.processes.get(mm).map_or("?", |p| p.name.as_str());
+        let proc_name = doc.scenario.processes.get(mm).map_or("?", |p| p.name.get_ref().as_str());
         ui.label(
             RichText::new(format!(
                 "process {mm} ({proc_name}): nr_ptes {}, rss file {} anon {}",

@@ -6,11 +6,11 @@
 use crate::app::{Action, Workbench};
 use crate::model::{Loaded, Origin};
 use crate::theme as t;
+use daxlab::Kernel;
 use daxlab::Scenario;
 use daxlab::challenge::Branch;
 use daxlab::sim::{Decision, Tid};
-use daxlab::trace::{EventKind, RecordMode};
-use daxlab::{Fix, Kernel};
+use daxlab::trace::RecordMode;
 use egui::{RichText, Ui};
 use std::ops::{Deref, DerefMut};
 
@@ -20,6 +20,8 @@ pub struct SchedulerState {
     branch: Branch,
     /// What each runnable thread would do if picked now.
     pub peeks: Vec<(Tid, String)>,
+    /// Free play's exploration of this scenario on this kernel, when asked for.
+    pub free: super::freeplay::FreePlay,
 }
 
 impl Deref for SchedulerState {
@@ -57,7 +59,7 @@ impl SchedulerState {
     pub fn new(scenario: Scenario, kernel: Kernel, decisions: Vec<Decision>) -> Self {
         let branch = Branch::new(scenario, kernel, decisions);
         let peeks = branch.peek();
-        SchedulerState { branch, peeks }
+        SchedulerState { branch, peeks, free: Default::default() }
     }
 
     fn changed(&mut self) {
@@ -78,26 +80,19 @@ impl SchedulerState {
     /// Runs `t` step after step until a step does something another thread could notice
     /// (a lock, an entry, a page table, a wait), or `t` cannot run, or the run ends.
     pub fn run_on(&mut self, t: Tid) {
-        use crate::model::index::{cat, category};
-        let notable = cat::LOCK
-            | cat::INSERT
-            | cat::EEXIST
-            | cat::RESTART
-            | cat::FALLBACK
-            | cat::WAIT
-            | cat::WAKE
-            | cat::BUG
-            | cat::ENOMEM
-            | cat::PAGETABLE
-            | cat::COUNTERFACTUAL
-            | cat::EXIT;
+        use daxlab::analysis::EventClass;
         for _ in 0..500 {
             let Some(p) = self.branch.ex.paused.clone() else { break };
             if self.branch.pick(t).is_err() {
                 break;
             }
-            let did =
-                self.branch.ex.events.iter().filter(|e| e.step == p.step).any(|e| category(&e.kind) & notable != 0);
+            let did = self
+                .branch
+                .ex
+                .events
+                .iter()
+                .filter(|e| e.step == p.step)
+                .any(|e| EventClass::of(&e.kind).is_visible_to_others());
             if did || !self.branch.offered.is_empty() {
                 break;
             }
@@ -134,29 +129,6 @@ impl SchedulerState {
         let end = doc.len();
         (doc, end)
     }
-
-    /// The challenge line: what to try, or what the user achieved.
-    pub fn challenge(&self) -> (String, bool) {
-        let o = &self.ex.outcome;
-        let pre = self.ex.preemptions;
-        let plural = if pre == 1 { "" } else { "s" };
-        if o.is_failure() && self.ex.paused.is_none() {
-            let what = match o {
-                daxlab::Outcome::Bug { invariant } if invariant.name() == "pte-under-huge-pmd" => {
-                    "install a PTE under a huge PMD".to_string()
-                }
-                _ => format!("fail with {}", o.class()),
-            };
-            return (format!("You made the {} kernel {what} in {pre} preemption{plural}!", self.kernel.label()), true);
-        }
-        let restarted = self.ex.events.iter().any(|e| matches!(e.kind, EventKind::Restart { .. }));
-        let text = match (self.kernel.has(Fix::RadixTreeInsertionRace), restarted) {
-            (true, true) => "The fix caught it: the re-lookup saw the other thread's entry and restarted. Exhaustive exploration finds no schedule that breaks the fixed kernel.".to_string(),
-            (true, false) => "Challenge: try to break the fixed kernel (exploration says you cannot).".to_string(),
-            (false, _) => "Challenge: make the unfixed kernel install a PTE under a huge PMD. Hint: run T1 until it drops tree_lock to preload, then let T2 insert its PMD entry.".to_string(),
-        };
-        (text, false)
-    }
 }
 
 pub fn show(ui: &mut Ui, app: &mut Workbench) {
@@ -185,8 +157,8 @@ pub fn show(ui: &mut Ui, app: &mut Workbench) {
     let playing_a_level = app.challenge.is_some();
     let Some(st) = app.sched.as_mut() else { return };
     if !playing_a_level {
-        let (line, won) = st.challenge();
-        ui.label(RichText::new(line).color(if won { t::RESTART } else { t::WINDOW_EDGE }).strong().size(15.0));
+        let SchedulerState { branch, free, .. } = st;
+        super::freeplay::show(ui, &branch.scenario, branch.kernel, &branch.ex, free);
     }
     ui.label(format!(
         "{} kernel · {} preemption(s) so far · {} pick(s) by you",

@@ -1,8 +1,9 @@
 //! Painting the swimlane timeline (see `timeline.rs` for the widget and its model).
 
 use super::timeline::{Lanes, TimelineView};
-use crate::model::index::{ArrowKind, NO_THREAD, cat};
+use crate::model::index::{ArrowKind, NO_THREAD};
 use crate::theme as t;
+use daxlab::analysis::EventClass;
 use egui::{Align2, Color32, FontId, Pos2, Rect, Stroke, Ui, Vec2, pos2};
 
 const GUTTER: f32 = 70.0;
@@ -10,25 +11,17 @@ const HEADER: f32 = 18.0;
 /// Rows of labels in a lane.
 const LABEL_ROWS: usize = 3;
 
-/// Colour, label and dot radius of a marked event.
-fn glyph_style(c: u16) -> (Color32, &'static str, f32) {
-    if c & cat::EEXIST != 0 {
-        (t::EEXIST, "-EEXIST", 6.5)
-    } else if c & cat::COUNTERFACTUAL != 0 {
-        (t::COUNTERFACTUAL, "re-lookup finds the entry", 5.5)
-    } else if c & cat::RESTART != 0 {
-        (t::RESTART, "restart", 6.5)
-    } else if c & cat::FALLBACK != 0 {
-        (t::FALLBACK, "fallback to 4 KiB", 5.0)
-    } else if c & cat::ENOMEM != 0 {
-        (t::ENOMEM, "-ENOMEM", 5.0)
-    } else if c & cat::EXIT != 0 {
-        (t::MUTED, "exit", 3.0)
-    } else if c & cat::LOCK != 0 {
-        (t::WAIT, "spins", 3.0)
-    } else {
-        (t::WAIT, "sleeps", 3.0)
-    }
+/// Colour, label and dot radius of a marked event: the engine's colour and label for its
+/// class, the dot sized by how much it matters to the race.
+fn glyph_style(c: EventClass) -> (Color32, &'static str, f32) {
+    let r = match c {
+        EventClass::Eexist | EventClass::Restart => 6.5,
+        EventClass::Counterfactual => 5.5,
+        EventClass::Fallback | EventClass::Enomem => 5.0,
+        _ => 3.0,
+    };
+    let color = if c == EventClass::Exit { t::MUTED } else { t::class_color(c) };
+    (color, c.label(), r)
 }
 
 pub struct Geometry {
@@ -215,13 +208,14 @@ impl<'a> Painter<'a> {
     }
 
     fn tick(&self, i: usize, tid: usize, x0: f32, x1: f32) {
-        let c = self.l.doc.index.cat[i];
-        if c & cat::CALL != 0 || x1 - x0 < 4.0 {
+        let c = self.l.doc.index.class[i];
+        if c == EventClass::Call || x1 - x0 < 4.0 {
             return;
         }
         let lane = self.g.lane(tid);
         let x = (x0 + x1) / 2.0;
-        let color = if c & (cat::LOCK | cat::INSERT | cat::LOOKUP) != 0 { Color32::from_gray(230) } else { t::MUTED };
+        let bright = matches!(c, EventClass::Lock | EventClass::TreeChange | EventClass::Lookup);
+        let color = if bright { Color32::from_gray(230) } else { t::MUTED };
         self.p.line_segment(
             [pos2(x, lane.top() + 3.0), pos2(x, lane.top() + lane.height() * 0.2)],
             Stroke::new(1.0, color),
@@ -296,13 +290,13 @@ impl<'a> Painter<'a> {
         let sp = &ix.specials;
         let a = sp.partition_point(|&i| (i as usize) < r.start);
         let b = sp.partition_point(|&i| (i as usize) < r.end);
-        // Per lane: (pixel, best category, x of its centre).
-        let mut pending: Vec<Option<(i64, u16, f32)>> = vec![None; ix.threads];
+        // Per lane: (pixel, best class, x of its centre).
+        let mut pending: Vec<Option<(i64, EventClass, f32)>> = vec![None; ix.threads];
         for &i in &sp[a..b] {
             let i = i as usize;
             let (x0, x1) = self.slot_px(i);
-            let (tid, c) = (usize::from(ix.tid[i]), ix.cat[i]);
-            if c & cat::BUG != 0 {
+            let (tid, c) = (usize::from(ix.tid[i]), ix.class[i]);
+            if c == EventClass::Bug {
                 self.bug(x0, x1, i);
                 continue;
             }
@@ -327,7 +321,7 @@ impl<'a> Painter<'a> {
         }
     }
 
-    fn glyph(&mut self, tid: usize, c: u16, x: f32) {
+    fn glyph(&mut self, tid: usize, c: EventClass, x: f32) {
         let lane = self.g.lane(tid);
         let y = lane.top() + lane.height() * 0.45;
         let (color, text, r) = glyph_style(c);
@@ -488,10 +482,11 @@ impl<'a> Painter<'a> {
 }
 
 /// Which marked event wins a pixel.
-fn priority(c: u16) -> u8 {
-    [cat::EEXIST, cat::COUNTERFACTUAL, cat::RESTART, cat::FALLBACK, cat::ENOMEM, cat::WAIT, cat::EXIT]
+fn priority(c: EventClass) -> u8 {
+    use EventClass as C;
+    [C::Eexist, C::Counterfactual, C::Restart, C::Fallback, C::Enomem, C::Sleep, C::Spin, C::Exit]
         .iter()
-        .position(|m| c & m != 0)
+        .position(|m| *m == c)
         .map_or(0, |p| 10 - p as u8)
 }
 

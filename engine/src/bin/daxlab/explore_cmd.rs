@@ -3,7 +3,8 @@
 use super::kernel_args::{KernelArgs, SEED_KERNELS};
 use super::{InjectArg, ReductionArg, StrategyArg, output, witness};
 use daxlab::Scenario;
-use daxlab::explore::{ExploreConfig, ExploreReport, Strategy, explore};
+use daxlab::explore::{ExploreConfig, ExploreReport, MAX_RANDOM_RUNS, Strategy, explore};
+use daxlab::scenario::MAX_PREEMPTIONS;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -16,8 +17,8 @@ pub struct ExploreArgs {
     /// The kernel (default: the seed race's two, v4.11-rc5 and v4.11).
     #[command(flatten)]
     kernel: KernelArgs,
-    /// Preemption bound for exhaustive search.
-    #[arg(long, default_value_t = 2)]
+    /// Preemption bound for exhaustive search (at most 16).
+    #[arg(long, default_value_t = 2, value_parser = preemption_bound)]
     preemptions: u32,
     #[arg(long, value_enum, default_value = "exhaustive")]
     strategy: StrategyArg,
@@ -28,8 +29,8 @@ pub struct ExploreArgs {
     /// Exhaustive search: count the distinct Mazurkiewicz traces among the executions.
     #[arg(long)]
     count_traces: bool,
-    /// Executions for the random strategy.
-    #[arg(long, default_value_t = 10_000)]
+    /// Executions for the random strategy (1 to 1,000,000,000).
+    #[arg(long, default_value_t = 10_000, value_parser = random_runs)]
     runs: u64,
     /// Seed for the random strategy.
     #[arg(long, default_value_t = 0xdac5)]
@@ -50,6 +51,24 @@ pub struct ExploreArgs {
     /// radix_tree_preload() may fail), as the scenario's `inject_enomem = true` does.
     #[arg(long, value_enum)]
     inject: Vec<InjectArg>,
+}
+
+/// `--preemptions`: 0 to [`MAX_PREEMPTIONS`].
+pub fn preemption_bound(s: &str) -> Result<u32, String> {
+    let n: u32 =
+        s.parse().map_err(|_| format!("`{s}` is not a preemption bound (a number from 0 to {MAX_PREEMPTIONS})"))?;
+    if n > MAX_PREEMPTIONS {
+        return Err(format!("{n} is more than the largest preemption bound, {MAX_PREEMPTIONS}"));
+    }
+    Ok(n)
+}
+
+fn random_runs(s: &str) -> Result<u64, String> {
+    let n: u64 = s.parse().map_err(|_| format!("`{s}` is not a number of runs"))?;
+    if !(1..=MAX_RANDOM_RUNS).contains(&n) {
+        return Err(format!("give 1 to {MAX_RANDOM_RUNS} runs"));
+    }
+    Ok(n)
 }
 
 fn progress_bar(label: String) -> ProgressBar {
@@ -103,7 +122,7 @@ pub fn run(args: ExploreArgs) -> Result<ExitCode, String> {
             println!("\n{} · {how}\n", r.kernel.describe());
             output::print_report(r);
             for row in r.failures() {
-                witness::print_witness(&sc, r.kernel, row);
+                witness::print_witness(&sc, r, row)?;
             }
         }
         if as_written {
@@ -134,7 +153,7 @@ pub fn run(args: ExploreArgs) -> Result<ExitCode, String> {
 
 /// If the scenario states what exhaustive search must find, say whether it did.
 fn print_expectation(sc: &Scenario, reports: &[ExploreReport], bound: u32, strategy: &Strategy) {
-    let Some(expect) = &sc.expect else { return };
+    let Some(expect) = sc.expect.as_ref() else { return };
     if !matches!(strategy, Strategy::Exhaustive { .. }) || bound != expect.preemptions {
         return;
     }

@@ -42,8 +42,8 @@ pub enum FigureKind {
     Explore {
         /// A built-in scenario, a scenario .toml, or a trace (its embedded scenario).
         scenario: String,
-        /// Explore every interleaving with at most this many preemptions.
-        #[arg(long, default_value_t = 2)]
+        /// Explore every interleaving with at most this many preemptions (at most 16).
+        #[arg(long, default_value_t = 2, value_parser = super::explore_cmd::preemption_bound)]
         preemptions: u32,
         /// The kernel (default: the seed race's two, v4.11-rc5 and v4.11).
         #[command(flatten)]
@@ -68,10 +68,12 @@ pub enum FigureKind {
 
 pub fn figure(kind: FigureKind) -> Result<ExitCode, String> {
     let err = |e: figure::FigureError| e.to_string();
+    let mut banner = None;
     let (scene, output) = match kind {
         FigureKind::Sequence { trace, from, to, output } => {
             Format::of(&output).map_err(err)?;
-            (figure::sequence(&load(&trace)?, StepRange { from, to }).map_err(err)?, output)
+            let t = load(&trace, &mut banner)?;
+            (figure::sequence(&t, StepRange { from, to }).map_err(err)?, output)
         }
         FigureKind::State { trace, step, event, output } => {
             Format::of(&output).map_err(err)?;
@@ -80,7 +82,7 @@ pub fn figure(kind: FigureKind) -> Result<ExitCode, String> {
                 (Some(s), None) => StateAt::Step(s),
                 (None, None) => return Err("say where: --step N or --event P".into()),
             };
-            (figure::state(&load(&trace)?, at).map_err(err)?, output)
+            (figure::state(&load(&trace, &mut banner)?, at).map_err(err)?, output)
         }
         FigureKind::Explore { scenario, preemptions, kernel, output } => {
             Format::of(&output).map_err(err)?;
@@ -97,13 +99,20 @@ pub fn figure(kind: FigureKind) -> Result<ExitCode, String> {
             (stress_figure(&StressResults::load(&results).map_err(err)?).map_err(err)?, output)
         }
     };
+    let scene = match &banner {
+        Some(b) => scene.with_banner(b),
+        None => scene,
+    };
     scene.save(&output).map_err(err)?;
     eprintln!("wrote {}", output.display());
-    Ok(ExitCode::SUCCESS)
+    Ok(if banner.is_some() { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
-fn load(path: &Path) -> Result<Trace, String> {
-    Trace::load(path).map_err(|e| e.to_string())
+/// The trace replayed (figures draw the replay); `banner` is set if the file disagrees.
+fn load(path: &Path, banner: &mut Option<String>) -> Result<Trace, String> {
+    let (v, sc) = super::trace_cmd::load_verified(path, true)?;
+    *banner = v.banner(&sc.thread_names());
+    Ok(v.trace)
 }
 
 /// A built-in name, a .toml file, or a trace whose embedded scenario is meant.
@@ -111,14 +120,15 @@ fn scenario_of(arg: &str) -> Result<Scenario, String> {
     let p = Path::new(arg);
     let is_trace = p.exists() && !arg.ends_with(".toml");
     if is_trace {
-        let t = load(p)?;
+        let t = Trace::load(p).map_err(|e| e.to_string())?;
         return t.scenario().map_err(|e| format!("{arg}: {e}"));
     }
     Scenario::load(arg).map_err(|e| e.to_string())
 }
 
 pub fn figures(dir: &Path, traces: &Path) -> Result<ExitCode, String> {
-    let written = figure::write_doc_figures(traces, dir, &[Format::Svg, Format::Png]).map_err(|e| e.to_string())?;
+    let from = figure::DocInputs { traces, data: dir };
+    let written = figure::write_doc_figures(from, dir, &[Format::Svg, Format::Png]).map_err(|e| e.to_string())?;
     for p in &written {
         println!("{}", p.display());
     }

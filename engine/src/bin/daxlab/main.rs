@@ -101,7 +101,8 @@ enum Command {
     Figure(figure_cmd::FigureKind),
     /// Regenerate every figure of docs/ (SVG and PNG) from the checked-in traces.
     Figures {
-        /// Where to write them.
+        /// Where to write them; input data that is not a trace (the stress results) is
+        /// read from here too.
         #[arg(default_value = "docs/figures")]
         dir: std::path::PathBuf,
         /// The folder of checked-in traces the figures are made from.

@@ -2,7 +2,7 @@
 
 use daxlab::Scenario;
 use daxlab::analysis::{Timeline, analyze, describe_state, narrate, to_perfetto};
-use daxlab::trace::{Trace, diff_kernels, event_line, replay_trace, transcript, write_atomically};
+use daxlab::trace::{Trace, Verified, diff_kernels, event_line, replay_trace, transcript, verify, write_atomically};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -30,6 +30,28 @@ pub fn load(path: &Path) -> Result<(Trace, Scenario), String> {
     let trace = Trace::load(path).map_err(|e| e.to_string())?;
     let sc = trace.scenario().map_err(|e| format!("{}: {e}", path.display()))?;
     Ok((trace, sc))
+}
+
+/// A trace file, replayed: what every command that shows a trace shows. The banner (for a
+/// file that does not replay as recorded) is printed first, to stdout or, when stdout
+/// carries data, to stderr.
+pub fn load_verified(path: &Path, banner_to_stderr: bool) -> Result<(Verified, Scenario), String> {
+    let (file, sc) = load(path)?;
+    let verified = verify(&file, &sc);
+    if let Some(b) = verified.banner(&sc.thread_names()) {
+        let text = format!("⚠ {}: {b}\n  (what follows comes from the replay, not from the file)\n", path.display());
+        if banner_to_stderr {
+            eprintln!("{text}");
+        } else {
+            println!("{text}");
+        }
+    }
+    Ok((verified, sc))
+}
+
+/// Exit 1 for a trace that does not replay or whose replay fails, 0 otherwise.
+fn exit_for(v: &Verified) -> ExitCode {
+    if !v.matches() || v.trace.outcome.is_failure() { ExitCode::from(1) } else { ExitCode::SUCCESS }
 }
 
 pub fn replay(args: ReplayArgs) -> Result<ExitCode, String> {
@@ -124,7 +146,8 @@ pub fn explain(args: TraceArg) -> Result<ExitCode, String> {
         print!("{}", kt.explain());
         return Ok(ExitCode::SUCCESS);
     }
-    let (trace, sc) = load(&args.trace)?;
+    let (verified, sc) = load_verified(&args.trace, false)?;
+    let trace = &verified.trace;
     let names = sc.thread_names();
     println!("{} — {}", sc.name, sc.description);
     println!(
@@ -138,9 +161,9 @@ pub fn explain(args: TraceArg) -> Result<ExitCode, String> {
     println!("\nannotations");
     walkthrough::print_annotations(&analysis, &names, "  ");
     for b in &trace.annotations.bookmarks {
-        println!("  bookmark at step {}: {}", b.step, b.note);
+        println!("  bookmark at step {} (a note written in the file): {}", b.step, b.note);
     }
-    Ok(if trace.outcome.is_failure() { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(exit_for(&verified))
 }
 
 #[derive(clap::Args)]
@@ -161,12 +184,13 @@ pub struct DiffArgs {
 }
 
 pub fn diff(args: DiffArgs) -> Result<ExitCode, String> {
-    let (trace, sc) = load(&args.trace)?;
+    let (verified, sc) = load_verified(&args.trace, false)?;
+    let trace = &verified.trace;
     let names = sc.thread_names();
     let against = KernelArgs { kernel: args.against, variant: None, with: args.with, without: args.without }
         .kernel(trace.kernel.counterpart())
         .map_err(|e| e.replace("--kernel", "--against"))?;
-    let d = diff_kernels(&trace, &sc, against);
+    let d = diff_kernels(trace, &sc, against);
     let (rv, rex) = &d.recorded;
     let (cv, cex) = &d.carried;
     println!("{} — one interleaving, two kernels (recorded on {rv}, carried to {cv})\n", sc.name);
@@ -198,7 +222,7 @@ pub fn diff(args: DiffArgs) -> Result<ExitCode, String> {
     for (v, ex) in [(rv, rex), (cv, cex)] {
         println!("  {:<12} {}", v.to_string(), ex.outcome);
     }
-    let failed = rex.outcome.is_failure() || cex.outcome.is_failure();
+    let failed = rex.outcome.is_failure() || cex.outcome.is_failure() || !verified.matches();
     Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
@@ -224,24 +248,30 @@ pub struct ExportArgs {
 }
 
 pub fn export(args: ExportArgs) -> Result<ExitCode, String> {
-    let bytes = match import_cmd::load_kernel_trace(&args.trace)? {
-        Some(kt) => match args.format {
-            ExportFormat::Perfetto => serde_json::to_vec(&kt.to_perfetto()).map_err(|e| e.to_string())?,
-            ExportFormat::Text => kt.explain().into_bytes(),
-            ExportFormat::Ftrace => daxlab::ftrace::write_trace(&kt.records).into_bytes(),
-        },
+    let (bytes, matches) = match import_cmd::load_kernel_trace(&args.trace)? {
+        // A kernel's own trace is an observation, with no schedule to replay.
+        Some(kt) => {
+            let bytes = match args.format {
+                ExportFormat::Perfetto => serde_json::to_vec(&kt.to_perfetto()).map_err(|e| e.to_string())?,
+                ExportFormat::Text => kt.explain().into_bytes(),
+                ExportFormat::Ftrace => daxlab::ftrace::write_trace(&kt.records).into_bytes(),
+            };
+            (bytes, true)
+        }
         None => {
-            let (trace, sc) = load(&args.trace)?;
-            let names = sc.thread_names();
-            match args.format {
-                ExportFormat::Perfetto => {
-                    serde_json::to_vec(&to_perfetto(&trace, &names)).map_err(|e| e.to_string())?
+            let (verified, sc) = load_verified(&args.trace, true)?;
+            let (trace, names) = (&verified.trace, sc.thread_names());
+            let bytes = match args.format {
+                ExportFormat::Perfetto => serde_json::to_vec(&to_perfetto(trace, &names)).map_err(|e| e.to_string())?,
+                ExportFormat::Text => {
+                    let banner = verified.banner(&names).map(|b| format!("# {b}\n")).unwrap_or_default();
+                    (banner + &transcript(&trace.events, &trace.outcome, &names)).into_bytes()
                 }
-                ExportFormat::Text => transcript(&trace.events, &trace.outcome, &names).into_bytes(),
                 ExportFormat::Ftrace => {
-                    daxlab::ftrace::write_trace(&daxlab::ftrace::from_model(&trace, &sc)).into_bytes()
+                    daxlab::ftrace::write_trace(&daxlab::ftrace::from_model(trace, &sc)).into_bytes()
                 }
-            }
+            };
+            (bytes, verified.matches())
         }
     };
     match &args.output {
@@ -254,5 +284,5 @@ pub fn export(args: ExportArgs) -> Result<ExitCode, String> {
             std::io::stdout().write_all(&bytes).map_err(|e| e.to_string())?;
         }
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(if matches { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }

@@ -1,22 +1,28 @@
 //! Witnesses: the narrated minimal schedule of a failure, and the witness file.
 
 use super::walkthrough;
-use daxlab::explore::class_slug;
-use daxlab::explore::{ExploreReport, OutcomeRow, replay};
+use daxlab::Scenario;
+use daxlab::explore::{ExploreReport, OutcomeRow, class_slug, witness_trace};
 use daxlab::trace::{Bookmark, EventKind, RecordMode, Trace};
-use daxlab::{Kernel, Scenario};
 use std::path::{Path, PathBuf};
 
-pub fn print_witness(sc: &Scenario, kernel: Kernel, row: &OutcomeRow) {
-    let (ex, divergence) = replay(sc, kernel, &row.witness.schedule);
+fn mode(r: &ExploreReport, row: &OutcomeRow) -> RecordMode {
+    RecordMode::Explored { strategy: r.strategy.clone(), bound: r.bound, seed: row.witness.seed }
+}
+
+/// The witness of `row` as a trace (see [`witness_trace`]).
+fn trace_of(sc: &Scenario, r: &ExploreReport, row: &OutcomeRow) -> Result<Trace, String> {
+    witness_trace(sc, r.kernel, &row.witness, mode(r, row)).map_err(|e| e.to_string())
+}
+
+pub fn print_witness(sc: &Scenario, r: &ExploreReport, row: &OutcomeRow) -> Result<(), String> {
+    let trace = trace_of(sc, r, row)?;
     let names = sc.thread_names();
-    println!("\n✗ {}: {}", row.class, ex.outcome);
-    if let Some(d) = divergence {
-        println!("  (the replay diverged from the recorded schedule: {d})");
-    }
-    let p = ex.preemptions;
+    println!("\n✗ {}: {}", row.class, trace.outcome);
+    let p = trace.preemptions;
     println!("  minimal witness: {p} preemption{}", if p == 1 { "" } else { "s" });
-    walkthrough::print(&ex.events, &ex.switches, &names, "  ");
+    walkthrough::print(&trace.events, &trace.switches, &names, "  ");
+    Ok(())
 }
 
 /// Writes the minimal witness of every failure class as a trace file in `dir`, bookmarked
@@ -31,11 +37,10 @@ pub fn write_witnesses(
     let mut written = Vec::new();
     for r in reports {
         for row in r.failures() {
-            let (ex, _) = replay(sc, r.kernel, &row.witness.schedule);
-            let mode = RecordMode::Explored { strategy: r.strategy.clone(), bound: r.bound, seed: row.witness.seed };
-            let mut trace = Trace::from_execution(sc, r.kernel, mode, &ex);
-            if let Some(bug) = ex.events.iter().find(|e| matches!(e.kind, EventKind::Bug { .. })) {
-                trace.annotations.bookmarks.push(Bookmark { step: bug.step, note: ex.outcome.to_string() });
+            let mut trace = trace_of(sc, r, row)?;
+            if let Some(bug) = trace.events.iter().find(|e| matches!(e.kind, EventKind::Bug { .. })) {
+                let note = trace.outcome.to_string();
+                trace.annotations.bookmarks.push(Bookmark { step: bug.step, note });
             }
             let class = class_slug(&row.class);
             let ext = if json { "json" } else { "daxtrace" };

@@ -82,13 +82,13 @@ fn iteration(
     let mut processes = Vec::new();
     for p in sc.processes.iter().filter(|p| p.setup) {
         let child = process::spawn(&setup, p, None).map_err(io_err("fork"))?;
-        processes.extend(wait_all(vec![(p.name.clone(), sc.map_base(p), child)], cfg.deadline));
+        processes.extend(wait_all(vec![(p.name.get_ref().clone(), sc.map_base(p), child)], cfg.deadline));
     }
     let mut gate = Gate::new().map_err(io_err("make the starting gate"))?;
     let mut children = Vec::new();
     for p in sc.processes.iter().filter(|p| !p.setup) {
         let child = process::spawn(&setup, p, Some(&gate)).map_err(io_err("fork"))?;
-        children.push((p.name.clone(), sc.map_base(p), child));
+        children.push((p.name.get_ref().clone(), sc.map_base(p), child));
     }
     gate.open();
     processes.extend(wait_all(children, cfg.deadline));
@@ -241,8 +241,8 @@ pub fn expected_contents(sc: &Scenario) -> Result<BTreeMap<u64, u64>, String> {
     for (tid, p, t) in sc.threads() {
         for op in &t.ops {
             let writes: Vec<(u64, u64)> = match *op.get_ref() {
-                Op::Store { at, value } if p.mmap.get_ref().shared => vec![(at.0, value.0)],
-                Op::Sweep { at, pages, value } if p.mmap.get_ref().shared => {
+                Op::Store { at, value } if p.mapping().shared => vec![(at.0, value.0)],
+                Op::Sweep { at, pages, value } if p.mapping().shared => {
                     (0..pages.0).map(|k| (at.0 + (k << 12), value.0)).collect()
                 }
                 Op::Write { at, value } => vec![(at.0, value.0)],

@@ -105,7 +105,7 @@ fn set_name(name: &str) {
 }
 
 fn child_main(setup: &Setup<'_>, p: &ProcessSpec, gate: Option<&Gate>, report: OwnedFd) -> i32 {
-    set_name(&p.name);
+    set_name(p.name.get_ref());
     let result = (|| -> io::Result<ChildReport> {
         let file = std::fs::OpenOptions::new().read(true).write(true).open(setup.file)?;
         let mapping = Mapping::new(setup, p, &file)?;
@@ -149,7 +149,7 @@ struct Mapping {
 
 impl Mapping {
     fn new(setup: &Setup<'_>, p: &ProcessSpec, file: &std::fs::File) -> io::Result<Mapping> {
-        let m = p.mmap.get_ref();
+        let m = p.mapping();
         let len = setup.sc.map_length(p) as usize;
         let shared = if !m.shared {
             libc::MAP_PRIVATE
@@ -210,13 +210,13 @@ fn run_threads(setup: &Setup<'_>, p: &ProcessSpec, file: &std::fs::File, mapping
         for t in &p.threads {
             let shared = &shared;
             s.spawn(move || {
-                set_name(&t.name);
+                set_name(t.name.get_ref());
                 shared.start.wait();
                 for (i, op) in t.ops.iter().enumerate() {
                     mark(shared.marker_fd, &format!("daxlab op {} {i} {}", t.name, describe(op.get_ref())));
                     if let Err((call, e)) = run_op(shared, op.get_ref()) {
                         let errno = e.raw_os_error().map_or_else(|| e.to_string(), errno_name);
-                        let err = SyscallError { thread: t.name.clone(), op: i, call: call.into(), errno };
+                        let err = SyscallError { thread: t.name.get_ref().clone(), op: i, call: call.into(), errno };
                         shared.errors.lock().unwrap_or_else(|p| p.into_inner()).push(err);
                     }
                 }
