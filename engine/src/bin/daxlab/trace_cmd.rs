@@ -104,6 +104,13 @@ pub fn replay(args: ReplayArgs) -> Result<ExitCode, String> {
             print!("{}", describe_state(&timeline.after_events(pos), &names));
         }
         None => {
+            // The events match; the file's summary (outcome, notes, counts) must too.
+            if kernel == trace.kernel
+                && let Some(b) = verify(&trace, &sc).banner(&names)
+            {
+                println!("replay of {} ({kernel}) DIVERGES: {b}", args.trace.display());
+                return Ok(ExitCode::from(1));
+            }
             let ex = &report.execution;
             println!(
                 "replay of {} ({kernel}) matches: {} events, {} steps, outcome: {}",
