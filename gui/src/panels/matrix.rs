@@ -6,7 +6,7 @@ use super::kernel_pick::Picker;
 use crate::app::{Action, Mode, Workbench};
 use crate::model::{Loaded, Origin};
 use crate::theme as t;
-use daxlab::explore::{CellClass, Matrix, MatrixRow, MatrixRun, replay};
+use daxlab::explore::{CellClass, Matrix, MatrixRow, MatrixRun, witness_trace};
 use daxlab::trace::RecordMode;
 use daxlab::{Kernel, Scenario};
 use egui::{RichText, Ui};
@@ -213,18 +213,24 @@ pub fn show(ui: &mut Ui, app: &mut Workbench) {
         ui.label(RichText::new(e).color(t::EEXIST));
     }
     if let Some((sc, k, class)) = table(ui, &app.matrix) {
-        app.actions.push(Action::Load(Box::new(witness(sc, k, class)), 0));
-        app.actions.push(Action::SetMode(Mode::Trace));
+        match witness(sc, k, class) {
+            Ok(doc) => {
+                app.actions.push(Action::Load(Box::new(doc), 0));
+                app.actions.push(Action::SetMode(Mode::Trace));
+            }
+            Err(e) => app.matrix.error = Some(e),
+        }
     }
 }
 
-/// A class's minimal witness, replayed on its kernel and opened as a trace at step 0.
-fn witness(sc: &Scenario, k: Kernel, class: &CellClass) -> Loaded {
-    let (ex, _) = replay(sc, k, &class.witness.schedule);
+/// A class's minimal witness, replayed on its kernel and opened as a trace at step 0 (or
+/// why it could not be: a witness that does not replay is a daxlab bug).
+fn witness(sc: &Scenario, k: Kernel, class: &CellClass) -> Result<Loaded, String> {
     let bound = sc.expect.as_ref().map_or(2, |e| e.preemptions);
     let mode = RecordMode::Explored { strategy: "exhaustive".into(), bound: Some(bound), seed: None };
+    let trace = witness_trace(sc, k, &class.witness, mode).map_err(|e| e.to_string())?;
     let what = format!("{} · {} · minimal witness of {} (from the matrix)", sc.name, k.label(), class.class);
-    Loaded::from_execution(sc, k, mode, &ex, Origin::Made(what))
+    Ok(Loaded::made(trace, Origin::Made(what)))
 }
 
 fn settings(ui: &mut Ui, st: &mut MatrixState) {
