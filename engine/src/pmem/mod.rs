@@ -4,8 +4,8 @@
 //! mapping of a file on any filesystem, or real pmem (a file on a -o dax filesystem, or a
 //! device-DAX device) mapped with MAP_SYNC.
 
-#[cfg(not(target_arch = "wasm32"))]
 mod declared;
+#[cfg(not(target_arch = "wasm32"))]
 mod file;
 #[cfg(not(target_arch = "wasm32"))]
 mod flush;
@@ -13,8 +13,8 @@ mod flush;
 mod open;
 mod ram;
 
-#[cfg(not(target_arch = "wasm32"))]
 pub use declared::Declared;
+#[cfg(not(target_arch = "wasm32"))]
 pub use file::{FilePmem, Reopened, SyncMode};
 #[cfg(not(target_arch = "wasm32"))]
 pub use flush::{CACHE_LINE, CacheFlush};
