@@ -114,20 +114,82 @@ fn a_failed_downgrade_unlocks_the_pmd_entry_and_wakes_one_waiter() {
 
 #[test]
 fn a_failed_hole_fill_unlocks_the_hole_page_and_leaves_it_in_the_tree() {
-    let sc = inject("never", r#"{ op = "load", at = 0x1000 }, { op = "store", at = 0x1000, value = 1 }"#);
+    // T0 reads the hole (a hole page goes into the tree); then T1, on another CPU whose
+    // preload pool is still empty, writes it: the hole fill's radix_tree_preload() is T1's
+    // first, so it allocates and can fail. (On T0's CPU the pool is full by then and the
+    // preload could not fail: see a_full_pool_makes_radix_tree_preload_infallible.)
+    let sc = parse(
+        r#"
+name = "enomem"
+description = "t"
+thp = "never"
+inject_enomem = true
+[file]
+size = "4MiB"
+[[process]]
+name = "app"
+mmap = { shared = true }
+[[process.thread]]
+name = "T0"
+ops = [{ op = "load", at = 0x1000 }]
+[[process.thread]]
+name = "T1"
+ops = [{ op = "store", at = 0x1000, value = 1 }]
+"#,
+    );
     for v in BOTH {
         let (ex, s) = find(&sc, v, 0, |ex| {
-            ex.events.iter().any(|e| matches!(e.kind, E::GrabReturn { result: Ok(Item::Page(_)), .. }))
-                && failed_preload(ex, 0).is_some()
+            ex.events.iter().any(|e| e.tid.0 == 1 && matches!(e.kind, E::GrabReturn { result: Ok(Item::Page(_)), .. }))
+                && failed_preload(ex, 1).is_some()
         })
         .unwrap();
-        let grab = pos(&ex, 0, |k| matches!(k, E::GrabReturn { result: Ok(Item::Page(0)), .. })).unwrap();
-        let fail = pos(&ex, grab, |k| matches!(k, E::Preload { ok: false, .. })).expect("the hole fill's preload");
+        let grab = ex
+            .events
+            .iter()
+            .position(|e| e.tid.0 == 1 && matches!(e.kind, E::GrabReturn { result: Ok(Item::Page(0)), .. }));
+        let fail =
+            pos(&ex, grab.unwrap(), |k| matches!(k, E::Preload { ok: false, .. })).expect("the hole fill's preload");
         pos(&ex, fail, |k| matches!(k, E::PageUnlock { page: 0 })).unwrap();
         pos(&ex, fail, |k| matches!(k, E::FaultDone { result, .. } if result.contains(VmFault::OOM))).unwrap();
         assert!(matches!(ex.outcome, Outcome::Oom { .. }));
         assert_eq!(s.entries, vec![(1, 0, Item::Page(0), 0)]);
         assert_eq!(s.nrpages, 1);
+    }
+}
+
+#[test]
+fn a_full_pool_makes_radix_tree_preload_infallible() {
+    // One thread reads then writes a hole. Its first preload fills its CPU's pool; a later
+    // one fails only if an insert under tree_lock drew nodes from the pool since.
+    let sc = inject("never", r#"{ op = "load", at = 0x1000 }, { op = "store", at = 0x1000, value = 1 }"#);
+    for v in BOTH {
+        let mut dfs = daxlab::explore::DfsScheduler::new(0);
+        let cfg = daxlab::scenario::RunConfig::new(v);
+        let mut runs = 0;
+        loop {
+            let ex = daxlab::scenario::execute(&sc, &cfg, &mut dfs);
+            runs += 1;
+            let mut pool_short = true;
+            for e in &ex.events {
+                match &e.kind {
+                    E::Preload { ok: false, .. } => assert!(pool_short, "-ENOMEM from a full pool"),
+                    E::Preload { ok: true, .. } => pool_short = false,
+                    E::Insert { from_pool, .. } if *from_pool > 0 => pool_short = true,
+                    _ => {}
+                }
+            }
+            if !dfs.next_execution() {
+                break;
+            }
+        }
+        assert!(runs > 1, "the injected failures are choices");
+    }
+    // A warm pool (the machine has run a while): no preload allocates, so none fails.
+    let warm = inject("never", r#"{ op = "store", at = 0x1000, value = 1 }"#);
+    let mut warm = warm;
+    warm.preload_pool = daxlab::scenario::PreloadPool::Warm;
+    for v in BOTH {
+        assert_eq!(classes(&explore_all(&warm, v, 1)), Default::default(), "{}", v.label());
     }
 }
 

@@ -86,10 +86,10 @@ const CITED: &[Cited] = &[
     cited(FIXED, 48, 1, "pmd_install", "- Step 48: T1 maps the same 2 MiB"),
     cited("pte-vs-pmd.fixed.bug-pte-under-huge-pmd", 0, 1, "pmd_check", "T1 reads an empty PMD slot at step 0"),
     cited("pte-vs-pmd.fixed.bug-pte-under-huge-pmd", 12, 2, "relookup", "Its re-lookup (step 12) finds nothing"),
-    cited("drop-caches-mapped-entry.unfixed.livelock", 95, 1, "delete", "At step 95, `drop_caches`"),
-    cited("drop-caches-mapped-entry.unfixed.livelock", 106, 1, "lookup", "(steps 106, 114, 122, …)"),
-    cited("drop-caches-mapped-entry.unfixed.livelock", 114, 1, "lookup", "(steps 106, 114, 122, …)"),
-    cited("drop-caches-mapped-entry.unfixed.livelock", 122, 1, "lookup", "(steps 106, 114, 122, …)"),
+    cited("drop-caches-mapped-entry.unfixed.livelock", 107, 1, "delete", "At step 107, `drop_caches`"),
+    cited("drop-caches-mapped-entry.unfixed.livelock", 122, 1, "lookup", "(steps 122, 134, 146, …)"),
+    cited("drop-caches-mapped-entry.unfixed.livelock", 134, 1, "lookup", "(steps 122, 134, 146, …)"),
+    cited("drop-caches-mapped-entry.unfixed.livelock", 146, 1, "lookup", "(steps 122, 134, 146, …)"),
 ];
 
 /// The lesson's sentences with their line breaks and list indentation folded, so a cited

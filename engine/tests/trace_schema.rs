@@ -44,6 +44,7 @@ fn registry() -> Registry {
         daxlab::xarray::XaState,
         daxlab::trace::IomapResult,
         daxlab::trace::GrabResult,
+        daxlab::trace::PmdTest,
         daxlab::trace::EventKind,
     );
     t.trace_type::<daxlab::trace::Trace>(&samples).expect("Trace");

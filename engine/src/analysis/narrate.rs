@@ -7,7 +7,7 @@ use crate::dax::FallbackReason;
 use crate::kernel::{Errno, LockId};
 use crate::mm::{PeSize, PmdKind};
 use crate::sim::Tid;
-use crate::trace::{Event, EventKind, RestartReason, describe, entry_str};
+use crate::trace::{Event, EventKind, PmdTest, RestartReason, describe, entry_str};
 
 fn order_name(order: u32) -> &'static str {
     if order == 0 { "4 KiB" } else { "PMD" }
@@ -51,9 +51,9 @@ pub fn narrate(events: &[Event], analysis: &Analysis, names: &[String]) -> Vec<S
                         others(e.tid)
                     )
                 }
-                EventKind::Preload { ok: true, .. } => {
-                    format!("{me} fills its per-CPU radix node pool; preemption stays off until radix_tree_preload_end()")
-                }
+                EventKind::Preload { ok: true, .. } => format!(
+                    "{me}'s radix_tree_preload(): its CPU's node pool is full; preemption stays off until radix_tree_preload_end()"
+                ),
                 EventKind::Insert { index, order, err: None, item, .. } => {
                     let victim = analysis.windows.iter().find(|w| {
                         w.tid != e.tid && w.intruders.iter().any(|i| i.step == e.step && i.tid == e.tid)
@@ -107,8 +107,11 @@ pub fn narrate(events: &[Event], analysis: &Analysis, names: &[String]) -> Vec<S
                 EventKind::PmdCheck { slot: PmdKind::None, addr, .. } => {
                     format!("{me} reads the PMD slot for {addr:#x}: empty, so the fault may go ahead")
                 }
-                EventKind::PmdCheck { slot: PmdKind::HugeDevmap, addr, .. } => format!(
-                    "{me} reads the PMD slot for {addr:#x}: a huge PMD is there, but this 4 KiB path does not re-check it before installing"
+                EventKind::PmdTest { test: PmdTest::TransUnstable, slot: PmdKind::HugeDevmap, addr, .. } => format!(
+                    "{me}'s 4 KiB fault finds a DAX huge PMD at {addr:#x}: not pmd_trans_huge on x86, so pmd_bad() — \"bad pmd\", and the slot will be cleared"
+                ),
+                EventKind::BadPmd { old: PmdKind::Table, addr, .. } => format!(
+                    "{me}'s pmd_clear_bad() clears the slot at {addr:#x}, which by now holds another fault's PTE table: the table is orphaned (non-zero nr_ptes at exit)"
                 ),
                 EventKind::WaitBegin { key, bucket, .. } => {
                     format!("{me} finds the entry at {:#x} locked and sleeps on it (wait-table bucket {bucket})", key.index)

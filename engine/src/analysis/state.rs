@@ -8,7 +8,7 @@
 //! step.
 
 use crate::kernel::{LockId, Machine, TaskState, WaitKey, Waiter};
-use crate::mm::{PMD_SIZE, PageTables, PmdKind, PmdSlot, PteKind};
+use crate::mm::{PMD_SIZE, PageTables, PmdKind, PmdSlot, Pte, PteKind};
 use crate::radix::{Item, RadixTree};
 use crate::sim::Tid;
 use crate::trace::{Event, EventKind};
@@ -261,8 +261,11 @@ impl Snapshot {
                 };
                 pt.set(*addr, slot);
             }
-            E::PmdSplit { addr, .. } | E::BadPmd { addr, .. } => {
+            E::PmdSplit { addr, .. } => {
                 pt.clear(*addr);
+            }
+            E::BadPmd { addr, .. } => {
+                pt.overwrite(*addr, None);
             }
             E::PteTableAlloc { addr, populated: true, .. } => {
                 let table = pt.new_table();
@@ -274,13 +277,13 @@ impl Snapshot {
                 if let Some(PmdSlot::Table { ptes, .. }) = pt.slot_mut(*addr) {
                     ptes.insert(crate::mm::pte_index(*addr), *pte);
                 }
-                for (p, delta) in [(old, -1), (Some(*pte), 1)] {
-                    match p.map(|p| p.kind) {
-                        Some(PteKind::File { .. }) => pt.rss[0] += delta,
-                        Some(PteKind::Anon { .. }) => pt.rss[1] += delta,
-                        _ => {}
-                    }
-                }
+                count_rss(pt, old, *pte);
+            }
+            E::OrphanPteInstall { addr, table, pte, .. } => {
+                let index = crate::mm::pte_index(*addr);
+                let old = pt.orphans.get(table).and_then(|t| t.get(&index)).copied();
+                pt.orphans.entry(*table).or_default().insert(index, *pte);
+                count_rss(pt, old, *pte);
             }
             E::PteZap { start, end, .. } => {
                 let base = start & !(PMD_SIZE - 1);
@@ -318,6 +321,17 @@ impl Snapshot {
 }
 
 /// The MMU sets the dirty bit of whatever mapping a store went through.
+/// A PTE replaced `old`: the rss counters follow the kinds of page they map.
+fn count_rss(pt: &mut PageTables, old: Option<Pte>, new: Pte) {
+    for (p, delta) in [(old, -1), (Some(new), 1)] {
+        match p.map(|p| p.kind) {
+            Some(PteKind::File { .. }) => pt.rss[0] += delta,
+            Some(PteKind::Anon { .. }) => pt.rss[1] += delta,
+            _ => {}
+        }
+    }
+}
+
 fn mark_dirty(pt: &mut PageTables, addr: u64) {
     match pt.slot_mut(addr) {
         Some(PmdSlot::HugeDevmap { dirty, .. }) => *dirty = true,

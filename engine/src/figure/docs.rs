@@ -54,7 +54,7 @@ pub const DOC_FIGURES: &[DocFigure] = &[
     at("seed-fixed-state-step-26", SEED_FIXED, 26),
     DocFigure { name: "seed-explore", source: FigureSource::Explore { trace: SEED, preemptions: 3 } },
     seq("pte-vs-pmd-fixed", "pte-vs-pmd.fixed.bug-pte-under-huge-pmd.daxtrace", None, None),
-    seq("drop-caches-livelock", "drop-caches-mapped-entry.unfixed.livelock.daxtrace", Some(86), Some(124)),
+    seq("drop-caches-livelock", "drop-caches-mapped-entry.unfixed.livelock.daxtrace", Some(98), Some(148)),
     DocFigure { name: "generic340-stress", source: FigureSource::Stress { results: "generic340-stress.json" } },
 ];
 

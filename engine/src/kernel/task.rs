@@ -28,8 +28,9 @@ pub struct Task {
 pub struct Tasks(Shared<Vec<Task>>);
 
 impl Tasks {
-    pub fn new(n: usize) -> Self {
-        Tasks(Shared::new(vec![Task::default(); n]))
+    /// `n` tasks, each on its own CPU, whose preload pool holds `pool` nodes.
+    pub fn new(n: usize, pool: u32) -> Self {
+        Tasks(Shared::new(vec![Task { preload_nr: pool, ..Task::default() }; n]))
     }
 
     /// This task's preemption count and preload pool, which only its own thread uses (see

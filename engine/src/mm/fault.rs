@@ -3,8 +3,9 @@
 //! before calling into the filesystem: the DAX entry lock is the only thing that orders a
 //! 4 KiB DAX fault against a PMD DAX fault.
 
-use super::memory::{PteGuard, pmd_read, pte_fault_guard, wp_page_copy};
-use super::{PeSize, PmdKind, Pte, PteKind, VmFault, Vmf};
+use super::memory::{pte_offset_map_read, wp_page_copy};
+use super::pgtable_generic::{pmd_devmap, pmd_load, pmd_none, pmd_trans_unstable};
+use super::{PeSize, Pte, PteKind, VmFault, Vmf};
 use crate::dax::dax_pfn_mkwrite;
 use crate::fs::daxfs_fault;
 use crate::mm::{Mm, Vma};
@@ -17,26 +18,26 @@ pub async fn handle_mm_fault(cx: &Cx<'_>, mm: &Mm, vma: &Vma, address: u64, writ
     // A statistic for stress runs that no step reads: it needs no footprint.
     cx.k.obs.with(|o| o.faults += 1);
     let vmf = Vmf::new(mm, vma, address, write);
-    let orig = pmd_read(cx, mm, vmf.address).await;
-    match orig.kind {
-        PmdKind::None if vma.thp => {
-            let ret = create_huge_pmd(cx, &vmf).await;
+    // `if (pmd_none(*vmf.pmd) && transparent_hugepage_enabled(vma))`, else the snapshot
+    // `orig_pmd = *vmf.pmd`: two loads of the slot, which may differ.
+    let none = pmd_none(cx, mm, vmf.address).await;
+    if none && vma.thp {
+        let ret = create_huge_pmd(cx, &vmf).await;
+        if !ret.contains(VmFault::FALLBACK) {
+            return ret;
+        }
+    } else {
+        let orig = pmd_load(cx, mm, vmf.address).await;
+        if orig.kind.is_huge() {
+            if !write || orig.write {
+                // huge_pmd_set_accessed(): the mapping is there; the access retries.
+                return VmFault::NONE;
+            }
+            let ret = wp_huge_pmd(cx, &vmf).await;
             if !ret.contains(VmFault::FALLBACK) {
                 return ret;
             }
         }
-        PmdKind::HugeDevmap | PmdKind::HugeZero => {
-            if write && !orig.write {
-                let ret = wp_huge_pmd(cx, &vmf).await;
-                if !ret.contains(VmFault::FALLBACK) {
-                    return ret;
-                }
-            } else {
-                // huge_pmd_set_accessed(): the mapping is there; the access retries.
-                return VmFault::NONE;
-            }
-        }
-        _ => {}
     }
     handle_pte_fault(cx, &vmf).await
 }
@@ -53,15 +54,28 @@ async fn wp_huge_pmd(cx: &Cx<'_>, vmf: &Vmf<'_>) -> VmFault {
     Box::pin(daxfs_fault(cx, vmf, PeSize::Pmd)).await
 }
 
-/// handle_pte_fault(): the v4.11 guard tests pmd_trans_unstable() before pmd_devmap(), so a
-/// DAX huge PMD here is reported as a "bad pmd" and cleared before the fault is retried.
+/// handle_pte_fault(). An empty slot goes straight to ->fault (no table is allocated
+/// here). Otherwise the 4.11 guard tests pmd_trans_unstable() before pmd_devmap(), so a DAX
+/// huge PMD here is reported as a "bad pmd" and cleared before the fault is retried; each
+/// test is its own load of the slot.
 pub async fn handle_pte_fault(cx: &Cx<'_>, vmf: &Vmf<'_>) -> VmFault {
     let _f = cx.enter(Func::HandlePteFault);
-    match pte_fault_guard(cx, vmf).await {
-        PteGuard::Retry => VmFault::NONE,
-        PteGuard::NoPte => do_fault(cx, vmf).await,
-        PteGuard::Present(pte) if vmf.write && !pte.write => do_wp_page(cx, vmf, pte).await,
-        PteGuard::Present(_) => VmFault::NONE,
+    let (mm, addr) = (vmf.mm, vmf.address);
+    let pte = if pmd_none(cx, mm, addr).await {
+        None
+    } else {
+        if pmd_trans_unstable(cx, mm, addr).await || pmd_devmap(cx, mm, addr).await {
+            return VmFault::NONE;
+        }
+        match pte_offset_map_read(cx, vmf).await {
+            Ok(pte) => pte,
+            Err(ret) => return ret,
+        }
+    };
+    match pte {
+        None => do_fault(cx, vmf).await,
+        Some(pte) if vmf.write && !pte.write => do_wp_page(cx, vmf, pte).await,
+        Some(_) => VmFault::NONE,
     }
 }
 

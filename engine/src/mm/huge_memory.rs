@@ -18,11 +18,8 @@ pub async fn vmf_insert_pfn_pmd(cx: &Cx<'_>, vmf: &Vmf<'_>, pfn: u64, write: boo
     // A PTE table under the slot goes with it.
     footprint::writes(vmf.mm.pmd_obj(addr));
     footprint::writes(vmf.mm.ptes_obj(addr));
-    let old = vmf.mm.pt.with(|pt| {
-        let old = pt.kind(addr);
-        pt.set(addr, PmdSlot::HugeDevmap { pfn, write, dirty: write, by: cx.tid });
-        old
-    });
+    let old =
+        vmf.mm.pt.with(|pt| pt.overwrite(addr, Some(PmdSlot::HugeDevmap { pfn, write, dirty: write, by: cx.tid })));
     cx.emit(at, || EventKind::PmdInstall { mm: vmf.mm.id, addr, old, new: PmdKind::HugeDevmap, pfn, write });
     if old == PmdKind::Table {
         cx.bug(at, Invariant::HugePmdOverPteTable { addr });

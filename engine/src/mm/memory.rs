@@ -1,106 +1,133 @@
-//! PTE-level installers and walks (mm/memory.c). Which of them look at the PMD slot again
-//! under a lock decides whether a racing fault ends in a harmless retry or a PTE written
-//! through a huge PMD.
+//! The PTE installers of mm/memory.c and the walks they make (v4.11).
+//!
+//! Every installer looks at the PMD slot unlocked, allocates and populates a PTE table under
+//! the PMD lock if the slot was empty, takes the PTE page from the slot again
+//! (pte_offset_map_lock), and only then, under the PTE lock, writes the PTE. Each of those
+//! is a scheduling step of its own, because each ends the kernel's atomicity: the PTE lock
+//! does not stop the slot changing above it. Which installers test the slot again before
+//! taking the PTE page decides whether a racing fault ends in a harmless retry or in a PTE
+//! written through a huge PMD.
 
 use super::pagetable::pte_index;
-use super::{Mm, MmCounter, PMD_SIZE, PageField, PageTables, Pages, PmdKind, PmdSlot, Pte, PteKind, VmFault, Vmf};
-use crate::check::{Invariant, Note};
-use crate::footprint::{self, Mode, ObjKind};
+use super::pgtable_generic::{pmd_devmap, pmd_none, pmd_trans_unstable};
+use super::{Mm, MmCounter, PageField, Pages, PmdKind, PmdSlot, Pte, PteKind, VmFault, Vmf};
+use crate::check::Invariant;
+use crate::footprint::{self, Mode};
 use crate::kernel::Errno;
 use crate::pmem::{is_pmem_pfn, pmem_offset};
 use crate::sim::Cx;
-use crate::trace::EventKind;
-use crate::trace::Func;
+use crate::trace::{EventKind, Func};
 use std::panic::Location;
 
-/// What an unlocked read of a PMD slot saw.
+/// The PTE page a walk took from a PMD slot: PTE table `serial`. The walk keeps using it
+/// even if the slot changes afterwards.
 #[derive(Copy, Clone, Debug)]
-pub(super) struct PmdSnap {
-    pub kind: PmdKind,
-    /// For a huge mapping: is it writable?
-    pub write: bool,
+pub(super) struct PtePage {
+    serial: u32,
 }
 
-/// `pmd_none(*pmd)` and friends: an unlocked read of the slot.
-pub(super) async fn pmd_read(cx: &Cx<'_>, mm: &Mm, addr: u64) -> PmdSnap {
-    let at = Location::caller();
+/// pte_offset_map() (with pte_lockptr() for pte_offset_map_lock()): the PTE page, and the
+/// PTE at `addr` in it now. The kernel loads the slot once for the lock and once for the
+/// pointer; this is one step (see docs/scenarios.md, "Scheduling points"). Nothing here
+/// checks what the slot holds: through a huge PMD the "PTE page" is the first 4 KiB of the
+/// huge mapping's pmem — the seed race's "die horribly" — and through an empty slot it is
+/// page frame 0. Either is a bug, and the run stops there.
+async fn pte_offset_map(
+    cx: &Cx<'_>,
+    mm: &Mm,
+    addr: u64,
+    at: &'static Location<'static>,
+) -> Option<(PtePage, Option<Pte>)> {
     cx.sched(at).await;
     footprint::reads(mm.pmd_obj(addr));
-    let snap = mm.pt.with(|pt| match pt.slot(addr) {
-        Some(PmdSlot::HugeDevmap { write, .. }) => PmdSnap { kind: PmdKind::HugeDevmap, write: *write },
-        other => PmdSnap { kind: PmdKind::of(other), write: false },
-    });
-    cx.emit(at, || EventKind::PmdCheck { mm: mm.id, addr, slot: snap.kind });
-    snap
-}
-
-pub(super) enum PteGuard {
-    /// The fault is retried (the slot was huge).
-    Retry,
-    /// No PTE table, or an empty PTE: ->fault will install one.
-    NoPte,
-    Present(Pte),
-}
-
-/// pmd_none_or_trans_huge_or_clear_bad() as 4.11 applies it, pmd_trans_unstable() before
-/// pmd_devmap(). A DAX huge PMD is not pmd_trans_huge on x86 (the devmap bit excludes it),
-/// so it falls to pmd_bad(): "bad pmd" is printed and the slot is cleared.
-async fn pmd_guard(cx: &Cx<'_>, mm: &Mm, addr: u64, at: &'static Location<'static>) -> Option<PmdKind> {
-    let old = mm.pt.with(|pt| {
-        let kind = pt.kind(addr);
-        if kind == PmdKind::HugeDevmap {
-            pt.clear(addr);
+    footprint::reads(mm.pte_obj(addr));
+    let (slot, found) = mm.pt.with(|pt| match pt.slot(addr) {
+        Some(PmdSlot::Table { serial, ptes }) => {
+            (PmdKind::Table, Some((PtePage { serial: *serial }, ptes.get(&pte_index(addr)).copied())))
         }
-        kind
+        other => (PmdKind::of(other), None),
     });
-    // Clearing a huge mapping leaves no PTEs behind that were not there before.
-    footprint::touch(mm.pmd_obj(addr), if old == PmdKind::HugeDevmap { Mode::Write } else { Mode::Read });
-    match old {
-        PmdKind::HugeDevmap => {
-            cx.emit(at, || EventKind::BadPmd { mm: mm.id, addr, old });
-            cx.note(Note::BadPmdCleared);
-            None
-        }
-        PmdKind::HugeZero => None,
-        k => Some(k),
+    match (found, slot) {
+        (Some((ptp, _)), _) => cx.emit(at, || EventKind::PteMap { mm: mm.id, addr, table: ptp.serial }),
+        (None, PmdKind::None) => cx.bug(at, Invariant::PteWalkOnNonePmd { addr }),
+        (None, huge) => cx.bug(at, Invariant::PteUnderHugePmd { addr, pmd: huge }),
     }
+    found
 }
 
-/// handle_pte_fault()'s look at the slot and the PTE under it.
-pub(super) async fn pte_fault_guard(cx: &Cx<'_>, vmf: &Vmf<'_>) -> PteGuard {
-    let at = Location::caller();
+/// What a step under the PTE lock did to the PTE at one address.
+enum PteUpdate {
+    /// Wrote this PTE (`counted`: into MM_FILEPAGES or MM_ANONPAGES by kind).
+    Set { pte: Pte, counted: bool },
+    /// Replaced `old` with a private copy: one file page less, one anonymous page more.
+    Copied { old: Pte, pte: Pte },
+}
+
+/// `spin_lock(ptl)` … `pte_unmap_unlock()` around one PTE update of the page `ptp`, as one
+/// step: every holder of a PTE lock does its whole critical section in one step, so no
+/// other thread ever finds one held. `update` sees the PTE there now and says what to write,
+/// if anything. The write goes to the table the walk took even if the slot no longer points
+/// to it: the PTE is then lost to everyone, but the rss counters still move, which exit
+/// reports as "Bad rss-counter state".
+async fn with_pte_lock(
+    cx: &Cx<'_>,
+    mm: &Mm,
+    addr: u64,
+    ptp: PtePage,
+    at: &'static Location<'static>,
+    update: impl FnOnce(Option<Pte>) -> Option<PteUpdate>,
+) -> bool {
     cx.sched(at).await;
-    cx.emit(at, || EventKind::PmdCheck {
-        mm: vmf.mm.id,
-        addr: vmf.address,
-        slot: vmf.mm.pt.with(|pt| pt.kind(vmf.address)),
+    // Whether the table is still the slot's decides where the PTE goes.
+    footprint::reads(mm.pmd_obj(addr));
+    footprint::writes(mm.pte_obj(addr));
+    footprint::adds(mm.counter_obj(MmCounter::RssFile));
+    footprint::adds(mm.counter_obj(MmCounter::RssAnon));
+    let done = mm.pt.with(|pt| {
+        let (ptes, live) = pt.ptes_of(addr, ptp.serial)?;
+        let update = update(ptes.get(&pte_index(addr)).copied())?;
+        let (pte, rss) = match update {
+            PteUpdate::Set { pte, counted } => (pte, if counted { rss_delta(pte, 1) } else { [0, 0] }),
+            PteUpdate::Copied { old, pte } => {
+                let [f, a] = rss_delta(old, -1);
+                (pte, [f, a + 1])
+            }
+        };
+        ptes.insert(pte_index(addr), pte);
+        pt.rss[0] += rss[0];
+        pt.rss[1] += rss[1];
+        Some((pte, live))
     });
-    match pmd_guard(cx, vmf.mm, vmf.address, at).await {
-        None => PteGuard::Retry,
-        Some(PmdKind::None) => PteGuard::NoPte,
-        Some(_) => match vmf.mm.pt.with(|pt| {
-            footprint::reads(vmf.mm.pte_obj(vmf.address));
-            pt.pte(vmf.address)
-        }) {
-            Some(pte) => PteGuard::Present(pte),
-            None => PteGuard::NoPte,
-        },
+    match done {
+        Some((pte, true)) => cx.emit(at, || EventKind::PteInstall { mm: mm.id, addr, pte }),
+        Some((pte, false)) => cx.emit(at, || EventKind::OrphanPteInstall { mm: mm.id, addr, table: ptp.serial, pte }),
+        None => cx.emit(at, || EventKind::PteBusy { mm: mm.id, addr }),
+    }
+    done.is_some()
+}
+
+/// The rss counters (MM_FILEPAGES, MM_ANONPAGES) a PTE of this kind counts in.
+fn rss_delta(pte: Pte, by: i64) -> [i64; 2] {
+    match pte.kind {
+        PteKind::File { .. } => [by, 0],
+        PteKind::Anon { .. } => [0, by],
+        PteKind::Devmap => [0, 0],
     }
 }
 
-/// pte_alloc(): `pmd_none(*pmd) && __pte_alloc()`. The PTE page is allocated outside any
-/// lock; the PMD lock is then taken and the slot populated only if it is still empty.
-/// __pte_alloc() reports success even when the slot turned into something else meanwhile.
+/// pte_alloc(): `pmd_none(*pmd) && __pte_alloc()`.
 async fn pte_alloc(cx: &Cx<'_>, mm: &Mm, addr: u64) {
     let _f = cx.enter(Func::PteAlloc);
-    let at = Location::caller();
-    cx.sched(at).await;
-    footprint::reads(mm.pmd_obj(addr));
-    let slot = mm.pt.with(|pt| pt.kind(addr));
-    cx.emit(at, || EventKind::PmdCheck { mm: mm.id, addr, slot });
-    if slot != PmdKind::None {
-        return;
+    if pmd_none(cx, mm, addr).await {
+        __pte_alloc(cx, mm, addr).await;
     }
+}
+
+/// __pte_alloc(): pte_alloc_one() allocates the PTE page outside any lock (GFP_KERNEL, it
+/// may sleep); then, under the PMD lock, the slot is populated only if it is still empty.
+/// It reports success even when the slot turned into something else meanwhile.
+async fn __pte_alloc(cx: &Cx<'_>, mm: &Mm, addr: u64) {
+    let at = Location::caller();
     cx.sched(at).await;
     let populated = mm.pt.with(|pt| {
         if pt.kind(addr) != PmdKind::None {
@@ -120,67 +147,50 @@ async fn pte_alloc(cx: &Cx<'_>, mm: &Mm, addr: u64) {
     cx.emit(at, || EventKind::PteTableAlloc { mm: mm.id, addr, populated });
 }
 
-/// The PTE step of insert_pfn(): pte_offset_map_lock() on whatever the slot holds now,
-/// with no check that it is still a PTE table. Through a huge PMD the "PTE page" is the
-/// first 4 KiB of the huge mapping's pmem: that is the seed race's "die horribly".
-async fn insert_pfn_locked(cx: &Cx<'_>, vmf: &Vmf<'_>, addr: u64, pfn: u64) -> Result<(), Errno> {
+/// vm_insert_mixed() → insert_pfn() → get_locked_pte(): pte_alloc(), then
+/// pte_offset_map_lock() on whatever the slot holds by then — no test that it is still a
+/// PTE table — and under the PTE lock -EBUSY if a PTE is present, else a devmap PTE.
+pub async fn vm_insert_mixed(cx: &Cx<'_>, vmf: &Vmf<'_>, addr: u64, pfn: u64) -> Result<(), Errno> {
+    let _f = cx.enter(Func::VmInsertMixed);
     let at = Location::caller();
-    cx.sched(at).await;
-    footprint::reads(vmf.mm.pmd_obj(addr));
-    let kind = vmf.mm.pt.with(|pt| pt.kind(addr));
-    match kind {
-        PmdKind::HugeDevmap | PmdKind::HugeZero => {
-            cx.bug(at, Invariant::PteUnderHugePmd { addr, pmd: kind });
-            return Err(Errno::Efault);
-        }
-        PmdKind::None => {
-            cx.bug(at, Invariant::PteWalkOnNonePmd { addr });
-            return Err(Errno::Efault);
-        }
-        PmdKind::Table => {}
-    }
+    // (__get_locked_pte's VM_BUG_ON(pmd_trans_huge(*pmd)) exists only with CONFIG_DEBUG_VM.)
+    pte_alloc(cx, vmf.mm, addr).await;
+    let Some((ptp, _)) = pte_offset_map(cx, vmf.mm, addr, at).await else {
+        return Err(Errno::Efault);
+    };
     // vm_page_prot of a shared DAX vma lacks write (it wants write notification), so the
     // PTE starts read-only and the first store takes a pfn_mkwrite fault.
     let pte = Pte { pfn, write: false, dirty: false, kind: PteKind::Devmap };
-    footprint::writes(vmf.mm.pte_obj(addr));
-    let installed = vmf.mm.pt.with(|pt| {
-        let Some(PmdSlot::Table { ptes, .. }) = pt.slot_mut(addr) else {
-            return false;
-        };
-        if ptes.contains_key(&pte_index(addr)) {
-            return false;
-        }
-        ptes.insert(pte_index(addr), pte);
-        true
-    });
-    if installed {
-        cx.emit(at, || EventKind::PteInstall { mm: vmf.mm.id, addr, pte });
-        Ok(())
-    } else {
-        cx.emit(at, || EventKind::PteBusy { mm: vmf.mm.id, addr });
-        Err(Errno::Ebusy)
-    }
+    let set =
+        with_pte_lock(cx, vmf.mm, addr, ptp, at, |cur| cur.is_none().then_some(PteUpdate::Set { pte, counted: false }))
+            .await;
+    if set { Ok(()) } else { Err(Errno::Ebusy) }
 }
 
-/// vm_insert_mixed() → insert_pfn() → __get_locked_pte(): -EBUSY if a PTE is present.
-pub async fn vm_insert_mixed(cx: &Cx<'_>, vmf: &Vmf<'_>, addr: u64, pfn: u64) -> Result<(), Errno> {
-    let _f = cx.enter(Func::VmInsertMixed);
-    pte_alloc(cx, vmf.mm, addr).await;
-    insert_pfn_locked(cx, vmf, addr, pfn).await
+/// pte_alloc_one_map() (the DAX faults never bring a preallocated table): pte_alloc(),
+/// then the 4.11 guard — pmd_trans_unstable() before pmd_devmap(), so a DAX huge PMD met
+/// here is a "bad pmd", cleared — and pte_offset_map_lock(). NOPAGE sends the fault back
+/// to retry.
+async fn pte_alloc_one_map(cx: &Cx<'_>, vmf: &Vmf<'_>, at: &'static Location<'static>) -> Result<PtePage, VmFault> {
+    let (mm, addr) = (vmf.mm, vmf.address);
+    // `if (!pmd_none(*pmd)) goto map_pte;` and pte_alloc()'s own pmd_none() are two loads;
+    // one step here (docs/scenarios.md, "Scheduling points").
+    pte_alloc(cx, mm, addr).await;
+    if pmd_trans_unstable(cx, mm, addr).await || pmd_devmap(cx, mm, addr).await {
+        return Err(VmFault::NOPAGE);
+    }
+    pte_offset_map(cx, mm, addr, at).await.map(|(ptp, _)| ptp).ok_or(VmFault::NOPAGE)
 }
 
 /// finish_fault() → alloc_set_pte() for a page (a hole page, or the COW copy of a private
-/// write): pte_alloc_one_map() checks the slot again after allocating, so a huge PMD that
-/// appeared meanwhile sends the fault back to retry instead of into the PMD's memory.
+/// write). Its do_set_pmd() branch is for compound pages only, never a DAX fault's.
 pub async fn finish_fault(cx: &Cx<'_>, vmf: &Vmf<'_>, page: u32) -> VmFault {
     let _f = cx.enter(Func::FinishFault);
     let at = Location::caller();
-    pte_alloc(cx, vmf.mm, vmf.address).await;
-    cx.sched(at).await;
-    match pmd_guard(cx, vmf.mm, vmf.address, at).await {
-        Some(PmdKind::Table) => {}
-        _ => return VmFault::NOPAGE,
-    }
+    let ptp = match pte_alloc_one_map(cx, vmf, at).await {
+        Ok(ptp) => ptp,
+        Err(ret) => return ret,
+    };
     let anon = cx.k.pages.get(page, PageField::Anon, |p| p.anon);
     let pte = Pte {
         pfn: Pages::pfn(page),
@@ -188,56 +198,32 @@ pub async fn finish_fault(cx: &Cx<'_>, vmf: &Vmf<'_>, page: u32) -> VmFault {
         dirty: vmf.cow(),
         kind: if anon { PteKind::Anon { page } } else { PteKind::File { page } },
     };
-    let addr = vmf.address;
-    footprint::writes(vmf.mm.pte_obj(addr));
-    footprint::adds(vmf.mm.counter_obj(if anon { MmCounter::RssAnon } else { MmCounter::RssFile }));
-    let set = vmf.mm.pt.with(|pt| {
-        let Some(PmdSlot::Table { ptes, .. }) = pt.slot_mut(addr) else {
-            return false;
-        };
-        if ptes.contains_key(&pte_index(addr)) {
-            return false;
-        }
-        ptes.insert(pte_index(addr), pte);
-        pt.rss[usize::from(anon)] += 1;
-        true
-    });
-    if !set {
-        return VmFault::NOPAGE;
-    }
-    cx.emit(at, || EventKind::PteInstall { mm: vmf.mm.id, addr, pte });
-    VmFault::NONE
+    let set = with_pte_lock(cx, vmf.mm, vmf.address, ptp, at, |cur| {
+        cur.is_none().then_some(PteUpdate::Set { pte, counted: true })
+    })
+    .await;
+    if set { VmFault::NONE } else { VmFault::NOPAGE }
 }
 
-/// finish_mkwrite_fault() → wp_page_reuse(): make the PTE writable if it is still the one
-/// the fault started from.
+/// finish_mkwrite_fault() → wp_page_reuse(): take the PTE page again and make the PTE
+/// writable if it is still the one the fault started from.
 pub(crate) async fn finish_mkwrite_fault(cx: &Cx<'_>, vmf: &Vmf<'_>, orig: Pte) -> VmFault {
     let _f = cx.enter(Func::FinishMkwriteFault);
     let at = Location::caller();
-    cx.sched(at).await;
-    let addr = vmf.address;
-    footprint::reads(vmf.mm.pmd_obj(addr));
-    footprint::writes(vmf.mm.pte_obj(addr));
-    let reused = vmf.mm.pt.with(|pt| match pt.slot_mut(addr) {
-        Some(PmdSlot::Table { ptes, .. }) => match ptes.get_mut(&pte_index(addr)) {
-            Some(p) if *p == orig => {
-                p.write = true;
-                p.dirty = true;
-                Some(*p)
-            }
-            _ => None,
-        },
-        _ => None,
-    });
-    let Some(pte) = reused else {
+    let Some((ptp, _)) = pte_offset_map(cx, vmf.mm, vmf.address, at).await else {
         return VmFault::NOPAGE;
     };
-    cx.emit(at, || EventKind::PteInstall { mm: vmf.mm.id, addr, pte });
-    VmFault::NONE
+    let pte = Pte { write: true, dirty: true, ..orig };
+    let reused = with_pte_lock(cx, vmf.mm, vmf.address, ptp, at, |cur| {
+        (cur == Some(orig)).then_some(PteUpdate::Set { pte, counted: false })
+    })
+    .await;
+    if reused { VmFault::NONE } else { VmFault::NOPAGE }
 }
 
 /// wp_page_copy(): a write to a read-only PTE of a private mapping gets its own copy of
-/// the page's current contents.
+/// the page's current contents, installed if the PTE is still the one the fault started
+/// from.
 pub(super) async fn wp_page_copy(cx: &Cx<'_>, vmf: &Vmf<'_>, orig: Pte) -> VmFault {
     let _f = cx.enter(Func::WpPageCopy);
     let at = Location::caller();
@@ -245,33 +231,25 @@ pub(super) async fn wp_page_copy(cx: &Cx<'_>, vmf: &Vmf<'_>, orig: Pte) -> VmFau
     let mut buf = [0u8; 4096];
     read_phys(cx, orig.pfn << 12, &mut buf);
     cx.k.pages.write(copy, 0, &buf);
-    cx.sched(at).await;
-    let addr = vmf.address;
+    let Some((ptp, _)) = pte_offset_map(cx, vmf.mm, vmf.address, at).await else {
+        return VmFault::NONE;
+    };
     let pte = Pte { pfn: Pages::pfn(copy), write: true, dirty: true, kind: PteKind::Anon { page: copy } };
-    footprint::reads(vmf.mm.pmd_obj(addr));
-    footprint::writes(vmf.mm.pte_obj(addr));
-    footprint::adds(vmf.mm.counter_obj(MmCounter::RssFile));
-    footprint::adds(vmf.mm.counter_obj(MmCounter::RssAnon));
-    let replaced = vmf.mm.pt.with(|pt| {
-        let Some(PmdSlot::Table { ptes, .. }) = pt.slot_mut(addr) else {
-            return false;
-        };
-        match ptes.get_mut(&pte_index(addr)) {
-            Some(p) if *p == orig => {
-                *p = pte;
-                if let PteKind::File { .. } = orig.kind {
-                    pt.rss[0] -= 1;
-                }
-                pt.rss[1] += 1;
-                true
-            }
-            _ => false,
-        }
-    });
-    if replaced {
-        cx.emit(at, || EventKind::PteInstall { mm: vmf.mm.id, addr, pte });
-    }
+    with_pte_lock(cx, vmf.mm, vmf.address, ptp, at, |cur| {
+        (cur == Some(orig)).then_some(PteUpdate::Copied { old: orig, pte })
+    })
+    .await;
     VmFault::NONE
+}
+
+/// handle_pte_fault()'s walk, after the guard: pte_offset_map() and the read of the PTE
+/// (`vmf->orig_pte`), one step. None: the PTE is empty.
+pub(super) async fn pte_offset_map_read(cx: &Cx<'_>, vmf: &Vmf<'_>) -> Result<Option<Pte>, VmFault> {
+    let at = Location::caller();
+    match pte_offset_map(cx, vmf.mm, vmf.address, at).await {
+        Some((_, pte)) => Ok(pte),
+        None => Err(VmFault::NOPAGE),
+    }
 }
 
 /// Reads memory at a physical address: pmem or a DRAM page.
@@ -291,136 +269,4 @@ pub(crate) fn write_phys(cx: &Cx<'_>, phys: u64, data: &[u8]) {
     } else if let Some(page) = Pages::page_of_pfn(pfn) {
         cx.k.pages.write(page, (phys & 0xfff) as usize, data);
     }
-}
-
-/// unmap_mapping_range(mapping, start, len, even_cows): under i_mmap_rwsem (taken for
-/// write, may sleep), zap the file's pages in [start, start+len) from every process; a zero
-/// `len` means "to the end of the file". A huge PMD that intersects the range is cleared
-/// whole; PTE pages stay (only munmap frees them). Private COW copies are left alone unless
-/// `even_cows` (truncate zaps them too: no page may stay mapped beyond EOF).
-pub async fn unmap_mapping_range(cx: &Cx<'_>, start: u64, len: u64, even_cows: bool) {
-    let _f = cx.enter(Func::UnmapMappingRange);
-    let at = Location::caller();
-    // i_mmap_lock_write() may sleep: the v4.10 "sleep in atomic context" bug was calling
-    // this after radix_tree_preload().
-    cx.might_sleep(at);
-    cx.sched(at).await;
-    cx.emit(at, || EventKind::UnmapRange { start, len });
-    let first = start >> 12;
-    let last = if len == 0 { u64::MAX } else { (start + len - 1) >> 12 };
-    for mm in &cx.k.mms {
-        for vma in &mm.vmas {
-            zap_vma_range(cx, mm, vma, (first, last), even_cows, at);
-        }
-    }
-}
-
-fn zap_vma_range(
-    cx: &Cx<'_>,
-    mm: &Mm,
-    vma: &super::Vma,
-    (first, last): (u64, u64),
-    even_cows: bool,
-    at: &'static Location<'static>,
-) {
-    let lo = first.max(vma.vm_pgoff);
-    let hi = last.min(vma.linear_page_index(vma.vm_end - 1));
-    if lo > hi {
-        return;
-    }
-    let (Some(a0), Some(a1)) = (vma.address_of(lo), vma.address_of(hi)) else {
-        return;
-    };
-    let mut pmd_addr = a0 & !(PMD_SIZE - 1);
-    while pmd_addr <= a1 {
-        footprint::writes(mm.pmd_obj(pmd_addr));
-        footprint::writes(mm.ptes_obj(pmd_addr));
-        footprint::adds(mm.counter_obj(MmCounter::RssFile));
-        footprint::adds(mm.counter_obj(MmCounter::RssAnon));
-        let cleared = mm.pt.with(|pt| zap_pmd(pt, pmd_addr, (a0, a1), even_cows));
-        match cleared {
-            Some(old) => cx.emit(at, || EventKind::PmdSplit { mm: mm.id, addr: pmd_addr, old }),
-            None => cx.emit(at, || EventKind::PteZap {
-                mm: mm.id,
-                start: a0.max(pmd_addr),
-                end: a1.min(pmd_addr + PMD_SIZE - 1),
-            }),
-        }
-        pmd_addr += PMD_SIZE;
-    }
-}
-
-/// Zaps one PMD slot's part of [a0, a1]; returns the kind of a cleared huge mapping.
-fn zap_pmd(pt: &mut PageTables, pmd_addr: u64, (a0, a1): (u64, u64), even_cows: bool) -> Option<PmdKind> {
-    match pt.slot_mut(pmd_addr) {
-        Some(PmdSlot::HugeDevmap { .. } | PmdSlot::HugeZero { .. }) => {
-            let kind = pt.kind(pmd_addr);
-            pt.clear(pmd_addr);
-            Some(kind)
-        }
-        Some(PmdSlot::Table { ptes, .. }) => {
-            let mut zapped = [0i64; 2];
-            ptes.retain(|idx, pte| {
-                let addr = pmd_addr + (u64::from(*idx) << 12);
-                let anon = matches!(pte.kind, PteKind::Anon { .. });
-                let hit = addr >= a0 && addr <= a1 && (even_cows || !anon);
-                match pte.kind {
-                    PteKind::File { .. } if hit => zapped[0] += 1,
-                    PteKind::Anon { .. } if hit => zapped[1] += 1,
-                    _ => {}
-                }
-                !hit
-            });
-            pt.rss[0] -= zapped[0];
-            pt.rss[1] -= zapped[1];
-            None
-        }
-        None => None,
-    }
-}
-
-/// page_mapped(): whether any process still maps `page` (the model keeps no mapcount; it
-/// asks the page tables).
-pub(crate) fn page_mapped(cx: &Cx<'_>, page: u32) -> bool {
-    cx.k.mms.iter().any(|mm| {
-        footprint::reads(mm.all(ObjKind::Pmd));
-        footprint::reads(mm.all(ObjKind::Pte));
-        mm.pt.with(|pt| {
-            pt.pmds.values().any(|slot| match slot {
-                PmdSlot::Table { ptes, .. } => ptes.values().any(|p| p.kind == PteKind::File { page }),
-                _ => false,
-            })
-        })
-    })
-}
-
-/// follow_pte_pmd() plus the body of dax_mapping_entry_mkclean()'s loop for one vma, under
-/// the PTE or PMD lock: if the huge PMD or the PTE at `addr` maps `pfn` and is dirty or
-/// writable, clear and flush it, write-protect it, clean it and set it back. Returns whether
-/// it changed anything.
-pub async fn mkclean_one(cx: &Cx<'_>, mm: &Mm, addr: u64, pfn: u64) -> bool {
-    let at = Location::caller();
-    cx.sched(at).await;
-    footprint::writes(mm.pmd_obj(addr));
-    footprint::writes(mm.pte_obj(addr));
-    let changed = mm.pt.with(|pt| match pt.slot_mut(addr)? {
-        PmdSlot::HugeDevmap { pfn: p, write, dirty, .. } if *p == pfn && (*write || *dirty) => {
-            *write = false;
-            *dirty = false;
-            Some(true)
-        }
-        PmdSlot::Table { ptes, .. } => match ptes.get_mut(&pte_index(addr)) {
-            Some(pte) if pte.pfn == pfn && (pte.write || pte.dirty) => {
-                pte.write = false;
-                pte.dirty = false;
-                Some(false)
-            }
-            _ => None,
-        },
-        _ => None,
-    });
-    if let Some(huge) = changed {
-        cx.emit(at, || EventKind::Mkclean { mm: mm.id, addr, pfn, huge });
-    }
-    changed.is_some()
 }

@@ -14,7 +14,9 @@ mod memory;
 mod page;
 mod page_writeback;
 mod pagetable;
+pub(crate) mod pgtable_generic;
 mod truncate;
+mod zap;
 
 pub use access::{Access, user_access};
 pub use fault::{handle_mm_fault, handle_pte_fault};
@@ -24,7 +26,7 @@ pub use filemap::{
     __delete_from_page_cache, PAGEVEC_SIZE, delete_from_page_cache, find_get_entries, find_get_entries_tag,
 };
 pub(crate) use memory::finish_mkwrite_fault;
-pub use memory::{finish_fault, mkclean_one, unmap_mapping_range, vm_insert_mixed};
+pub use memory::{finish_fault, vm_insert_mixed};
 pub use page::{Page, PageField, Pages};
 pub use page_writeback::{WRITEBACK_TAG_BATCH, tag_pages_for_writeback};
 pub use pagetable::{Mm, MmCounter, PageTables, PmdKind, PmdSlot, Pte, PteKind, Teardown, pte_index};
@@ -32,6 +34,7 @@ pub use truncate::{
     invalidate_inode_pages2_range, invalidate_mapping_pages, truncate_inode_pages_range, truncate_pagecache,
     truncate_pagecache_range,
 };
+pub use zap::{mkclean_one, unmap_mapping_range};
 
 use serde::{Deserialize, Serialize};
 use std::fmt;

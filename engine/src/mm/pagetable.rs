@@ -84,6 +84,12 @@ pub struct PageTables {
     /// MMF_HUGE_ZERO_PAGE: this mm holds a reference to the huge zero page.
     pub huge_zero_ref: bool,
     pub next_table_serial: u32,
+    /// PTE tables no slot points to any more (a "bad pmd" clear wiped the slot, or a huge
+    /// PMD was written over it), by serial. They stay allocated and counted in nr_ptes, and
+    /// exit never walks them; only a thread that took its PTE pointer before the slot
+    /// changed still writes into one.
+    #[serde(default)]
+    pub orphans: BTreeMap<u32, BTreeMap<u16, Pte>>,
 }
 
 impl PageTables {
@@ -101,6 +107,27 @@ impl PageTables {
     }
     pub fn clear(&mut self, addr: u64) -> Option<PmdSlot> {
         self.pmds.remove(&(addr >> PMD_SHIFT))
+    }
+    /// Writes `slot` over whatever the slot holds; a PTE table there is orphaned. Returns
+    /// the kind that was there.
+    pub fn overwrite(&mut self, addr: u64, slot: Option<PmdSlot>) -> PmdKind {
+        let old = match slot {
+            Some(s) => self.set(addr, s),
+            None => self.clear(addr),
+        };
+        let kind = PmdKind::of(old.as_ref());
+        if let Some(PmdSlot::Table { serial, ptes }) = old {
+            self.orphans.insert(serial, ptes);
+        }
+        kind
+    }
+    /// The PTEs of table `serial`, which a walk took from the slot at `addr`: the live table
+    /// if the slot still points to it (`true`), or the orphan it has become (`false`).
+    pub fn ptes_of(&mut self, addr: u64, serial: u32) -> Option<(&mut BTreeMap<u16, Pte>, bool)> {
+        match self.pmds.get_mut(&(addr >> PMD_SHIFT)) {
+            Some(PmdSlot::Table { serial: s, ptes }) if *s == serial => Some((ptes, true)),
+            _ => self.orphans.get_mut(&serial).map(|ptes| (ptes, false)),
+        }
     }
     pub fn pte(&self, addr: u64) -> Option<Pte> {
         match self.slot(addr)? {

@@ -10,7 +10,7 @@
 //! to stale mmap reads") change.
 
 use super::filemap::{PAGEVEC_SIZE, delete_from_page_cache, find_get_entries};
-use super::memory::page_mapped;
+use super::zap::page_mapped;
 use super::{PAGE_SHIFT, PAGE_SIZE, PageField, unmap_mapping_range};
 use crate::dax::{dax_delete_mapping_entry, dax_invalidate_mapping_entry, dax_invalidate_mapping_entry_sync};
 use crate::fs::AddressSpace;

@@ -1,7 +1,8 @@
 //! The radix-tree calls fs/dax.c makes, as scheduling points on a tree_lock-protected root,
 //! and radix_tree_preload(): fill this CPU's pool of nodes so that an insert made later
 //! under tree_lock (an atomic context) cannot fail for lack of memory. It returns with
-//! preemption disabled; the caller re-enables it with radix_tree_preload_end().
+//! preemption disabled; the caller re-enables it with radix_tree_preload_end(). Each
+//! thread runs on a CPU of its own, so the task's pool is its CPU's.
 
 use super::{Found, Item, RADIX_TREE_PRELOAD_SIZE, TreeRoot};
 use crate::check::Note;
@@ -141,22 +142,28 @@ impl Cx<'_> {
 
 /// radix_tree_preload() / radix_tree_preload_end().
 impl Cx<'_> {
-    /// May sleep in the allocator (a scheduling point); fails with -ENOMEM only when the
-    /// run injects allocation failures and the scheduler chooses to.
+    /// __radix_tree_preload(): with preemption disabled, look at this CPU's pool; only
+    /// while it holds fewer than RADIX_TREE_PRELOAD_SIZE nodes does it allocate
+    /// (kmem_cache_alloc() with a blocking gfp: it may sleep, and it is the only place the
+    /// preload can fail). A full pool makes the preload a bare preempt_disable(): no
+    /// scheduling point, no failure. Returns with preemption disabled on success.
     #[track_caller]
     pub fn radix_tree_preload<'a>(&'a self) -> impl Future<Output = Result<(), Errno>> + 'a {
         let at = Location::caller();
         async move {
-            // The allocation may enter reclaim.
-            self.might_sleep(at);
-            self.sched(at).await;
-            if self.k.inject_enomem && self.choose(Choice::PreloadEnomem, 2) == 1 {
-                self.emit(at, || EventKind::Preload { ok: false, pool: self.k.tasks.get(self.tid).preload_nr });
-                self.note(Note::Enomem);
-                return Err(Errno::Enomem);
+            if self.k.tasks.get(self.tid).preload_nr < RADIX_TREE_PRELOAD_SIZE {
+                self.might_sleep(at);
+                self.sched(at).await;
+                if self.k.inject_enomem && self.choose(Choice::PreloadEnomem, 2) == 1 {
+                    // -ENOMEM with preemption enabled; nodes already pushed stay in the
+                    // pool, which is still short (the model fails the first allocation).
+                    self.emit(at, || EventKind::Preload { ok: false, pool: self.k.tasks.get(self.tid).preload_nr });
+                    self.note(Note::Enomem);
+                    return Err(Errno::Enomem);
+                }
+                self.k.tasks.with(self.tid, |t| t.preload_nr = RADIX_TREE_PRELOAD_SIZE);
             }
             let pool = self.k.tasks.with(self.tid, |t| {
-                t.preload_nr = RADIX_TREE_PRELOAD_SIZE;
                 t.preempt_count += 1;
                 t.preload_nr
             });

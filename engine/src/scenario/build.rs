@@ -1,12 +1,13 @@
 //! Turning a scenario into a machine: the file, its pre-allocated extents, the processes'
 //! mappings.
 
-use super::{Scenario, Thp};
+use super::{PreloadPool, Scenario, Thp};
 use crate::check::Observations;
 use crate::fs::{AddressSpace, Allocator, Extent, Inode};
 use crate::kernel::{Machine, Shared, Tasks, WaitTable};
 use crate::mm::{Mm, PAGE_SHIFT, Pages, Vma};
 use crate::pmem::{Declared, Pmem, RamPmem};
+use crate::radix::RADIX_TREE_PRELOAD_SIZE;
 use crate::release::Kernel;
 
 impl Scenario {
@@ -67,7 +68,10 @@ impl Scenario {
             pages: Pages::default(),
             mms,
             wait_table: WaitTable::default(),
-            tasks: Tasks::new(self.threads().count()),
+            tasks: Tasks::new(
+                self.threads().count(),
+                if self.preload_pool == PreloadPool::Warm { RADIX_TREE_PRELOAD_SIZE } else { 0 },
+            ),
             obs: Shared::new(Observations::default()),
         }
     }

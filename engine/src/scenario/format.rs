@@ -31,6 +31,19 @@ pub enum Thp {
     Never,
 }
 
+/// What every CPU's radix-tree preload pool holds when the threads start.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PreloadPool {
+    /// Empty, as after boot: a CPU's first radix_tree_preload() allocates (and may sleep,
+    /// and may fail).
+    #[default]
+    Cold,
+    /// Full (RADIX_TREE_PRELOAD_SIZE nodes), as on a machine that has run a while: a
+    /// preload only disables preemption.
+    Warm,
+}
+
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ExtentSpec {
@@ -145,9 +158,11 @@ pub struct Scenario {
     pub description: String,
     #[serde(default)]
     pub thp: Thp,
-    /// Let the scheduler make radix_tree_preload() fail with -ENOMEM.
+    /// Let the scheduler make radix_tree_preload() fail with -ENOMEM (where it allocates).
     #[serde(default)]
     pub inject_enomem: bool,
+    #[serde(default)]
+    pub preload_pool: PreloadPool,
     pub file: FileSpec,
     #[serde(rename = "process")]
     pub processes: Vec<ProcessSpec>,

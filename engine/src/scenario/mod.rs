@@ -17,7 +17,9 @@ mod validate;
 pub use builtin::{BUILTINS, builtin, builtin_names};
 pub use classify::{RunEnd, classify};
 pub use expect::{Covers, Expect, KernelExpect};
-pub use format::{ExtentSpec, FileSpec, MmapSpec, Op, ProcessSpec, Scenario, ScenarioError, Thp, ThreadSpec};
+pub use format::{
+    ExtentSpec, FileSpec, MmapSpec, Op, PreloadPool, ProcessSpec, Scenario, ScenarioError, Thp, ThreadSpec,
+};
 pub use generate::{Holetest, HoletestFile};
 pub use program::run_thread;
 pub use run::{Execution, RunConfig, execute, execute_with};

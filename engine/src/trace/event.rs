@@ -415,6 +415,39 @@ pub enum EventKind {
         mark: XaMark,
         set: bool,
     },
+    /// One of the unlocked tests of the PMD slot in handle_pte_fault()'s and
+    /// pte_alloc_one_map()'s guard, with what the slot held when it was loaded.
+    PmdTest {
+        mm: u8,
+        addr: u64,
+        test: PmdTest,
+        slot: PmdKind,
+    },
+    /// pte_offset_map(_lock)(): the PTE table a walk takes from the slot. (When the slot
+    /// holds no table the walk is a bug, and the bug is the event.)
+    PteMap {
+        mm: u8,
+        addr: u64,
+        table: u32,
+    },
+    /// A PTE written, under its PTE lock, into PTE table `table` after the PMD slot stopped
+    /// pointing to it: nobody will see the PTE, but its rss count stays.
+    OrphanPteInstall {
+        mm: u8,
+        addr: u64,
+        table: u32,
+        pte: Pte,
+    },
+}
+
+/// Which unlocked test of a PMD slot a `PmdTest` event is.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PmdTest {
+    /// pmd_trans_unstable() = pmd_none_or_trans_huge_or_clear_bad().
+    TransUnstable,
+    /// pmd_devmap().
+    Devmap,
 }
 
 /// A system call the scenario can make on the DAX file.
@@ -467,6 +500,9 @@ impl EventKind {
             | E::PteZap { mm, .. }
             | E::PteBusy { mm, .. }
             | E::BadPmd { mm, .. }
+            | E::PmdTest { mm, .. }
+            | E::PteMap { mm, .. }
+            | E::OrphanPteInstall { mm, .. }
             | E::Store { mm, .. }
             | E::Load { mm, .. }
             | E::Mkclean { mm, .. }

@@ -77,6 +77,9 @@ impl EventKind {
         "xas_set_mark",
         "xas_clear_mark",
         "xas_get_mark",
+        "pmd_test",
+        "pte_map",
+        "orphan_pte_install",
     ];
 
     /// This event's kind name (the tag of its JSON form).
@@ -154,6 +157,9 @@ impl EventKind {
             E::XasSetMark { .. } => "xas_set_mark",
             E::XasClearMark { .. } => "xas_clear_mark",
             E::XasGetMark { .. } => "xas_get_mark",
+            E::PmdTest { .. } => "pmd_test",
+            E::PteMap { .. } => "pte_map",
+            E::OrphanPteInstall { .. } => "orphan_pte_install",
         }
     }
 }

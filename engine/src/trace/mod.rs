@@ -12,7 +12,7 @@ mod verify;
 mod wire;
 
 pub use diff::{KernelDiff, diff_kernels};
-pub use event::{Event, EventKind, GrabResult, IomapResult, KeepReason, RestartReason, SrcLoc, Syscall};
+pub use event::{Event, EventKind, GrabResult, IomapResult, KeepReason, PmdTest, RestartReason, SrcLoc, Syscall};
 pub use file::{
     Annotations, Bookmark, ENGINE_VERSION, FORMAT_VERSION, MAGIC, RecordMode, Trace, TraceError, write_atomically,
 };

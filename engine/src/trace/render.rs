@@ -1,7 +1,8 @@
 //! Events in words: one line each, naming what a kernel engineer would name.
 
-use super::{EventKind, KeepReason, RestartReason};
+use super::{EventKind, KeepReason, PmdTest, RestartReason};
 use crate::dax::decode_entry;
+use crate::mm::PmdKind;
 use crate::radix::{Item, tag_name};
 use crate::sim::{ThreadEnd, Tid};
 use crate::xarray::Entry;
@@ -148,16 +149,7 @@ pub fn describe(kind: &EventKind, names: &[String]) -> String {
         E::PteTableAlloc { addr, populated: false, .. } => {
             format!("allocated a PTE table for {addr:#x} but the slot is no longer empty; frees it")
         }
-        E::PteInstall { addr, pte, .. } => format!(
-            "sets a {} PTE at {addr:#x} → pfn {:#x}{}",
-            if pte.write { "writable" } else { "read-only" },
-            pte.pfn,
-            match pte.kind {
-                crate::mm::PteKind::Devmap => "",
-                crate::mm::PteKind::File { .. } => " (hole page)",
-                crate::mm::PteKind::Anon { .. } => " (private copy)",
-            }
-        ),
+        E::PteInstall { addr, pte, .. } => format!("sets {} at {addr:#x}", pte_str(pte)),
         E::PteZap { start, end, .. } => format!("zaps the file's PTEs in [{start:#x}, {end:#x}]"),
         E::MmTeardown { mm } => format!("process {mm} unmaps the file and exits: its page tables are freed"),
         E::PteBusy { addr, .. } => format!("a PTE is already present at {addr:#x} (-EBUSY)"),
@@ -225,7 +217,42 @@ pub fn describe(kind: &EventKind, names: &[String]) -> String {
         | E::XasSetMark { .. }
         | E::XasClearMark { .. }
         | E::XasGetMark { .. } => describe_xas(kind),
+        E::PmdTest { addr, test, slot, .. } => describe_pmd_test(*addr, *test, *slot),
+        E::PteMap { addr, table, .. } => format!("pte_offset_map_lock({addr:#x}) takes PTE table #{table}"),
+        E::OrphanPteInstall { addr, table, pte, .. } => format!(
+            "sets {} at {addr:#x} in PTE table #{table}, which no PMD slot points to any more: the PTE is lost, its rss count stays",
+            pte_str(pte)
+        ),
     }
+}
+
+fn pte_str(pte: &crate::mm::Pte) -> String {
+    format!(
+        "a {} PTE → pfn {:#x}{}",
+        if pte.write { "writable" } else { "read-only" },
+        pte.pfn,
+        match pte.kind {
+            crate::mm::PteKind::Devmap => "",
+            crate::mm::PteKind::File { .. } => " (hole page)",
+            crate::mm::PteKind::Anon { .. } => " (private copy)",
+        }
+    )
+}
+
+/// The guard's unlocked tests of a PMD slot, and what each concludes.
+fn describe_pmd_test(addr: u64, test: PmdTest, slot: PmdKind) -> String {
+    let verdict = match (test, slot) {
+        (PmdTest::TransUnstable, PmdKind::Table) => "stable",
+        (PmdTest::TransUnstable, PmdKind::HugeDevmap) => "not pmd_trans_huge (devmap), so pmd_bad(): bad pmd",
+        (PmdTest::TransUnstable, _) => "unstable: retry",
+        (PmdTest::Devmap, PmdKind::HugeDevmap) => "devmap: retry",
+        (PmdTest::Devmap, _) => "not devmap",
+    };
+    let name = match test {
+        PmdTest::TransUnstable => "pmd_trans_unstable",
+        PmdTest::Devmap => "pmd_devmap",
+    };
+    format!("{name}() loads the PMD slot for {addr:#x}: {slot}, {verdict}")
 }
 
 /// The XArray's events (entries shown as the kernel stores them, e.g. `0x17`).
