@@ -1,7 +1,8 @@
 //! daxlab: the Linux v4.11 DAX entry/fault path as an explorable, replayable model.
 //!
-//! The kernel model lives in one room per subsystem — [`radix`], [`xarray`], [`dax`], [`mm`],
-//! [`fs`], [`pmem`], [`kernel`] — and runs on the workbench machinery beside it: [`sim`] (the
+//! The kernel model lives in one room per subsystem — [`radix`], [`xarray`], [`dax`] (fs/dax.c of
+//! the radix-tree era) and [`dax_xa`] (of the XArray era), [`mm`], [`fs`], [`pmem`], [`kernel`] —
+//! and runs on the workbench machinery beside it: [`sim`] (the
 //! deterministic executor), [`trace`] (events and trace files), [`check`] (invariants and
 //! outcomes), [`scenario`] (workloads, and running one) and [`explore`] (interleaving
 //! search).
@@ -23,6 +24,7 @@ pub mod analysis;
 pub mod challenge;
 pub mod check;
 pub mod dax;
+pub mod dax_xa;
 pub mod explore;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod figure;

@@ -2,6 +2,7 @@ use crate::dax::FallbackReason;
 use crate::mm::PmdKind;
 use crate::radix::Item;
 use crate::trace::RestartReason;
+use crate::xarray::Entry;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -34,6 +35,17 @@ pub enum Invariant {
     Warn { what: String },
     /// dax_delete_mapping_entry(): WARN_ON_ONCE, truncate saw an entry that is gone.
     DeleteMissingEntry { index: u64 },
+    /// dax_unlock_entry() (XArray era): BUG_ON, the slot it unlocked did not hold a
+    /// locked entry.
+    EntryNotLocked { index: u64, found: Option<Entry> },
+    /// An order-9 store discarded the 4 KiB entries below it (xas_store() frees the nodes
+    /// under a multi-index entry): grab_mapping_entry() believed the PMD range empty.
+    PmdOverPteEntries { index: u64, lost: Vec<u64> },
+    /// A page still pinned by get_user_pages() (DMA in flight) had its entry removed by
+    /// truncate or hole punch, so the filesystem frees blocks a device still writes to.
+    /// dax_disassociate_entry()'s WARN_ON_ONCE(trunc && page_ref_count(page) > 1) (v4.19 to
+    /// v6.14) is the kernel's own detector.
+    DmaPageTruncated { index: u64, pfn: u64, refcount: u32 },
 }
 
 impl Invariant {
@@ -51,6 +63,9 @@ impl Invariant {
             Invariant::LockMisuse { .. } => "lock-misuse",
             Invariant::Warn { .. } => "warn",
             Invariant::DeleteMissingEntry { .. } => "delete-missing-entry",
+            Invariant::EntryNotLocked { .. } => "unlock-not-locked",
+            Invariant::PmdOverPteEntries { .. } => "pmd-over-pte-entries",
+            Invariant::DmaPageTruncated { .. } => "dma-page-truncated",
         }
     }
 }
@@ -102,6 +117,23 @@ impl fmt::Display for Invariant {
             Invariant::DeleteMissingEntry { index } => {
                 write!(f, "WARNING in dax_delete_mapping_entry: no DAX entry left at index {index:#x}")
             }
+            Invariant::EntryNotLocked { index, found } => write!(
+                f,
+                "BUG in dax_unlock_entry: index {index:#x} held {} when it was unlocked, not a locked entry",
+                found.map_or("nothing".into(), |e| e.to_string())
+            ),
+            Invariant::PmdOverPteEntries { index, lost } => {
+                let lost: Vec<String> = lost.iter().map(|i| format!("{i:#x}")).collect();
+                write!(
+                    f,
+                    "the PMD entry stored at index {index:#x} discarded the 4 KiB entries at {} (their nodes were freed)",
+                    lost.join(", ")
+                )
+            }
+            Invariant::DmaPageTruncated { index, pfn, refcount } => write!(
+                f,
+                "WARNING in dax_disassociate_entry: truncate removed index {index:#x} while page pfn {pfn:#x} is pinned for DMA (refcount {refcount})"
+            ),
         }
     }
 }
@@ -125,6 +157,16 @@ pub enum Note {
     HoleFill,
     /// A fault, or a syscall, got -ENOMEM from radix_tree_preload() and unwound.
     Enomem,
+    /// A PMD fault found its range empty and still fell back: with v5.3's conflict test
+    /// before the NULL test, no PMD entry can ever be created.
+    PmdNeverEstablished,
+}
+
+impl Note {
+    /// The notes that mark a regression though nothing failed (the kernel visibly did what
+    /// it should not, without a wrong result): the matrix shows outcomes carrying one beside
+    /// the failures, as `ok [note]`.
+    pub const REGRESSIONS: &[Note] = &[Note::PmdNeverEstablished];
 }
 
 impl fmt::Display for Note {
@@ -145,6 +187,7 @@ impl fmt::Display for Note {
             Note::PmdDowngrade => f.write_str("pmd-downgrade"),
             Note::HoleFill => f.write_str("hole-fill"),
             Note::Enomem => f.write_str("enomem"),
+            Note::PmdNeverEstablished => f.write_str("pmd-never-established"),
         }
     }
 }

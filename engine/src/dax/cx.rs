@@ -31,7 +31,7 @@ impl Cx<'_> {
 
 /// dax_iomap_pmd_fault()'s `goto fallback`: record why, return VM_FAULT_FALLBACK.
 impl Cx<'_> {
-    pub(super) fn fallback(&self, at: &'static Location<'static>, vmf: &Vmf<'_>, reason: FallbackReason) -> VmFault {
+    pub(crate) fn fallback(&self, at: &'static Location<'static>, vmf: &Vmf<'_>, reason: FallbackReason) -> VmFault {
         self.emit(at, || EventKind::Fallback { addr: vmf.address, reason });
         self.note(Note::Fallback { reason });
         VmFault::FALLBACK

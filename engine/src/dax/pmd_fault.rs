@@ -48,6 +48,13 @@ pub enum FallbackReason {
     WriteToHole,
     /// dax_pmd_load_hole(): the PMD slot was not empty under the PMD lock.
     LoadHolePmdNotNone,
+    /// The faulting address's offset within its PMD differs from the file offset's within
+    /// its PMD, so no page-table PMD can cover a page-cache PMD (tested from v4.13 on; the
+    /// XArray-era model has it, the radix-era one runs v4.11's code without it).
+    Colour,
+    /// grab_mapping_entry() returned VM_FAULT_FALLBACK (XArray era): a smaller entry is in
+    /// the PMD's range — or, on v5.3, the range was empty and the conflict test misread it.
+    SmallerEntry,
 }
 
 impl FallbackReason {
@@ -65,6 +72,8 @@ impl FallbackReason {
             FallbackReason::InsertEntryError => "insert-entry-error",
             FallbackReason::WriteToHole => "write-to-hole",
             FallbackReason::LoadHolePmdNotNone => "load-hole-pmd-not-none",
+            FallbackReason::Colour => "colour",
+            FallbackReason::SmallerEntry => "smaller-entry",
         }
     }
 }

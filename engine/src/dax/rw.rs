@@ -104,7 +104,8 @@ async fn dax_iomap_actor(
         return Err(Errno::Eio);
     }
     cx.sched(at).await;
-    if iomap.new && mapping.nrpages() != 0 {
+    // The XArray era (which has no hole pages) invalidates whenever the write allocated.
+    if iomap.new && (cx.k.era() == crate::release::Era::XArray || mapping.nrpages() != 0) {
         // Its result is ignored, as in the kernel.
         let _ = invalidate_inode_pages2_range(cx, mapping, pos >> PAGE_SHIFT, (end - 1) >> PAGE_SHIFT).await;
     }

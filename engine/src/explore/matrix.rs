@@ -8,6 +8,7 @@
 //! stop it, or (in a browser, which has no threads) run it between frames.
 
 use super::{ExploreConfig, ExploreReport, Witness, explore};
+use crate::check::Note;
 use crate::release::{Era, FixSet, Kernel};
 use crate::scenario::Scenario;
 use serde::Serialize;
@@ -251,6 +252,7 @@ fn cell(sc: &Scenario, k: Kernel, report: &ExploreReport) -> Cell {
             witness: row.witness.clone(),
         })
         .collect();
+    failures.extend(regressions(report));
     failures.sort_by(|a, b| (a.preemptions, &a.class).cmp(&(b.preemptions, &b.class)));
     Cell {
         kernel: k.to_string(),
@@ -258,4 +260,28 @@ fn cell(sc: &Scenario, k: Kernel, report: &ExploreReport) -> Cell {
         executions: report.executions,
         expected: sc.expect.as_ref().and_then(|e| e.for_kernel(k)).cloned(),
     }
+}
+
+/// The benign outcomes that carry a regression note ([`Note::REGRESSIONS`]), one class
+/// `ok [note]` per note, with its first witness.
+fn regressions(report: &ExploreReport) -> Vec<CellClass> {
+    let mut found: BTreeMap<String, CellClass> = BTreeMap::new();
+    for note in Note::REGRESSIONS {
+        let name = note.to_string();
+        let rows = report.rows.iter().filter(|r| !r.failure && r.notes.contains(&name));
+        for row in rows {
+            let class = format!("{} [{name}]", row.class);
+            let c = CellClass {
+                class: class.clone(),
+                preemptions: row.witness.preemptions,
+                steps: row.witness.steps,
+                witness: row.witness.clone(),
+            };
+            let keep = found.get(&class).is_none_or(|old| (c.preemptions, c.steps) < (old.preemptions, old.steps));
+            if keep {
+                found.insert(class, c);
+            }
+        }
+    }
+    found.into_values().collect()
 }

@@ -2,9 +2,10 @@
 //! model needs: the fault handlers, read(2), write(2) and fsync(2). Freeze protection,
 //! timestamps and journalling have no effect in the model and are left out.
 
-use crate::dax::{IovIter, WritebackControl, dax_iomap_fault, dax_iomap_rw, dax_writeback_mapping_range};
+use crate::dax::{IovIter, WritebackControl, dax_iomap_rw};
 use crate::kernel::Errno;
 use crate::mm::{PeSize, VmFault, Vmf};
+use crate::release::{Era, Fix};
 use crate::sim::Cx;
 use crate::trace::{EventKind, Func, Syscall};
 use std::panic::Location;
@@ -15,7 +16,10 @@ use std::panic::Location;
 pub async fn daxfs_fault(cx: &Cx<'_>, vmf: &Vmf<'_>, pe_size: PeSize) -> VmFault {
     let _f = cx.enter(Func::DaxfsFault);
     cx.down_read(&cx.k.inode.mmap_sem).await;
-    let result = dax_iomap_fault(cx, vmf, pe_size).await;
+    let result = match cx.k.era() {
+        Era::RadixTree => crate::dax::dax_iomap_fault(cx, vmf, pe_size).await,
+        Era::XArray => crate::dax_xa::dax_iomap_fault(cx, vmf, pe_size).await,
+    };
     cx.up_read(&cx.k.inode.mmap_sem).await;
     result
 }
@@ -60,8 +64,11 @@ pub async fn daxfs_fsync(cx: &Cx<'_>) -> Result<u64, Errno> {
     let before = cx.stores_before_sync();
     let wbc = WritebackControl { sync_all: true, range_start: 0, range_end: i64::MAX as u64 };
     cx.sched(at).await;
-    let ret = if mapping.nrexceptional() != 0 {
-        dax_writeback_mapping_range(cx, mapping, wbc).await.map(|()| 0)
+    let ret = if mapping_needs_writeback(cx) {
+        match cx.k.era() {
+            Era::RadixTree => crate::dax::dax_writeback_mapping_range(cx, mapping, wbc).await.map(|()| 0),
+            Era::XArray => crate::dax_xa::dax_writeback_mapping_range(cx, mapping, wbc).await.map(|()| 0),
+        }
     } else {
         Ok(0)
     };
@@ -74,6 +81,13 @@ pub async fn daxfs_fsync(cx: &Cx<'_>) -> Result<u64, Errno> {
         });
     }
     cx.syscall_exit(at, Syscall::Fsync, ret)
+}
+
+/// mapping_needs_writeback() for a DAX file: it has entries, by the counter that counts
+/// them (`nrexceptional`, or `nrpages` from 7f0e07fb0289 in v5.13).
+fn mapping_needs_writeback(cx: &Cx<'_>) -> bool {
+    let mapping = &cx.k.mapping;
+    if cx.k.has(Fix::DaxNrpages) { mapping.nrpages() != 0 } else { mapping.nrexceptional() != 0 }
 }
 
 /// i_size_write(): the new size is visible to the next fault's EOF check.

@@ -6,32 +6,47 @@ use crate::footprint::{self, Obj, ObjKind};
 use crate::kernel::{Errno, LockId, RwSem, Shared, SpinLock};
 use crate::pmem::Pmem;
 use crate::radix::{RadixTree, TreeRoot};
+use crate::xarray::{XaFixes, XaRoot};
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
 /// The emulated `struct address_space *` of the file: its value feeds the wait-table hash,
 /// exactly as the kernel hashes the pointer.
 pub const MAPPING_ADDR: u64 = 0xffff_8800_7a3c_2e10;
 
-/// The page cache side of the file: the radix tree of DAX entries and hole pages, the
-/// lock that protects it, and its counters.
+/// The page cache side of the file and its counters. A kernel of the radix-tree era keeps
+/// its DAX entries and hole pages in `page_tree` under `tree_lock`; one of the XArray era
+/// keeps them in `i_pages` (which carries its own `xa_lock`). Only the era's own is used.
 #[derive(Debug)]
 pub struct AddressSpace {
     pub addr: u64,
     pub page_tree: TreeRoot,
     pub tree_lock: SpinLock,
+    pub i_pages: XaRoot,
     pub nrexceptional: AtomicI64,
     pub nrpages: AtomicI64,
 }
 
 impl AddressSpace {
-    pub fn new() -> Self {
+    /// An empty mapping; `xa_fixes` says which lib/xarray.c `i_pages` runs.
+    pub fn with_xa_fixes(xa_fixes: XaFixes) -> Self {
         AddressSpace {
             addr: MAPPING_ADDR,
             page_tree: Shared::new(RadixTree::new()),
             tree_lock: SpinLock::new(LockId::TreeLock),
+            i_pages: XaRoot::new(xa_fixes),
             nrexceptional: AtomicI64::new(0),
             nrpages: AtomicI64::new(0),
         }
+    }
+
+    pub fn new() -> Self {
+        Self::with_xa_fixes(XaFixes::ALL)
+    }
+
+    /// `&mapping->i_pages` as the XArray era hashes it into the DAX wait table: struct
+    /// address_space begins with `host`, then `i_pages`.
+    pub fn i_pages_addr(&self) -> u64 {
+        self.addr + 8
     }
 
     pub fn nrexceptional(&self) -> i64 {

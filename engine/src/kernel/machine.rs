@@ -4,9 +4,9 @@
 use super::{Shared, Tasks, WaitTable};
 use crate::check::Observations;
 use crate::fs::{AddressSpace, Inode};
-use crate::mm::{Mm, Pages};
+use crate::mm::{DevPages, Mm, Pages};
 use crate::pmem::Pmem;
-use crate::release::{Fix, Kernel};
+use crate::release::{Era, Fix, Kernel};
 
 #[derive(Debug)]
 pub struct Machine {
@@ -19,6 +19,8 @@ pub struct Machine {
     pub inode: Inode,
     pub pmem: Box<dyn Pmem>,
     pub pages: Pages,
+    /// struct pages of pmem (page->mapping, ->index, the refcount DMA pins raise).
+    pub dev_pages: DevPages,
     /// One per process; a process's threads share its page tables.
     pub mms: Vec<Mm>,
     pub wait_table: WaitTable,
@@ -31,5 +33,11 @@ impl Machine {
     #[inline]
     pub fn has(&self, fix: Fix) -> bool {
         self.kernel.has(fix)
+    }
+
+    /// Which fs/dax.c the kernel has: the entry points pick the model by it.
+    #[inline]
+    pub fn era(&self) -> Era {
+        self.kernel.release.era()
     }
 }

@@ -86,6 +86,7 @@ impl Cx<'_> {
     pub fn exit_mm(&self, mm: &Mm) {
         let at = Location::caller();
         mm.teardown();
+        mm.set_exited();
         self.emit(at, || EventKind::MmTeardown { mm: mm.id });
     }
 }

@@ -9,6 +9,7 @@ use super::{PeSize, Pte, PteKind, VmFault, Vmf};
 use crate::dax::dax_pfn_mkwrite;
 use crate::fs::daxfs_fault;
 use crate::mm::{Mm, Vma};
+use crate::release::Era;
 use crate::sim::Cx;
 use crate::trace::Func;
 
@@ -98,6 +99,8 @@ async fn do_fault(cx: &Cx<'_>, vmf: &Vmf<'_>) -> VmFault {
 async fn do_wp_page(cx: &Cx<'_>, vmf: &Vmf<'_>, orig: Pte) -> VmFault {
     let _f = cx.enter(Func::DoWpPage);
     match (vmf.vma.shared, orig.kind) {
+        // From v4.13 ->pfn_mkwrite is the filesystem's fault handler: a 4 KiB write fault.
+        (true, PteKind::Devmap) if cx.k.era() == Era::XArray => Box::pin(daxfs_fault(cx, vmf, PeSize::Pte)).await,
         (true, PteKind::Devmap) => Box::pin(daxfs_pfn_mkwrite(cx, vmf, orig)).await,
         (true, _) => do_fault(cx, vmf).await,
         (false, _) => wp_page_copy(cx, vmf, orig).await,

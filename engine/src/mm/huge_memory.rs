@@ -48,6 +48,10 @@ pub async fn split_huge_pmd(cx: &Cx<'_>, vmf: &Vmf<'_>) {
     }
 }
 
+/// The huge zero page's pfn (the one a real 6.1 capture shows), which an XArray-era DAX
+/// entry for a 2 MiB hole records. 2 MiB aligned, and neither DRAM nor pmem in the model.
+pub const HUGE_ZERO_PFN: u64 = 0x5e00;
+
 /// mm_get_huge_zero_page(): the global huge zero page always exists in the model; the mm
 /// just takes its reference once.
 pub(crate) fn mm_get_huge_zero_page(vmf: &Vmf<'_>) {

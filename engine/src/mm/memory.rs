@@ -9,7 +9,7 @@
 //! written through a huge PMD.
 
 use super::pagetable::pte_index;
-use super::pgtable_generic::{pmd_devmap, pmd_none, pmd_trans_unstable};
+use super::pgtable_generic::{pmd_devmap, pmd_load, pmd_none, pmd_trans_unstable};
 use super::{Mm, MmCounter, PageField, Pages, PmdKind, PmdSlot, Pte, PteKind, VmFault, Vmf};
 use crate::check::Invariant;
 use crate::footprint::{self, Mode};
@@ -167,6 +167,45 @@ pub async fn vm_insert_mixed(cx: &Cx<'_>, vmf: &Vmf<'_>, addr: u64, pfn: u64) ->
     if set { Ok(()) } else { Err(Errno::Ebusy) }
 }
 
+/// vmf_insert_mixed_mkwrite() (v4.17 on), for a write fault: insert_pfn() with `mkwrite`,
+/// so the PTE is born writable and dirty, and a present PTE of the same pfn is made so; a
+/// present PTE of another pfn is left alone (the kernel WARNs unless it is the zero page)
+/// and the fault returns, to be taken again.
+pub async fn vm_insert_mixed_mkwrite(cx: &Cx<'_>, vmf: &Vmf<'_>, addr: u64, pfn: u64) -> Result<(), Errno> {
+    let _f = cx.enter(Func::VmInsertMixed);
+    let at = Location::caller();
+    pte_alloc(cx, vmf.mm, addr).await;
+    let Some((ptp, _)) = pte_offset_map(cx, vmf.mm, addr, at).await else {
+        return Err(Errno::Efault);
+    };
+    let pte = Pte { pfn, write: true, dirty: true, kind: PteKind::Devmap };
+    let set = with_pte_lock(cx, vmf.mm, addr, ptp, at, |cur| match cur {
+        None => Some(PteUpdate::Set { pte, counted: false }),
+        Some(old) if old.pfn == pfn => {
+            Some(PteUpdate::Set { pte: Pte { write: true, dirty: true, ..old }, counted: false })
+        }
+        Some(_) => None,
+    })
+    .await;
+    if set { Ok(()) } else { Err(Errno::Ebusy) }
+}
+
+/// The zero page's pfn, which dax_load_hole() maps read-only for a read of a 4 KiB hole
+/// (XArray era; before v4.15 a hole was a page-cache page). Neither DRAM nor pmem in the
+/// model's physical map, so reads through it see zeros.
+pub const ZERO_PFN: u64 = 0x1000;
+
+/// `pmd_trans_huge(*pmd) || pmd_devmap(*pmd)` as a fault reads it, unlocked: one load.
+pub(crate) async fn pmd_is_huge(cx: &Cx<'_>, mm: &Mm, addr: u64) -> bool {
+    pmd_load(cx, mm, addr).await.kind.is_huge()
+}
+
+/// `!pmd_none(*pmd) && !pmd_trans_huge(*pmd) && !pmd_devmap(*pmd)`, one load: a PTE table is
+/// there.
+pub(crate) async fn pmd_is_table(cx: &Cx<'_>, mm: &Mm, addr: u64) -> bool {
+    pmd_load(cx, mm, addr).await.kind == PmdKind::Table
+}
+
 /// pte_alloc_one_map() (the DAX faults never bring a preallocated table): pte_alloc(),
 /// then the 4.11 guard — pmd_trans_unstable() before pmd_devmap(), so a DAX huge PMD met
 /// here is a "bad pmd", cleared — and pte_offset_map_lock(). NOPAGE sends the fault back
@@ -268,5 +307,42 @@ pub(crate) fn write_phys(cx: &Cx<'_>, phys: u64, data: &[u8]) {
         cx.k.pmem.write(pmem_offset(phys), data);
     } else if let Some(page) = Pages::page_of_pfn(pfn) {
         cx.k.pages.write(page, (phys & 0xfff) as usize, data);
+    }
+}
+
+/// pfn_mkclean_range() (v5.19, 06083a0921fd): in `vma`, write-protect and clean every PTE
+/// and huge PMD that maps a page of [pfn, pfn + count) and is dirty or writable, walking
+/// the rmap of the pages rather than one address. One step: the walk holds each page-table
+/// lock in turn, and nothing the model runs takes them in between.
+pub async fn pfn_mkclean_range(cx: &Cx<'_>, mm: &Mm, vma: &super::Vma, pfn: u64, count: u64, index: u64) {
+    let _f = cx.enter(Func::PfnMkcleanRange);
+    let at = Location::caller();
+    cx.sched(at).await;
+    let mut cleaned = Vec::new();
+    mm.pt.with(|pt| {
+        for i in 0..count {
+            let Some(addr) = vma.address_of(index + i) else { continue };
+            match pt.slot_mut(addr) {
+                Some(PmdSlot::HugeDevmap { pfn: p, write, dirty, .. }) if *p == pfn && i == 0 && (*write || *dirty) => {
+                    *write = false;
+                    *dirty = false;
+                    cleaned.push((addr & !(super::PMD_SIZE - 1), pfn, true));
+                }
+                Some(PmdSlot::Table { ptes, .. }) => {
+                    if let Some(pte) = ptes.get_mut(&pte_index(addr))
+                        && pte.pfn == pfn + i
+                        && (pte.write || pte.dirty)
+                    {
+                        pte.write = false;
+                        pte.dirty = false;
+                        cleaned.push((addr, pfn + i, false));
+                    }
+                }
+                _ => {}
+            }
+        }
+    });
+    for (addr, pfn, huge) in cleaned {
+        cx.emit(at, || EventKind::Mkclean { mm: mm.id, addr, pfn, huge });
     }
 }

@@ -13,6 +13,7 @@ pub(crate) mod huge_memory;
 mod memory;
 mod page;
 mod page_writeback;
+pub mod pagecache_xa;
 mod pagetable;
 pub(crate) mod pgtable_generic;
 mod truncate;
@@ -25,9 +26,9 @@ pub use huge_memory::{split_huge_pmd, vmf_insert_pfn_pmd};
 pub use filemap::{
     __delete_from_page_cache, PAGEVEC_SIZE, delete_from_page_cache, find_get_entries, find_get_entries_tag,
 };
-pub(crate) use memory::finish_mkwrite_fault;
-pub use memory::{finish_fault, vm_insert_mixed};
-pub use page::{Page, PageField, Pages};
+pub use memory::{ZERO_PFN, finish_fault, pfn_mkclean_range, vm_insert_mixed, vm_insert_mixed_mkwrite};
+pub(crate) use memory::{finish_mkwrite_fault, pmd_is_huge, pmd_is_table};
+pub use page::{DevPage, DevPages, Page, PageField, Pages};
 pub use page_writeback::{WRITEBACK_TAG_BATCH, tag_pages_for_writeback};
 pub use pagetable::{Mm, MmCounter, PageTables, PmdKind, PmdSlot, Pte, PteKind, Teardown, pte_index};
 pub use truncate::{

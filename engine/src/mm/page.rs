@@ -100,3 +100,38 @@ impl Pages {
         self.0.snapshot()
     }
 }
+
+/// struct page of a persistent-memory page (ZONE_DEVICE, MEMORY_DEVICE_FS_DAX), for the
+/// fields fs/dax.c and its callers use from v4.19 on: page->mapping and page->index, set by
+/// dax_associate_entry() while an entry maps the page, and the reference count, which is 1
+/// for an idle page and more while get_user_pages() pins it for DMA.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DevPage {
+    pub mapping: Option<u64>,
+    pub index: u64,
+    pub refcount: u32,
+}
+
+impl Default for DevPage {
+    fn default() -> Self {
+        DevPage { mapping: None, index: 0, refcount: 1 }
+    }
+}
+
+/// Every pmem page's struct page, by pfn; a page never touched reads as idle and unowned.
+#[derive(Debug, Default)]
+pub struct DevPages(Shared<std::collections::BTreeMap<u64, DevPage>>);
+
+impl DevPages {
+    pub fn get(&self, pfn: u64) -> DevPage {
+        self.0.with(|m| m.get(&pfn).cloned().unwrap_or_default())
+    }
+
+    pub fn with<R>(&self, pfn: u64, f: impl FnOnce(&mut DevPage) -> R) -> R {
+        self.0.with(|m| f(m.entry(pfn).or_default()))
+    }
+
+    pub fn snapshot(&self) -> std::collections::BTreeMap<u64, DevPage> {
+        self.0.snapshot()
+    }
+}

@@ -190,11 +190,22 @@ pub struct Mm {
     pub id: u8,
     pub vmas: Vec<Vma>,
     pub pt: Shared<PageTables>,
+    /// The process unmapped the file and exited (a setup process, at its end): its vmas
+    /// no longer count for mapping_mapped().
+    exited: std::sync::atomic::AtomicBool,
 }
 
 impl Mm {
     pub fn new(id: u8, vmas: Vec<Vma>) -> Self {
-        Mm { id, vmas, pt: Shared::new(PageTables::default()) }
+        Mm { id, vmas, pt: Shared::new(PageTables::default()), exited: Default::default() }
+    }
+
+    pub fn exited(&self) -> bool {
+        self.exited.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    pub(crate) fn set_exited(&self) {
+        self.exited.store(true, std::sync::atomic::Ordering::Release);
     }
 
     pub fn find_vma(&self, addr: u64) -> Option<&Vma> {

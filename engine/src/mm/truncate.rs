@@ -16,6 +16,7 @@ use crate::dax::{dax_delete_mapping_entry, dax_invalidate_mapping_entry, dax_inv
 use crate::fs::AddressSpace;
 use crate::kernel::Errno;
 use crate::radix::Item;
+use crate::release::Era;
 use crate::sim::Cx;
 use crate::trace::Func;
 
@@ -52,6 +53,9 @@ pub async fn truncate_pagecache_range(cx: &Cx<'_>, mapping: &AddressSpace, lstar
 /// at its first index, which may lie before `start`: truncating into the middle of a PMD
 /// entry deletes the whole entry.
 pub async fn truncate_inode_pages_range(cx: &Cx<'_>, mapping: &AddressSpace, lstart: u64, lend: Option<u64>) {
+    if cx.k.era() == Era::XArray {
+        return Box::pin(super::pagecache_xa::truncate_inode_pages_range(cx, mapping, lstart, lend)).await;
+    }
     let _f = cx.enter(Func::TruncateInodePagesRange);
     cx.sched(std::panic::Location::caller()).await;
     if mapping.nrpages() == 0 && mapping.nrexceptional() == 0 {
@@ -154,6 +158,9 @@ pub async fn invalidate_inode_pages2_range(
     start: u64,
     end: u64,
 ) -> Result<(), Errno> {
+    if cx.k.era() == Era::XArray {
+        return Box::pin(super::pagecache_xa::invalidate_inode_pages2_range(cx, mapping, start, end)).await;
+    }
     let _f = cx.enter(Func::InvalidateInodePages2Range);
     let mut ret = Ok(());
     let mut did_range_unmap = false;
@@ -203,6 +210,11 @@ pub async fn invalidate_inode_pages2_range(
 /// tables still map it. Returns how many hole pages were dropped.
 pub async fn invalidate_mapping_pages(cx: &Cx<'_>, mapping: &AddressSpace, start: u64, end: u64) -> u64 {
     let _f = cx.enter(Func::InvalidateMappingPages);
+    if cx.k.era() == Era::XArray {
+        // invalidate_exceptional_entry(): "for DAX we do nothing", and an XArray-era DAX
+        // mapping holds nothing else.
+        return 0;
+    }
     let mut count = 0;
     let mut index = start;
     while index <= end {

@@ -20,21 +20,24 @@ mod table;
 pub use kernel::{FixSet, Kernel, KernelError};
 pub use table::{Fix, FixInfo, Release};
 
-/// Which fs/dax.c a release has: the radix-tree one (v4.10 to v4.19) or, from v4.20, the
-/// XArray rewrite. The model of the XArray era is a sibling of `dax/` with its own room
-/// beside `radix/`; whoever adds it adds the variant here, gives its releases that era in
-/// the release table, and picks the model by `kernel.release.era()` where a scenario's
-/// threads start (`scenario/run.rs`, `stress/run.rs`).
+/// Which fs/dax.c a release has: the radix-tree one (v4.10 to v4.19, the `dax/` model over
+/// `radix/`) or, from v4.20 ("dax: Convert page fault handlers to XArray", b15cd800682f),
+/// the XArray rewrite (the `dax_xa/` model over `xarray/`). The kernel's own entry points
+/// (the fs fault handlers, fsync, truncate, the mm callers) pick the model by
+/// `cx.k.era()`; everything else — mm/, fs/, kernel/, pmem/ — is shared.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Era {
     /// `page_tree` is a radix tree under `tree_lock`; DAX entries are exceptional entries.
     RadixTree,
+    /// `i_pages` is an XArray under its `xa_lock`; DAX entries are value entries.
+    XArray,
 }
 
 impl Era {
     pub fn name(self) -> &'static str {
         match self {
             Era::RadixTree => "radix tree",
+            Era::XArray => "XArray",
         }
     }
 }

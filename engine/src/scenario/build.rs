@@ -5,10 +5,11 @@ use super::{PreloadPool, Scenario, Thp};
 use crate::check::Observations;
 use crate::fs::{AddressSpace, Allocator, Extent, Inode};
 use crate::kernel::{Machine, Shared, Tasks, WaitTable};
-use crate::mm::{Mm, PAGE_SHIFT, Pages, Vma};
+use crate::mm::{DevPages, Mm, PAGE_SHIFT, Pages, Vma};
 use crate::pmem::{Declared, Pmem, RamPmem};
 use crate::radix::RADIX_TREE_PRELOAD_SIZE;
 use crate::release::Kernel;
+use crate::xarray::XaFixes;
 
 impl Scenario {
     /// Bytes of pmem a machine for this scenario uses at most: room for every block twice
@@ -61,11 +62,13 @@ impl Scenario {
         Machine {
             kernel,
             inject_enomem: self.inject_enomem,
-            mapping: AddressSpace::new(),
+            // The xas_pause() fix of XaFixes is in v6.14, after every release the model has.
+            mapping: AddressSpace::with_xa_fixes(XaFixes::NONE),
             inode,
             // Every pmem access a step makes is declared, whatever the backend.
             pmem: Box::new(Declared(pmem)),
             pages: Pages::default(),
+            dev_pages: DevPages::default(),
             mms,
             wait_table: WaitTable::default(),
             tasks: Tasks::new(

@@ -26,6 +26,9 @@ pub const BUILTINS: &[(&str, &str)] = &[
     ("fsync-pte-in-pmd-entry", include_str!("../../scenarios/fsync-pte-in-pmd-entry.toml")),
     ("truncate-vs-drop-caches", include_str!("../../scenarios/truncate-vs-drop-caches.toml")),
     ("misaligned-pmd", include_str!("../../scenarios/misaligned-pmd.toml")),
+    ("pmd-waits-on-pte", include_str!("../../scenarios/pmd-waits-on-pte.toml")),
+    ("put-unlocked-lost-wakeup", include_str!("../../scenarios/put-unlocked-lost-wakeup.toml")),
+    ("pmd-never-established", include_str!("../../scenarios/pmd-never-established.toml")),
 ];
 
 pub fn builtin_names() -> Vec<&'static str> {

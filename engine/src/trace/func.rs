@@ -64,6 +64,14 @@ pub enum Func {
     TruncateInodePagesRange,
     InvalidateInodePages2Range,
     InvalidateMappingPages,
+    GetUnlockedEntry,
+    PutUnlockedEntry,
+    DaxUnlockEntry,
+    DaxInsertEntry,
+    DaxEntryMkclean,
+    PfnMkcleanRange,
+    DaxInvalidateEntry,
+    FindGetEntries,
 }
 
 impl Func {
@@ -127,6 +135,14 @@ impl Func {
             F::TruncateInodePagesRange => "truncate_inode_pages_range",
             F::InvalidateInodePages2Range => "invalidate_inode_pages2_range",
             F::InvalidateMappingPages => "invalidate_mapping_pages",
+            F::GetUnlockedEntry => "get_unlocked_entry",
+            F::PutUnlockedEntry => "put_unlocked_entry",
+            F::DaxUnlockEntry => "dax_unlock_entry",
+            F::DaxInsertEntry => "dax_insert_entry",
+            F::DaxEntryMkclean => "dax_entry_mkclean",
+            F::PfnMkcleanRange => "pfn_mkclean_range",
+            F::DaxInvalidateEntry => "__dax_invalidate_entry",
+            F::FindGetEntries => "find_get_entries",
         }
     }
 }

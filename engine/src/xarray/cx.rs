@@ -10,6 +10,7 @@ use crate::sim::{Choice, Cx};
 use crate::trace::EventKind;
 use std::future::Future;
 use std::panic::Location;
+use std::sync::atomic::Ordering;
 
 /// `xa_lock_irq()` / `xa_unlock_irq()`: what `xas_lock_irq(&xas)` and
 /// `xas_unlock_irq(&xas)` take and drop, the array's spin lock.
@@ -57,9 +58,15 @@ impl Cx<'_> {
     }
 
     /// One GFP_NOWAIT | __GFP_NOWARN node allocation by xas_alloc() under the lock. In
-    /// practice it succeeds; only a run that injects allocation failures may make it fail.
-    fn xas_alloc_nowait(&self) -> bool {
-        !(self.k.inject_enomem && self.choose(Choice::XaNodeAllocFails, 2) == 1)
+    /// practice it succeeds; only a run that injects allocation failures may make it fail,
+    /// [`XaRoot::NOWAIT_FAILURES`] times at most.
+    fn xas_alloc_nowait(&self, root: &XaRoot) -> bool {
+        if !self.k.inject_enomem || root.nowait_failed.load(Ordering::Relaxed) >= XaRoot::NOWAIT_FAILURES {
+            return true;
+        }
+        let fails = self.choose(Choice::XaNodeAllocFails, 2) == 1;
+        root.nowait_failed.fetch_add(u32::from(fails), Ordering::Relaxed);
+        !fails
     }
 
     /// `xas_load(&xas)`. Under xa_lock or RCU.
@@ -115,7 +122,7 @@ impl Cx<'_> {
             let before = xas.clone();
             let mut nodes = 0u32;
             let mut nowait = || {
-                let ok = self.xas_alloc_nowait();
+                let ok = self.xas_alloc_nowait(root);
                 nodes += u32::from(ok);
                 ok
             };
@@ -137,7 +144,7 @@ impl Cx<'_> {
             let before = xas.clone();
             let mut nodes = 0u32;
             let mut nowait = || {
-                let ok = self.xas_alloc_nowait();
+                let ok = self.xas_alloc_nowait(root);
                 nodes += u32::from(ok);
                 ok
             };

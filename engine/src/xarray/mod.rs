@@ -70,9 +70,9 @@
 //! `bug(sleep-in-atomic)`.
 //!
 //! Allocation failures are injectable where the kernel's can fail, when the scenario allows
-//! it (`inject_enomem`): each GFP_NOWAIT node allocation under the lock
-//! ([`Choice::XaNodeAllocFails`](crate::sim::Choice::XaNodeAllocFails): the operation
-//! leaves -ENOMEM in the state) and xas_nomem()'s allocation
+//! it (`inject_enomem`): a GFP_NOWAIT node allocation under the lock, at most
+//! [`XaRoot::NOWAIT_FAILURES`] per run ([`Choice::XaNodeAllocFails`](crate::sim::Choice::XaNodeAllocFails): the
+//! operation leaves -ENOMEM in the state) and xas_nomem()'s allocation
 //! ([`Choice::XasNomemFails`](crate::sim::Choice::XasNomemFails): it returns false, the
 //! caller's VM_FAULT_OOM). The kernel's retry loop then reads like the C:
 //!
@@ -131,6 +131,7 @@ pub use state::{XaState, XasNode};
 pub use view::{EntryView, NodeView, XaView};
 
 use crate::kernel::{LockId, Shared, SpinLock};
+use std::sync::atomic::AtomicU32;
 
 /// `struct xarray` with its `xa_lock`, as the page cache embeds it in every mapping
 /// (`mapping->i_pages`, hence the lock's name [`LockId::IPages`]). The array sits behind
@@ -140,11 +141,25 @@ use crate::kernel::{LockId, Shared, SpinLock};
 pub struct XaRoot {
     pub xa_lock: SpinLock,
     pub xa: Shared<XArray>,
+    /// How many GFP_NOWAIT failures this run injected so far (see
+    /// [`XaRoot::NOWAIT_FAILURES`]).
+    pub(crate) nowait_failed: AtomicU32,
 }
 
 impl XaRoot {
+    /// The most GFP_NOWAIT node allocations one run may fail by injection: two, as a store
+    /// may need two nodes (a leaf under a shift-6 root) and each may fail once. The kernel
+    /// could fail any number, but a retry loop that frees and needs a node again (as
+    /// grab_mapping_entry() before 1a14e3779dd5 does) would then offer a failure at every
+    /// turn and the search would never end.
+    pub const NOWAIT_FAILURES: u32 = 2;
+
     pub fn new(fixes: XaFixes) -> Self {
-        XaRoot { xa_lock: SpinLock::new(LockId::IPages), xa: Shared::new(XArray::with_fixes(fixes)) }
+        XaRoot {
+            xa_lock: SpinLock::new(LockId::IPages),
+            xa: Shared::new(XArray::with_fixes(fixes)),
+            nowait_failed: AtomicU32::new(0),
+        }
     }
 }
 
