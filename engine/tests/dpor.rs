@@ -72,7 +72,7 @@ fn access(kind: ObjKind, i: u64, mode: Mode) {
 }
 
 async fn sched(rt: &SimRuntime<'_>, tid: Tid) {
-    rt.sched_point(tid, Location::caller()).await;
+    rt.sched_point(tid, Location::caller(), false).await;
 }
 
 /// One step per operation, blocking ones one step per attempt (as the kernel's locks are).

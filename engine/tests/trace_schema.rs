@@ -45,6 +45,7 @@ fn registry() -> Registry {
         daxlab::trace::IomapResult,
         daxlab::trace::GrabResult,
         daxlab::trace::PmdTest,
+        daxlab::sim::SwitchHow,
         daxlab::trace::EventKind,
     );
     t.trace_type::<daxlab::trace::Trace>(&samples).expect("Trace");

@@ -222,7 +222,7 @@ fn layout_rows(d: &mut Diagram) {
     let cap = caption_spec();
     let mut last_ctx: Vec<Option<Func>> = vec![None; d.threads()];
     let mut switches = d.trace.switches.iter().peekable();
-    let mut preemptions = d.trace.switches.iter().filter(|s| s.preempted && s.step < d.from).count() as u32;
+    let mut preemptions = d.trace.switches.iter().filter(|s| s.preempted() && s.step < d.from).count() as u32;
     let mut y = d.rows_top;
     let mut rows = Vec::new();
     for (i, e) in d.trace.events.iter().enumerate().take(d.hi).skip(d.lo) {
@@ -233,10 +233,15 @@ fn layout_rows(d: &mut Diagram) {
             if s.step < d.from {
                 continue;
             }
-            preemptions += u32::from(s.preempted);
+            preemptions += u32::from(s.preempted());
             let caption = vec![switch_caption(&d.names, s, preemptions)];
             let h = 20;
-            rows.push(Row { kind: RowKind::Switch { preemption: s.preempted.then_some(preemptions) }, y, h, caption });
+            rows.push(Row {
+                kind: RowKind::Switch { preemption: s.preempted().then_some(preemptions) },
+                y,
+                h,
+                caption,
+            });
             y += h;
         }
         let t = e.tid.index();
@@ -251,9 +256,14 @@ fn layout_rows(d: &mut Diagram) {
         y += h;
     }
     for s in switches.filter(|s| s.step >= d.from && s.step <= d.to) {
-        preemptions += u32::from(s.preempted);
+        preemptions += u32::from(s.preempted());
         let caption = vec![switch_caption(&d.names, s, preemptions)];
-        rows.push(Row { kind: RowKind::Switch { preemption: s.preempted.then_some(preemptions) }, y, h: 20, caption });
+        rows.push(Row {
+            kind: RowKind::Switch { preemption: s.preempted().then_some(preemptions) },
+            y,
+            h: 20,
+            caption,
+        });
         y += 20;
     }
     d.rows = rows;
@@ -261,12 +271,7 @@ fn layout_rows(d: &mut Diagram) {
 }
 
 fn switch_caption(names: &[String], s: &Switch, n: u32) -> String {
-    let (from, to) = (&names[s.from.index()], &names[s.to.index()]);
-    if s.preempted {
-        format!("preemption {n}: {from} could go on; {to}'s CPU runs ahead")
-    } else {
-        format!("{from} cannot go on (asleep, spinning or done); {to} runs")
-    }
+    if s.preempted() { format!("preemption {n}: {}", s.describe(names)) } else { s.describe(names) }
 }
 
 /// Thread state along the diagram, read off the events.

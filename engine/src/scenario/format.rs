@@ -163,6 +163,8 @@ pub struct Scenario {
     pub inject_enomem: bool,
     #[serde(default)]
     pub preload_pool: PreloadPool,
+    /// The machine's CPUs; none: one per thread.
+    pub cpus: Option<std::num::NonZeroU32>,
     pub file: FileSpec,
     #[serde(rename = "process")]
     pub processes: Vec<ProcessSpec>,
@@ -205,6 +207,31 @@ impl Scenario {
         Err(ScenarioError::UnknownName { name: name_or_path.to_string(), available: super::builtin_names().join(", ") })
     }
 
+    /// The same scenario on a machine with `cpus` CPUs (none: one per thread). The
+    /// embedded source says so too, so that a trace of it replays on the same machine.
+    pub fn with_cpus(mut self, cpus: Option<u32>) -> Result<Scenario, ScenarioError> {
+        let header = self.source.lines().position(|l| l.trim_start().starts_with('[')).unwrap_or(usize::MAX);
+        let mut lines: Vec<&str> = self
+            .source
+            .lines()
+            .enumerate()
+            .filter(|(i, l)| *i >= header || !is_key(l, "cpus"))
+            .map(|(_, l)| l)
+            .collect();
+        let line = cpus.map(|n| format!("cpus = {n}"));
+        if let Some(line) = &line {
+            lines.insert(0, line);
+        }
+        let text = lines.join("\n") + "\n";
+        let origin = std::mem::take(&mut self.origin);
+        Scenario::from_toml(&text, &origin)
+    }
+
+    /// The number of CPUs the threads run on.
+    pub fn cpu_count(&self) -> usize {
+        self.cpus.map_or(self.threads().count(), |n| n.get() as usize)
+    }
+
     pub fn size(&self) -> u64 {
         self.file.size.get_ref().0
     }
@@ -238,4 +265,9 @@ impl ProcessSpec {
     pub fn mapping(&self) -> MmapSpec {
         self.mmap.as_ref().map(|m| m.get_ref().clone()).unwrap_or_default()
     }
+}
+
+/// Whether a TOML line sets top-level `key`.
+fn is_key(line: &str, key: &str) -> bool {
+    line.trim_start().strip_prefix(key).is_some_and(|rest| rest.trim_start().starts_with('='))
 }

@@ -63,7 +63,7 @@ pub fn execute_with<R>(
     inspect: impl FnOnce(&Machine) -> R,
 ) -> (Execution, R) {
     let k = sc.build(cfg.kernel);
-    let rt = SimRuntime::new(sched, cfg.record);
+    let rt = SimRuntime::new(sched, cfg.record).with_cpus(sc.cpus.map(|n| n.get() as usize));
     let spawns: Vec<ThreadSpawn<'_>> = sc
         .threads()
         .map(|(i, proc_spec, thread)| {

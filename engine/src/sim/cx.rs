@@ -31,8 +31,10 @@ use std::task::{Context, Poll};
 /// What a context needs from whoever runs the threads: the deterministic executor, or
 /// (for stress runs) real OS threads.
 pub trait Runtime {
-    /// A scheduling point before thread `tid`'s next operation, at `at`.
-    fn sched_point(&self, tid: Tid, at: &'static Location<'static>) -> SchedPoint;
+    /// A scheduling point before thread `tid`'s next operation, at `at`. `atomic`: the
+    /// thread has preemption off here (it holds a spin lock, or is between
+    /// radix_tree_preload() and radix_tree_preload_end()), so it keeps its CPU.
+    fn sched_point(&self, tid: Tid, at: &'static Location<'static>, atomic: bool) -> SchedPoint;
     /// `tid` cannot continue until [`Runtime::unblock`] or [`Runtime::wake`] says so.
     fn block(&self, tid: Tid, on: WaitOn);
     /// Every thread blocked on exactly `on` may run again (a spin lock or rwsem released).
@@ -101,7 +103,8 @@ impl<'k> Cx<'k> {
 
     /// A scheduling point with no operation of its own attached.
     pub(crate) fn sched(&self, at: &'static Location<'static>) -> SchedPoint {
-        self.rt.sched_point(self.tid, at)
+        let atomic = self.k.tasks.with(self.tid, |t| t.preempt_count > 0);
+        self.rt.sched_point(self.tid, at, atomic)
     }
 
     /// Records an event; the kind is only built when the run is being recorded.

@@ -1,5 +1,6 @@
 //! The single-threaded executor behind deterministic mode.
 
+use super::cpus::{Cpus, Switch, SwitchHow};
 use super::cx::{Runtime, SchedPoint};
 use super::scheduler::{After, Choice, ChoicePick, Scheduler, StepInfo, ThreadPick};
 use super::{Access, Decision, Schedule, Tid, TidSet};
@@ -51,16 +52,6 @@ struct Slot {
     phase: u8,
 }
 
-/// A change of the running thread. `preempted` says the previous thread could have gone
-/// on (the switch cost a preemption); otherwise it had blocked or finished.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Switch {
-    pub step: u32,
-    pub from: Tid,
-    pub to: Tid,
-    pub preempted: bool,
-}
-
 #[derive(Default)]
 struct State {
     threads: Vec<Slot>,
@@ -86,6 +77,7 @@ struct State {
     woke: TidSet,
     /// Threads woken that have not run since.
     woken_since: TidSet,
+    cpus: Cpus,
 }
 
 /// Where a paused execution stopped: the next decision to make.
@@ -134,6 +126,12 @@ impl<'s> SimRuntime<'s> {
         SimRuntime { st: RefCell::new(State::default()), sched: RefCell::new(sched), record, track }
     }
 
+    /// Runs the threads on `cpus` CPUs instead of one each (see [`SwitchHow`]).
+    pub fn with_cpus(self, cpus: Option<usize>) -> Self {
+        self.st.borrow_mut().cpus.count = cpus;
+        self
+    }
+
     /// Runs the threads to completion, a hang, a fired invariant, or `max_steps`.
     pub fn run(&self, mut threads: Vec<ThreadSpawn<'_>>, max_steps: u32) -> SimResult {
         assert!(threads.len() <= 64, "the model supports at most 64 threads");
@@ -178,6 +176,7 @@ impl<'s> SimRuntime<'s> {
             let mut st = self.st.borrow_mut();
             st.threads = threads.iter().map(|t| Slot { status: Status::Runnable, phase: t.phase }).collect();
             st.shared_steps = vec![0; threads.len()];
+            st.cpus.reset(threads.len());
         }
         if self.track {
             let phases: Vec<u8> = threads.iter().map(|t| t.phase).collect();
@@ -212,13 +211,21 @@ impl<'s> SimRuntime<'s> {
     /// Books the switch to `tid`; returns where this step's decisions start.
     fn enter_step(&self, tid: Tid, current: Option<Tid>) -> usize {
         let mut st = self.st.borrow_mut();
-        let preempted = current.is_some_and(|c| c != tid);
-        if preempted {
+        let st = &mut *st;
+        let threads = &st.threads;
+        let victim = st.cpus.run(tid, &|i| threads[i].status == Status::Runnable, st.last);
+        if current.is_some_and(|c| c != tid) {
             st.preemptions += 1;
         }
         if let Some(from) = st.last.filter(|l| *l != tid) {
-            let step = st.step;
-            st.switches.push(Switch { step, from, to: tid, preempted });
+            let how = match (current, victim, st.threads[from.index()].status) {
+                (Some(_), Some(victim), _) => SwitchHow::Preempted { victim },
+                (Some(_), None, _) => SwitchHow::OtherCpu,
+                (None, _, Status::Done(_)) => SwitchHow::Exits,
+                (None, _, Status::Blocked(WaitOn::Spin { .. })) => SwitchHow::Spins,
+                (None, _, _) => SwitchHow::Sleeps,
+            };
+            st.switches.push(Switch { step: st.step, from, to: tid, how });
         }
         st.last = Some(tid);
         st.current = Some(tid);
@@ -240,6 +247,7 @@ impl<'s> SimRuntime<'s> {
         }
         if let Poll::Ready(end) = polled {
             st.threads[tid.index()].status = Status::Done(end);
+            st.cpus.leave(tid);
             if self.record {
                 let step = st.step;
                 st.events.push(Event { step, tid, kind: EventKind::ThreadExit { end }, at: Location::caller().into() });
@@ -335,6 +343,11 @@ impl SimRuntime<'_> {
                 .filter(|(_, s)| s.phase == phase && s.status == Status::Runnable)
                 .map(|(i, _)| Tid(i as u8)),
         );
+        // With fewer CPUs than threads a runnable thread may also wait for a CPU that only
+        // spinners hold (a spin-lock holder that slept: "scheduling while atomic"). Either
+        // way nobody can run: a hang.
+        let threads = &st.threads;
+        runnable.retain(|t| st.cpus.can_run(*t, &|i| threads[i].status == Status::Runnable, st.last));
         if runnable.is_empty() {
             let hung = st
                 .threads
@@ -389,12 +402,18 @@ impl SimRuntime<'_> {
 }
 
 impl Runtime for SimRuntime<'_> {
-    fn sched_point(&self, _: Tid, _: &'static Location<'static>) -> SchedPoint {
+    fn sched_point(&self, tid: Tid, _: &'static Location<'static>, atomic: bool) -> SchedPoint {
+        self.st.borrow_mut().cpus.set_atomic(tid, atomic);
         SchedPoint::yield_once()
     }
 
     fn block(&self, tid: Tid, on: WaitOn) {
-        self.st.borrow_mut().threads[tid.index()].status = Status::Blocked(on);
+        let mut st = self.st.borrow_mut();
+        st.threads[tid.index()].status = Status::Blocked(on);
+        // A spinner keeps its CPU; a sleeper gives it up.
+        if !matches!(on, WaitOn::Spin { .. }) {
+            st.cpus.leave(tid);
+        }
     }
 
     fn unblock(&self, on: WaitOn) {

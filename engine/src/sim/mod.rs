@@ -1,13 +1,15 @@
 //! The deterministic executor: emulated kernel threads are futures, polled one at a time,
 //! with a [`Scheduler`] choosing who runs at every scheduling point.
 
+mod cpus;
 mod cx;
 mod executor;
 mod scheduler;
 
 pub use crate::footprint::{Access, Mode, Obj, ObjKind, footprints_conflict};
+pub use cpus::{Switch, SwitchHow};
 pub use cx::{Cx, FnScope, Runtime, SchedPoint};
-pub use executor::{Pause, SimResult, SimRuntime, Switch, ThreadEnd, ThreadSpawn};
+pub use executor::{Pause, SimResult, SimRuntime, ThreadEnd, ThreadSpawn};
 pub use scheduler::{
     After, Choice, ChoicePick, DefaultScheduler, FollowScheduler, InteractiveScheduler, RandomScheduler,
     ReplayScheduler, Scheduler, SplitMix64, StepInfo, ThreadPick,

@@ -368,7 +368,7 @@ pub(super) struct RunParts {
 }
 
 impl Runtime for RealRuntime {
-    fn sched_point(&self, tid: Tid, _at: &'static Location<'static>) -> SchedPoint {
+    fn sched_point(&self, tid: Tid, _at: &'static Location<'static>, _atomic: bool) -> SchedPoint {
         if !self.slot(tid).started.load(Ordering::Acquire) {
             // The end of the first poll: the driver takes over from here.
             return SchedPoint::yield_once();

@@ -3,6 +3,7 @@
 //! docs/trace-format.md is the specification.
 
 use super::Event;
+use super::old_formats as old;
 use crate::check::{Note, Outcome};
 use crate::release::Kernel;
 use crate::scenario::Execution;
@@ -14,8 +15,10 @@ use std::path::Path;
 
 pub const MAGIC: [u8; 8] = *b"DAXTRACE";
 /// The newest format this build reads and the one it writes. Version 2 names the kernel
-/// (release and fixes) where version 1 named one of the seed race's two variants.
-pub const FORMAT_VERSION: u16 = 2;
+/// (release and fixes) where version 1 named one of the seed race's two variants; version
+/// 3 says how each switch came about (another CPU, a preemption, a sleep, ...) where 1 and
+/// 2 said only whether it was a preemption.
+pub const FORMAT_VERSION: u16 = 3;
 pub const ENGINE_VERSION: &str = env!("CARGO_PKG_VERSION");
 /// magic + version + engine-version length byte.
 const FIXED_HEAD: usize = 8 + 2 + 1;
@@ -244,7 +247,8 @@ fn decode_json(bytes: &[u8], path: &str) -> Result<Trace, TraceError> {
     let mismatch = |e: serde_json::Error| json(format!("does not match the trace format (version {version}): {e}"));
     match version {
         0 => Err(json("version 0 is not a trace format version (the first is 1)".into())),
-        1 => Ok(serde_json::from_value::<v1::JsonTrace>(value).map_err(mismatch)?.trace.into()),
+        1 => Ok(serde_json::from_value::<old::JsonTrace<old::Variant>>(value).map_err(mismatch)?.trace.into()),
+        2 => Ok(serde_json::from_value::<old::JsonTrace<Kernel>>(value).map_err(mismatch)?.trace.into()),
         FORMAT_VERSION => Ok(serde_json::from_value::<JsonTrace>(value).map_err(mismatch)?.trace),
         _ => Err(TraceError::Newer { path: path.to_string(), version }),
     }
@@ -290,73 +294,12 @@ fn decode_binary(bytes: &[u8], path: &str) -> Result<Trace, TraceError> {
         return Err(TraceError::Checksum { path: path_s(), stored, computed });
     }
     let decode_error = |e: postcard::Error| TraceError::Decode { path: path_s(), message: e.to_string() };
-    if version == 1 {
-        return postcard::from_bytes::<v1::Trace>(body).map(Trace::from).map_err(decode_error);
+    match version {
+        1 => return postcard::from_bytes::<old::Trace<old::Variant>>(body).map(Trace::from).map_err(decode_error),
+        2 => return postcard::from_bytes::<old::Trace<Kernel>>(body).map(Trace::from).map_err(decode_error),
+        _ => {}
     }
     postcard::from_bytes(body).map_err(decode_error)
-}
-
-/// Format version 1: the same structure, with `variant` (`unfixed` or `fixed`) where
-/// version 2 has `kernel`. It still opens: `unfixed` is v4.11-rc5, `fixed` is v4.11.
-mod v1 {
-    use super::{Annotations, Event, RecordMode};
-    use crate::check::{Note, Outcome};
-    use crate::release::Kernel;
-    use crate::sim::{Schedule, Switch, Tid};
-    use serde::Deserialize;
-
-    #[derive(Deserialize)]
-    #[serde(rename_all = "lowercase")]
-    enum Variant {
-        Unfixed,
-        Fixed,
-    }
-
-    #[derive(Deserialize)]
-    pub(super) struct Trace {
-        scenario: String,
-        scenario_source: String,
-        variant: Variant,
-        mode: RecordMode,
-        schedule: Schedule,
-        outcome: Outcome,
-        notes: Vec<Note>,
-        steps: u32,
-        preemptions: u32,
-        switches: Vec<Switch>,
-        runs: Vec<(Tid, u32)>,
-        #[serde(with = "crate::trace::wire")]
-        events: Vec<Event>,
-        annotations: Annotations,
-    }
-
-    #[derive(Deserialize)]
-    pub(super) struct JsonTrace {
-        pub(super) trace: Trace,
-    }
-
-    impl From<Trace> for super::Trace {
-        fn from(t: Trace) -> Self {
-            super::Trace {
-                scenario: t.scenario,
-                scenario_source: t.scenario_source,
-                kernel: match t.variant {
-                    Variant::Unfixed => Kernel::UNFIXED,
-                    Variant::Fixed => Kernel::FIXED,
-                },
-                mode: t.mode,
-                schedule: t.schedule,
-                outcome: t.outcome,
-                notes: t.notes,
-                steps: t.steps,
-                preemptions: t.preemptions,
-                switches: t.switches,
-                runs: t.runs,
-                events: t.events,
-                annotations: t.annotations,
-            }
-        }
-    }
 }
 
 /// Writes `bytes` to a temporary file next to `path`, syncs it, and renames it over `path`.

@@ -5,6 +5,7 @@ mod event;
 mod file;
 mod func;
 mod kind_name;
+mod old_formats;
 mod render;
 mod replay;
 mod validate;

@@ -63,7 +63,7 @@ impl Loaded {
     fn build(mut trace: Trace, scenario: Scenario, banner: Option<String>, origin: Origin) -> Loaded {
         let names = scenario.thread_names();
         let events = std::mem::take(&mut trace.events);
-        let switches: Vec<(u32, bool)> = trace.switches.iter().map(|s| (s.step, s.preempted)).collect();
+        let switches: Vec<(u32, bool)> = trace.switches.iter().map(|s| (s.step, s.preempted())).collect();
         let threads = names.len();
         let kernel = trace.kernel;
         let analysis = analyze(&events);

@@ -20,11 +20,10 @@ pub fn print_from(events: &[Event], switches: &[Switch], names: &[String], inden
     let new = events.iter().zip(&sentences).skip(from);
     for (e, sentence) in new.filter(|(e, _)| worth_telling(e)) {
         while let Some(s) = switches.next_if(|s| s.step <= e.step) {
-            let (from, to) = (&names[s.from.index()], &names[s.to.index()]);
-            if s.preempted {
-                println!("{indent}─── preemption: {from} could go on; {to}'s CPU runs ahead ───");
+            if s.preempted() {
+                println!("{indent}─── preemption: {} ───", s.describe(names));
             } else {
-                println!("{indent}─── {from} cannot go on; {to} runs ───");
+                println!("{indent}─── {} ───", s.describe(names));
             }
         }
         println!("{indent}{:>5}  {:<4} {sentence}", e.step, names[e.tid.index()]);
