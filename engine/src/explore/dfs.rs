@@ -21,16 +21,28 @@ pub struct DfsScheduler {
     stack: Vec<Frame>,
     pos: usize,
     bound: u32,
+    /// Explore only below this branch of the first decision (one part of a split search).
+    pinned: Option<usize>,
 }
 
 impl DfsScheduler {
     pub fn new(bound: u32) -> Self {
-        DfsScheduler { stack: Vec::new(), pos: 0, bound }
+        DfsScheduler { stack: Vec::new(), pos: 0, bound, pinned: None }
+    }
+
+    /// Only the subtree below branch `branch` of the first decision (see
+    /// [`super::split`]): the parts for every branch together are the whole search.
+    pub fn below(bound: u32, branch: usize) -> Self {
+        DfsScheduler { pinned: Some(branch), ..DfsScheduler::new(bound) }
     }
 
     fn decide(&mut self, make: impl FnOnce() -> Frame) -> u32 {
         if self.pos == self.stack.len() {
-            self.stack.push(make());
+            let mut f = make();
+            if let (true, Some(b)) = (self.stack.is_empty(), self.pinned) {
+                f.chosen = b.min(f.options.len() - 1);
+            }
+            self.stack.push(f);
         }
         let f = &self.stack[self.pos];
         self.pos += 1;
@@ -40,7 +52,12 @@ impl DfsScheduler {
     /// Prepares the next execution; false when the search space is exhausted.
     pub fn next_execution(&mut self) -> bool {
         self.pos = 0;
-        while let Some(f) = self.stack.last_mut() {
+        loop {
+            // A part of a split search never leaves its branch of the first decision.
+            if self.pinned.is_some() && self.stack.len() == 1 {
+                self.stack.clear();
+            }
+            let Some(f) = self.stack.last_mut() else { return false };
             for next in f.chosen + 1..f.options.len() {
                 let cost = u32::from(f.is_thread && f.current.is_some_and(|c| c != f.options[next]));
                 if f.preemptions_before + cost <= self.bound {
@@ -50,7 +67,6 @@ impl DfsScheduler {
             }
             self.stack.pop();
         }
-        false
     }
 }
 

@@ -122,6 +122,19 @@ struct Frame {
     chosen: usize,
 }
 
+/// One part of a split search (see [`super::split`]): the subtree below one branch of the
+/// first decision, which has no running thread (so every branch is free). What the
+/// sequential search would know there from the branches before it — their first steps'
+/// footprints over every variant, and whether one fires an invariant — is given.
+#[derive(Clone, Debug, Default)]
+pub struct Pin {
+    pub branch: usize,
+    /// (branch, access) for the branches before `branch`.
+    pub first: Vec<(u8, Access)>,
+    /// Bit i: a variant of branch i's first step fired an invariant.
+    pub halts: u64,
+}
+
 /// Counts of what the reduction did, for the report.
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
 pub struct DporStats {
@@ -148,12 +161,19 @@ pub struct DporScheduler {
     races: Vec<u32>,
     /// Footprint buffers of popped frames, for new ones.
     pool: Vec<Vec<(u8, Access)>>,
+    pinned: Option<Pin>,
     pub stats: DporStats,
 }
 
 impl DporScheduler {
     pub fn new(bound: u32) -> Self {
         DporScheduler { bound, ..Default::default() }
+    }
+
+    /// Only the part of the search that `pin` names; the parts for every branch of the
+    /// first decision together run exactly the executions of the whole search.
+    pub fn below(bound: u32, pin: Pin) -> Self {
+        DporScheduler { bound, pinned: Some(pin), ..Default::default() }
     }
 
     /// Keeps each execution's trace hash, for [`DporScheduler::trace_hash`].
@@ -172,7 +192,12 @@ impl DporScheduler {
         if self.abandoned {
             self.stats.abandoned += 1;
         }
-        while let Some(f) = self.frames.last_mut() {
+        loop {
+            // A part of a split search never leaves its branch of the first decision.
+            if self.pinned.is_some() && self.frames.len() == 1 {
+                self.frames.clear();
+            }
+            let Some(f) = self.frames.last_mut() else { return false };
             match &mut f.kind {
                 Kind::Choice { options } => {
                     if f.chosen + 1 < *options as usize {
@@ -198,7 +223,6 @@ impl DporScheduler {
                 self.pool.push(t.first);
             }
         }
-        false
     }
 
     fn asleep_current(&self) -> TidSet {
@@ -290,8 +314,15 @@ impl DporScheduler {
 impl Scheduler for DporScheduler {
     fn pick_thread(&mut self, pick: &ThreadPick<'_>) -> Tid {
         if self.pos == self.frames.len() {
-            let frame = self.new_thread_frame(pick);
-            self.frames.push(Frame { step: pick.step, kind: Kind::Thread(frame), chosen: 0 });
+            let mut frame = self.new_thread_frame(pick);
+            let mut chosen = 0;
+            if let (true, Some(pin)) = (self.frames.is_empty(), &self.pinned) {
+                debug_assert!(frame.branches.lead.is_none(), "a split starts at a free decision");
+                chosen = pin.branch.min(frame.branches.len() - 1);
+                frame.first.extend_from_slice(&pin.first);
+                frame.halts = pin.halts;
+            }
+            self.frames.push(Frame { step: pick.step, kind: Kind::Thread(frame), chosen });
         }
         let fi = self.pos;
         self.pos += 1;

@@ -1,11 +1,15 @@
-//! Exhaustive search with a preemption bound, with or without partial-order reduction.
+//! Exhaustive search with a preemption bound, with or without partial-order reduction, on
+//! one or more worker threads.
 
 use super::hb::Hb;
+use super::split::{self, Part};
 use super::table::Table;
 use super::{Counts, DfsScheduler, DporScheduler, ExploreConfig, Reduction};
 use crate::scenario::{Execution, RunConfig, Scenario, execute};
 use crate::sim::{ChoicePick, Scheduler, StepInfo, ThreadPick, Tid};
 use std::collections::HashSet;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 /// A scheduler that also builds each execution's happens-before order, to count distinct
 /// Mazurkiewicz traces of a search that does not track footprints itself.
@@ -114,6 +118,16 @@ impl Search for Dpor {
     }
 }
 
+/// What one part of a search found.
+struct Found {
+    table: Table,
+    counts: Counts,
+    traces: HashSet<u128>,
+}
+
+/// Splits the search into parts ([`split`]), explores them on `cfg.jobs` worker threads
+/// and merges what they found in the parts' order. A search capped by `max_executions` runs
+/// as one part, so that the cap means what it says.
 pub(super) fn search(
     sc: &Scenario,
     cfg: &ExploreConfig,
@@ -121,15 +135,88 @@ pub(super) fn search(
     table: &mut Table,
     progress: &mut dyn FnMut(u64),
 ) -> Counts {
-    let run = |s: &mut dyn Scheduler| execute(sc, &RunConfig { record: false, ..RunConfig::new(cfg.kernel) }, s);
-    match (cfg.reduction, cfg.count_traces) {
-        (Reduction::None, false) => drive(&mut DfsScheduler::new(bound), cfg, &run, table, progress),
-        (Reduction::None, true) => drive(&mut Traced::new(DfsScheduler::new(bound)), cfg, &run, table, progress),
-        (Reduction::Dpor, count_traces) => {
-            let mut dpor = Dpor { inner: DporScheduler::new(bound).counting_traces(count_traces), count_traces };
-            drive(&mut dpor, cfg, &run, table, progress)
+    let parts = if cfg.max_executions.is_some() { vec![Part::Whole] } else { split::parts(sc, cfg) };
+    let width = bound as usize + 1;
+    let workers = cfg.jobs.clamp(1, parts.len());
+    let slots: Vec<Mutex<Option<Found>>> = parts.iter().map(|_| Mutex::new(None)).collect();
+    if workers == 1 {
+        // No thread of its own (nor on targets without threads): progress as it goes.
+        let mut total = 0;
+        for (part, slot) in parts.iter().zip(&slots) {
+            let found = explore_part(sc, cfg, bound, part, width, &mut |n| {
+                total += n;
+                progress(total)
+            });
+            *slot.lock().expect("not poisoned") = Some(found);
         }
+    } else {
+        let (done, next) = (AtomicU64::new(0), AtomicUsize::new(0));
+        let worker = || {
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(part) = parts.get(i) else { break };
+                let found = explore_part(sc, cfg, bound, part, width, &mut |n| {
+                    done.fetch_add(n, Ordering::Relaxed);
+                });
+                *slots[i].lock().expect("no worker panicked") = Some(found);
+            }
+        };
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..workers).map(|_| scope.spawn(worker)).collect();
+            while !handles.iter().all(|h| h.is_finished()) {
+                progress(done.load(Ordering::Relaxed));
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            for h in handles {
+                if let Err(panic) = h.join() {
+                    std::panic::resume_unwind(panic);
+                }
+            }
+        });
     }
+    let mut counts = Counts { complete: true, ..Counts::default() };
+    let mut traces = HashSet::new();
+    for slot in slots {
+        let found = slot.into_inner().expect("no worker panicked").expect("every part explored");
+        table.merge(found.table);
+        counts.executions += found.counts.executions;
+        counts.steps += found.counts.steps;
+        counts.abandoned += found.counts.abandoned;
+        counts.complete &= found.counts.complete;
+        traces.extend(found.traces);
+    }
+    counts.traces = cfg.count_traces.then_some(traces.len() as u64);
+    counts
+}
+
+/// Explores one part; `tick(n)`: n more executions done.
+fn explore_part(
+    sc: &Scenario,
+    cfg: &ExploreConfig,
+    bound: u32,
+    part: &Part,
+    width: usize,
+    tick: &mut dyn FnMut(u64),
+) -> Found {
+    let run = |s: &mut dyn Scheduler| execute(sc, &RunConfig { record: false, ..RunConfig::new(cfg.kernel) }, s);
+    let dfs = |part: &Part| match part {
+        Part::Dfs(branch) => DfsScheduler::below(bound, *branch),
+        _ => DfsScheduler::new(bound),
+    };
+    let mut table = Table::new(width);
+    let (counts, traces) = match (cfg.reduction, cfg.count_traces) {
+        (Reduction::None, false) => drive(&mut dfs(part), cfg, &run, &mut table, tick),
+        (Reduction::None, true) => drive(&mut Traced::new(dfs(part)), cfg, &run, &mut table, tick),
+        (Reduction::Dpor, count_traces) => {
+            let inner = match part {
+                Part::Dpor(pin) => DporScheduler::below(bound, pin.clone()),
+                _ => DporScheduler::new(bound),
+            };
+            let mut dpor = Dpor { inner: inner.counting_traces(count_traces), count_traces };
+            drive(&mut dpor, cfg, &run, &mut table, tick)
+        }
+    };
+    Found { table, counts, traces }
 }
 
 fn drive(
@@ -137,8 +224,9 @@ fn drive(
     cfg: &ExploreConfig,
     run: &dyn Fn(&mut dyn Scheduler) -> Execution,
     table: &mut Table,
-    progress: &mut dyn FnMut(u64),
-) -> Counts {
+    tick: &mut dyn FnMut(u64),
+) -> (Counts, HashSet<u128>) {
+    const EVERY: u64 = 512;
     let limit = cfg.max_executions.unwrap_or(u64::MAX);
     let mut counts = Counts { complete: true, ..Counts::default() };
     let mut traces = HashSet::new();
@@ -155,15 +243,15 @@ fn drive(
             if let Some(h) = s.trace() {
                 traces.insert(h);
             }
-            if counts.executions.is_multiple_of(512) {
-                progress(counts.executions);
+            if counts.executions.is_multiple_of(EVERY) {
+                tick(EVERY);
             }
         }
         if !s.advance() {
             break;
         }
     }
+    tick(counts.executions % EVERY);
     counts.abandoned = s.abandoned();
-    counts.traces = cfg.count_traces.then_some(traces.len() as u64);
-    counts
+    (counts, traces)
 }

@@ -17,12 +17,13 @@ mod exhaustive;
 mod golden;
 mod hb;
 mod matrix;
+mod split;
 mod table;
 mod touches;
 mod witness;
 
 pub use dfs::DfsScheduler;
-pub use dpor::{DporScheduler, DporStats};
+pub use dpor::{DporScheduler, DporStats, Pin};
 pub use exhaustive::Traced;
 pub use golden::{GOLDEN_KERNELS, class_slug, golden_traces, write_goldens};
 pub use hb::Hb;
@@ -84,6 +85,13 @@ pub struct ExploreConfig {
     /// Count the distinct Mazurkiewicz traces among the executions (exhaustive search only;
     /// costs the footprint bookkeeping even without reduction).
     pub count_traces: bool,
+    /// Worker threads for exhaustive search (at least one); the report does not depend on it.
+    pub jobs: usize,
+}
+
+/// One worker per core.
+pub fn all_cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 impl ExploreConfig {
@@ -95,6 +103,7 @@ impl ExploreConfig {
             cancel: None,
             reduction: Reduction::default(),
             count_traces: false,
+            jobs: all_cores(),
         }
     }
 

@@ -44,6 +44,28 @@ impl Table {
         }
     }
 
+    /// Adds what `later` found, as if its executions had come after this table's: counts
+    /// add up, and a witness is replaced only by a strictly better one.
+    pub(super) fn merge(&mut self, later: Table) {
+        for (label, row) in later.rows {
+            let Some(mine) = self.rows.get_mut(&label) else {
+                self.rows.insert(label, row);
+                continue;
+            };
+            mine.executions += row.executions;
+            if mine.by_preemptions.len() < row.by_preemptions.len() {
+                mine.by_preemptions.resize(row.by_preemptions.len(), 0);
+            }
+            for (m, n) in mine.by_preemptions.iter_mut().zip(&row.by_preemptions) {
+                *m += n;
+            }
+            let (w, v) = (&row.witness, &mine.witness);
+            if (w.preemptions, w.steps) < (v.preemptions, v.steps) {
+                mine.witness = row.witness;
+            }
+        }
+    }
+
     pub(super) fn into_rows(self) -> Vec<OutcomeRow> {
         let mut rows: Vec<OutcomeRow> = self.rows.into_values().collect();
         rows.sort_by(|a, b| {

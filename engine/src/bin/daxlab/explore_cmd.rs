@@ -3,7 +3,7 @@
 use super::kernel_args::{KernelArgs, SEED_KERNELS};
 use super::{InjectArg, ReductionArg, StrategyArg, output, witness};
 use daxlab::Scenario;
-use daxlab::explore::{ExploreConfig, ExploreReport, MAX_RANDOM_RUNS, Strategy, explore};
+use daxlab::explore::{ExploreConfig, ExploreReport, MAX_RANDOM_RUNS, Strategy, all_cores, explore};
 use daxlab::scenario::MAX_PREEMPTIONS;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::path::PathBuf;
@@ -29,6 +29,10 @@ pub struct ExploreArgs {
     /// Exhaustive search: count the distinct Mazurkiewicz traces among the executions.
     #[arg(long)]
     count_traces: bool,
+    /// Exhaustive search: worker threads (default: one per core). The results do not
+    /// depend on it.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+    jobs: Option<u16>,
     /// Executions for the random strategy (1 to 1,000,000,000).
     #[arg(long, default_value_t = 10_000, value_parser = random_runs)]
     runs: u64,
@@ -117,6 +121,7 @@ pub fn run(args: ExploreArgs) -> Result<ExitCode, String> {
             cancel: None,
             reduction: args.reduction.into(),
             count_traces: args.count_traces,
+            jobs: args.jobs.map_or_else(all_cores, usize::from),
         };
         let bar = progress_bar(format!("{} ({kernel})", sc.name));
         let report = explore(&sc, &cfg, &mut |n| bar.set_position(n));
