@@ -1,22 +1,32 @@
-//! Exhaustive exploration of `seed-race` (both variants, preemption bound 2): executions
-//! per second and scheduling steps per second.
+//! Exhaustive exploration.
+//!
+//! - `seed-race exhaustive bound 2, both variants` (both kernels): the executor's own speed, executions
+//!   and scheduling steps per second, unreduced on one thread (as this bench always
+//!   measured it).
+//! - `targets`: issue 14's targets, each for both kernels of the seed race (v4.11-rc5 and
+//!   v4.11), with partial-order reduction on every core and on one: three threads writing
+//!   one 2 MiB hole (holetest-3) at bound 3, preload-enomem at bound 2, seed-race at bound 4.
 //!
 //! cargo bench -p daxlab --bench explore
+//! cargo bench -p daxlab --bench explore -- targets
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use daxlab::Kernel;
-use daxlab::explore::{ExploreConfig, explore};
+use daxlab::explore::{ExploreConfig, ExploreReport, Reduction, all_cores, explore};
 use daxlab::scenario::builtin;
 use std::hint::black_box;
+use std::time::Duration;
 
-fn seed_race_both_variants(c: &mut Criterion) {
-    let sc = builtin("seed-race").expect("built-in").expect("loads");
-    let run = || {
-        [Kernel::UNFIXED, Kernel::FIXED].map(|kernel| {
-            let cfg = ExploreConfig::exhaustive(kernel, 2);
-            explore(&sc, &cfg, &mut |_| {})
-        })
-    };
+fn both_kernels(name: &str, bound: u32, reduction: Reduction, jobs: usize) -> [ExploreReport; 2] {
+    let sc = builtin(name).expect("built-in").expect("loads");
+    [Kernel::UNFIXED, Kernel::FIXED].map(|kernel| {
+        let cfg = ExploreConfig { reduction, jobs, ..ExploreConfig::exhaustive(kernel, bound) };
+        explore(&sc, &cfg, &mut |_| {})
+    })
+}
+
+fn seed_race_both_kernels(c: &mut Criterion) {
+    let run = || both_kernels("seed-race", 2, Reduction::None, 1);
     let reports = run();
     let executions: u64 = reports.iter().map(|r| r.executions).sum();
     let steps: u64 = reports.iter().map(|r| r.steps).sum();
@@ -30,5 +40,17 @@ fn seed_race_both_variants(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, seed_race_both_variants);
+fn targets(c: &mut Criterion) {
+    let mut group = c.benchmark_group("targets");
+    group.sample_size(10).warm_up_time(Duration::from_millis(500));
+    for (name, bound) in [("holetest-3", 3), ("preload-enomem", 2), ("seed-race", 4)] {
+        for (label, jobs) in [("all cores", all_cores()), ("one core", 1)] {
+            let id = format!("{name} bound {bound} both kernels dpor, {label}");
+            group.bench_function(id, |b| b.iter(|| black_box(both_kernels(name, bound, Reduction::Dpor, jobs))));
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(benches, seed_race_both_kernels, targets);
 criterion_main!(benches);

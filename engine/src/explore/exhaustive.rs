@@ -136,7 +136,8 @@ pub(super) fn search(
     progress: &mut dyn FnMut(u64),
 ) -> Counts {
     let parts = if cfg.max_executions.is_some() { vec![Part::Whole] } else { split::parts(sc, cfg) };
-    let width = bound as usize + 1;
+    // As the caller's table: columns past MAX_PREEMPTIONS grow on demand.
+    let width = bound.min(crate::scenario::MAX_PREEMPTIONS) as usize + 1;
     let workers = cfg.jobs.clamp(1, parts.len());
     let slots: Vec<Mutex<Option<Found>>> = parts.iter().map(|_| Mutex::new(None)).collect();
     if workers == 1 {

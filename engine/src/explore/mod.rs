@@ -34,7 +34,7 @@ use crate::check::{Note, Outcome};
 use crate::release::Kernel;
 use crate::scenario::Scenario;
 use crate::scenario::{Execution, RunConfig, execute};
-use crate::sim::{RandomScheduler, ReplayScheduler, Schedule, SplitMix64};
+use crate::sim::{DefaultScheduler, PctScheduler, RandomScheduler, ReplayScheduler, Schedule, Scheduler, SplitMix64};
 use serde::Serialize;
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -48,8 +48,19 @@ pub const MAX_RANDOM_RUNS: u64 = 1_000_000_000;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Strategy {
-    Exhaustive { preemptions: u32 },
-    Random { runs: u64, seed: u64 },
+    Exhaustive {
+        preemptions: u32,
+    },
+    Random {
+        runs: u64,
+        seed: u64,
+    },
+    /// Probabilistic concurrency testing ([`crate::sim::PctScheduler`]) at `depth`.
+    Pct {
+        runs: u64,
+        seed: u64,
+        depth: u32,
+    },
 }
 
 /// How exhaustive search treats schedules that differ only in the order of commuting steps.
@@ -196,12 +207,20 @@ pub fn explore(sc: &Scenario, cfg: &ExploreConfig, progress: &mut dyn FnMut(u64)
         Strategy::Exhaustive { preemptions } => {
             (preemptions.min(crate::scenario::MAX_PREEMPTIONS) as usize + 1, Some(preemptions))
         }
-        Strategy::Random { .. } => (1, None),
+        Strategy::Random { .. } | Strategy::Pct { .. } => (1, None),
     };
     let mut table = Table::new(width);
     let counts = match cfg.strategy {
         Strategy::Exhaustive { preemptions } => exhaustive::search(sc, cfg, preemptions, &mut table, progress),
-        Strategy::Random { runs, seed } => random(sc, cfg, runs, seed, &mut table, progress),
+        Strategy::Random { runs, seed } => {
+            sampled(sc, cfg, runs, seed, &mut table, progress, &|s| Box::new(RandomScheduler::new(s)))
+        }
+        Strategy::Pct { runs, seed, depth } => {
+            // Change points are drawn over the serial execution's length.
+            let steps =
+                execute(sc, &RunConfig { record: false, ..RunConfig::new(cfg.kernel) }, &mut DefaultScheduler).steps;
+            sampled(sc, cfg, runs, seed, &mut table, progress, &|s| Box::new(PctScheduler::new(s, depth, steps)))
+        }
     };
     progress(counts.executions);
     ExploreReport {
@@ -210,6 +229,7 @@ pub fn explore(sc: &Scenario, cfg: &ExploreConfig, progress: &mut dyn FnMut(u64)
         strategy: match cfg.strategy {
             Strategy::Exhaustive { .. } => "exhaustive".into(),
             Strategy::Random { .. } => "random".into(),
+            Strategy::Pct { depth, .. } => format!("pct (depth {depth})"),
         },
         bound,
         reduction: if bound.is_some() { cfg.reduction } else { Reduction::None },
@@ -233,13 +253,16 @@ struct Counts {
     complete: bool,
 }
 
-fn random(
+/// `runs` executions, each under the scheduler `make(run seed)` builds; the run seeds come
+/// from `seed`, so any run can be repeated alone.
+fn sampled(
     sc: &Scenario,
     cfg: &ExploreConfig,
     runs: u64,
     seed: u64,
     table: &mut Table,
     progress: &mut dyn FnMut(u64),
+    make: &dyn Fn(u64) -> Box<dyn Scheduler>,
 ) -> Counts {
     let run_cfg = RunConfig { record: false, ..RunConfig::new(cfg.kernel) };
     let limit = cfg.max_executions.unwrap_or(u64::MAX);
@@ -250,7 +273,7 @@ fn random(
             break;
         }
         let run_seed = seeds.next_u64();
-        let ex = execute(sc, &run_cfg, &mut RandomScheduler::new(run_seed));
+        let ex = execute(sc, &run_cfg, &mut *make(run_seed));
         counts.executions += 1;
         counts.steps += u64::from(ex.steps);
         table.add(&ex, Some(run_seed));

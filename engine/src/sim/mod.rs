@@ -4,12 +4,14 @@
 mod cpus;
 mod cx;
 mod executor;
+mod pct;
 mod scheduler;
 
 pub use crate::footprint::{Access, Mode, Obj, ObjKind, footprints_conflict};
 pub use cpus::{Switch, SwitchHow};
 pub use cx::{Cx, FnScope, Runtime, SchedPoint};
 pub use executor::{Pause, SimResult, SimRuntime, ThreadEnd, ThreadSpawn};
+pub use pct::PctScheduler;
 pub use scheduler::{
     After, Choice, ChoicePick, DefaultScheduler, FollowScheduler, InteractiveScheduler, RandomScheduler,
     ReplayScheduler, Scheduler, SplitMix64, StepInfo, ThreadPick,

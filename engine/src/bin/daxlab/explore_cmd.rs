@@ -33,10 +33,14 @@ pub struct ExploreArgs {
     /// depend on it.
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
     jobs: Option<u16>,
-    /// Executions for the random strategy (1 to 1,000,000,000).
+    /// Executions for the random and pct strategies (1 to 1,000,000,000).
     #[arg(long, default_value_t = 10_000, value_parser = random_runs)]
     runs: u64,
-    /// Seed for the random strategy.
+    /// PCT's depth: the number of ordering constraints a bug needs that one run can hit
+    /// (depth - 1 priority change points).
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=64))]
+    depth: u32,
+    /// Seed for the random and pct strategies.
     #[arg(long, default_value_t = 0xdac5)]
     seed: u64,
     /// Stop after this many executions per kernel.
@@ -111,6 +115,7 @@ pub fn run(args: ExploreArgs) -> Result<ExitCode, String> {
     let strategy = match args.strategy {
         StrategyArg::Exhaustive => Strategy::Exhaustive { preemptions: args.preemptions },
         StrategyArg::Random => Strategy::Random { runs: args.runs, seed: args.seed },
+        StrategyArg::Pct => Strategy::Pct { runs: args.runs, seed: args.seed, depth: args.depth },
     };
     let mut reports: Vec<ExploreReport> = Vec::new();
     for &kernel in &kernels {
@@ -140,7 +145,7 @@ pub fn run(args: ExploreArgs) -> Result<ExitCode, String> {
         for r in &reports {
             let how = match r.bound {
                 Some(b) => format!("exhaustive, preemption bound {b}, reduction {}", r.reduction.name()),
-                None => format!("random, {} runs, seed {:#x}", r.executions, args.seed),
+                None => format!("{}, {} runs, seed {:#x}", r.strategy, r.executions, args.seed),
             };
             println!("\n{} · {how}\n", r.kernel.describe());
             output::print_report(r);

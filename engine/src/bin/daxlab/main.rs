@@ -44,6 +44,8 @@ pub enum InjectArg {
 pub enum StrategyArg {
     Exhaustive,
     Random,
+    /// Probabilistic concurrency testing at --depth.
+    Pct,
 }
 
 /// How exhaustive search treats schedules that only reorder commuting steps.
