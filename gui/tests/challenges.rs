@@ -106,7 +106,7 @@ fn a_level_on_the_other_kernel_is_judged_as_the_wrong_kernel() {
 fn prove_at(h: &mut Harness<'static, Workbench>, bound: u32, want: &str) {
     h.state_mut().challenge.as_mut().expect("a level is being played").bound = bound;
     h.get_by_label("explore every interleaving up to it").click();
-    h.run();
+    h.step();
     // Wait for the background exploration itself, however long the machine takes.
     h.state_mut().challenge.as_mut().expect("a level is being played").wait();
     h.run();
