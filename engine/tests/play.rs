@@ -121,6 +121,9 @@ fn bad_schedules_exit_2_naming_the_pick() {
     let o = daxlab(&["play", &level("02-first-blood.toml"), "--variant", "fixed"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("plays on the unfixed kernel"));
+    let o = daxlab(&["play", &level("06-fixed-cannot-fail.toml"), "--bound", "4000000000"]);
+    assert_eq!(o.status.code(), Some(2), "a bound past the proof limit is bad usage: {}", stdout(&o));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--bound"));
 }
 
 #[test]

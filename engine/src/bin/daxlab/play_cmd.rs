@@ -7,7 +7,7 @@
 use super::kernel_args::KernelArgs;
 use super::{play_repl, walkthrough};
 use daxlab::analysis::{Timeline, describe_state};
-use daxlab::challenge::{Branch, Challenge, Goal, Verdict, the_kernel};
+use daxlab::challenge::{Branch, Challenge, Goal, MAX_PROOF_BOUND, Verdict, the_kernel};
 use daxlab::trace::EventKind;
 use daxlab::{Kernel, Scenario, Tid};
 use std::path::{Path, PathBuf};
@@ -34,8 +34,9 @@ pub struct PlayArgs {
     /// The answer to the level's question (the number of a choice).
     #[arg(long)]
     answer: Option<u32>,
-    /// For a "cannot-fail" level: the preemption bound to explore every interleaving to.
-    #[arg(long)]
+    /// For a "cannot-fail" level: the preemption bound to explore every interleaving to
+    /// (at most the proof limit; a larger one is bad usage, not a failed proof).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(0..=i64::from(MAX_PROOF_BOUND)))]
     bound: Option<u32>,
 }
 
