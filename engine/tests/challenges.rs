@@ -50,9 +50,9 @@ fn explore_witness(c: &Challenge) -> Execution {
 }
 
 #[test]
-fn the_pack_has_eleven_levels_in_order_each_with_a_story_and_hints() {
+fn the_pack_has_twelve_levels_in_order_each_with_a_story_and_hints() {
     let p = pack();
-    assert_eq!(p.len(), 11);
+    assert_eq!(p.len(), 12);
     for (i, (file, c)) in p.iter().enumerate() {
         assert_eq!(c.level as usize, i + 1, "{file}: levels follow the file order");
         assert!(file.starts_with(&format!("{:02}-", i + 1)), "{file}");
@@ -65,7 +65,7 @@ fn the_pack_has_eleven_levels_in_order_each_with_a_story_and_hints() {
 /// (and `--witness-out` saves), and the trace in traces/, do not pass them.
 #[test]
 fn the_tools_own_witnesses_do_not_solve_the_interleaving_levels() {
-    for file in ["02-first-blood.toml", "03-fewest-preemptions.toml", "04-harmless-eexist.toml"] {
+    for file in ["02-first-blood.toml", "03-fewest-preemptions.toml", "04-harmless-eexist.toml", "12-one-cpu.toml"] {
         let c = challenge(file);
         let v = c.check_execution(c.kernel, &explore_witness(&c));
         assert!(!v.passed, "{file}: the exploration's witness passes: {}", v.message);
@@ -188,6 +188,7 @@ fn bad_challenge_files_are_refused_with_a_reason() {
     let proof = std::fs::read_to_string(root().join("challenges/06-fixed-cannot-fail.toml")).unwrap();
     refused(proof.replace("against = \"unfixed\"", "against = \"fixed\""), "goal.against");
     refused(proof.replace("against = \"unfixed\"", "against = \"v9.9\""), "goal.against");
+    refused(good.replace("kernel = ", "cpus = 0\nkernel = "), "cpus");
     assert!(Challenge::load(Path::new("/nonexistent/c.toml")).is_err());
 }
 
@@ -213,4 +214,24 @@ fn the_challenge_command_shows_a_level_and_checks_a_saved_run() {
     assert!(out.contains("hint 1:") && out.contains("question:") && out.contains("daxlab play"), "{out}");
     let o = daxlab(&["challenge", "missing.toml"]);
     assert_eq!(o.status.code(), Some(2));
+}
+
+/// A level's `cpus` puts its scenario on that machine: the player's runs, the tool's
+/// witnesses and the verdicts are all on it.
+#[test]
+fn a_level_on_one_cpu_runs_and_judges_on_one_cpu() {
+    let c = challenge("12-one-cpu.toml");
+    assert_eq!(c.scenario.cpu_count(), 1);
+    assert!(c.goal_text().contains("with at most 2 preemptions on 1 CPU"), "{}", c.goal_text());
+    // Its witness is a one-CPU run: every switch is the kernel's own, none another CPU's.
+    let w = explore_witness(&c);
+    assert!(!w.switches.is_empty());
+    assert!(w.switches.iter().all(|s| s.how != daxlab::sim::SwitchHow::OtherCpu), "{:?}", w.switches);
+    // Level 3 on its own machine is a different level: the same goal, one CPU per thread.
+    let three = challenge("03-fewest-preemptions.toml");
+    assert_eq!(three.scenario.cpu_count(), 2);
+    assert!(!three.goal_text().contains("CPU"), "{}", three.goal_text());
+    // A trace made on one CPU per thread does not count for the one-CPU level.
+    let v = c.check_trace(&golden("seed-race.unfixed.bug-pte-under-huge-pmd"));
+    assert!(!v.passed && v.message.contains("not the challenge's"), "{}", v.message);
 }

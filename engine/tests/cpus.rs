@@ -87,3 +87,18 @@ fn the_cli_takes_cpus_and_refuses_zero() {
         .unwrap();
     assert_eq!(o.status.code(), Some(2));
 }
+
+#[test]
+fn the_cli_takes_a_warm_pool_and_says_the_machine() {
+    let run = |args: &[&str]| {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_daxlab")).args(args).output().unwrap();
+        (o.status.code(), String::from_utf8_lossy(&o.stdout).into_owned())
+    };
+    let (code, out) = run(&["explore", "seed-race", "--variant", "unfixed", "--cpus", "1", "--preload-pool", "warm"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("2 threads on 1 CPU") && out.contains("every CPU's preload pool starts full"), "{out}");
+    assert!(!out.contains("expected for"), "the scenario's [expect] is for its own machine: {out}");
+    let (code, out) = run(&["explore", "seed-race", "--variant", "unfixed", "--preload-pool", "warm"]);
+    assert_eq!(code, Some(1), "two CPUs still open the window: {out}");
+    assert!(out.contains("each on a CPU of its own"), "{out}");
+}

@@ -55,6 +55,7 @@ const SOLUTIONS: &[(&str, &[&str])] = &[
     ("09-out-of-memory.toml", &["--schedule", "T2:preload,fail,T2:preload,fail", "--answer", "2"]),
     ("10-what-the-fix-removed.toml", &["--schedule", "T2:preload,T1:insert,T2", "--answer", "3"]),
     ("11-the-backport.toml", &["--bound", "2", "--answer", "2"]),
+    ("12-one-cpu.toml", &["--schedule", "T1:lock_release,T2:grab_return,T1", "--answer", "3"]),
 ];
 
 #[test]
@@ -152,7 +153,7 @@ fn the_interactive_game_reads_moves_from_stdin() {
         "T1 until KIND",                      // help
         "step 0: who runs next?",             // the first turn
         "would: ",                            // what each thread would do
-        "(T2 could go on: +1 preemption)",    // a pick that preempts is marked
+        "(T2 could go on; T1's CPU runs ahead: +1 preemption)", // a pick that preempts is marked
         "tree_lock",                          // the state after a step
         "hint 1:",                            // hint
         "`T9` is not a thread of seed-race",  // a typo does not end the game
@@ -180,4 +181,25 @@ fn an_injected_failure_and_a_question_interactively() {
     let out = stdout(&o);
     assert_eq!(o.status.code(), Some(0), "{out}");
     assert!(out.contains("proof: NOT YET") && out.contains("proof: PASSED"), "{out}");
+}
+
+/// On one CPU a pick that takes a thread's CPU says so, and a thread with preemption off
+/// keeps its CPU: level 3's moves do not reach level 12's goal.
+#[test]
+fn on_one_cpu_the_game_names_real_preemptions() {
+    let o = play_typing(&[&level("12-one-cpu.toml")], "T1 until lock_release\n");
+    let out = stdout(&o);
+    assert!(out.contains("2 threads on 1 CPU"), "the machine is said: {out}");
+    assert!(out.contains("(T1 is preempted; T2 runs on its CPU: +1 preemption)"), "{out}");
+    let o = daxlab(&["play", &level("12-one-cpu.toml"), "--schedule", "T1:preload,T2:grab_return,T1", "--answer", "3"]);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(out.contains("run: NOT YET") && out.contains("on 1 CPU"), "{out}");
+    // A level's machine is its own; a scenario takes --cpus.
+    let o = daxlab(&["play", &level("12-one-cpu.toml"), "--cpus", "2"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("plays on its own machine"));
+    let o = daxlab(&["play", "seed-race", "--cpus", "1", "--schedule", "T1:lock_release,T2:grab_return,T1"]);
+    assert_eq!(o.status.code(), Some(1), "the crash is a failure: {}", stdout(&o));
+    assert!(stdout(&o).contains("2 preemptions on 1 CPU"), "{}", stdout(&o));
 }

@@ -127,7 +127,7 @@ impl Challenge {
             return self.check_exploration(&ours);
         };
         let theirs = explore(&self.scenario, &ExploreConfig::exhaustive(other, bound), &mut |_| {});
-        let at = format!("{bound} preemption{}", plural(bound));
+        let at = format!("{bound} preemption{}{}", plural(bound), self.on_machine());
         match theirs.failures().next() {
             None => Verdict::fail(format!(
                 "no failure within {at} on {} — but none on {} either: this bound cannot tell a fixed kernel from a broken one. Raise it.",

@@ -7,7 +7,7 @@
 use crate::analysis::{analyze, narrate};
 use crate::release::Kernel;
 use crate::scenario::{Execution, RunConfig, Scenario, execute};
-use crate::sim::{Choice, ChoicePick, Decision, InteractiveScheduler, ReplayScheduler, Tid};
+use crate::sim::{Choice, ChoicePick, Decision, InteractiveScheduler, ReplayScheduler, Switch, Tid};
 use crate::trace::{EventKind, RecordMode, Trace};
 
 /// A branch of decisions on one scenario and kernel, paused at the next decision.
@@ -156,8 +156,9 @@ impl Branch {
         Trace::from_execution(&self.scenario, self.kernel, RecordMode::Interactive, &done.ex)
     }
 
-    /// For each thread that can run now, what its next step would do, in daxlab's words.
-    pub fn peek(&self) -> Vec<(Tid, String)> {
+    /// For each thread that can run now, what its next step would do, in daxlab's words,
+    /// and the switch picking it would make.
+    pub fn peek(&self) -> Vec<Peek> {
         let Some(p) = &self.ex.paused else { return Vec::new() };
         let names = self.scenario.thread_names();
         p.runnable
@@ -166,6 +167,7 @@ impl Branch {
                 let mut d = self.decisions.clone();
                 d.push(Decision::Run(t));
                 let (ex, _) = run(&self.scenario, self.kernel, &d);
+                let switch = ex.switches.iter().find(|s| s.step == p.step).copied();
                 let all: Vec<_> = ex.events.iter().filter(|e| e.step == p.step).cloned().collect();
                 let told: Vec<_> = all
                     .iter()
@@ -188,9 +190,28 @@ impl Branch {
                         format!("enters {}", f.join(" → "))
                     }
                 };
-                (t, if what.is_empty() { calls() } else { what.join("; ") })
+                let what = if what.is_empty() { calls() } else { what.join("; ") };
+                Peek { tid: t, what, switch }
             })
             .collect()
+    }
+}
+
+/// What picking one thread would do.
+#[derive(Clone, Debug)]
+pub struct Peek {
+    pub tid: Tid,
+    /// Its next step, in daxlab's words.
+    pub what: String,
+    /// The switch the pick makes, if another thread ran last.
+    pub switch: Option<Switch>,
+}
+
+impl Peek {
+    /// For a pick that costs a preemption, what the switch is and its cost: "T1 is
+    /// preempted; T2 runs on its CPU: +1 preemption". Free switches say nothing.
+    pub fn cost(&self, names: &[String]) -> Option<String> {
+        self.switch.filter(Switch::preempted).map(|s| format!("{}: +1 preemption", s.describe(names)))
     }
 }
 

@@ -11,6 +11,7 @@
 //! scenario = "seed-race"     # a built-in name, or a .toml path relative to this file
 //! kernel = "v4.11-rc5"       # any kernel (`v4.12 without 13e451fdc1af`); `variant =
 //!                            # "unfixed"` or `"fixed"`, the older key, still works
+//! cpus = 1                   # optional: the machine's CPUs (default: one per thread)
 //! story = "..."
 //! hints = ["...", "..."]
 //!
@@ -30,7 +31,7 @@ mod asks;
 mod branch;
 
 pub use asks::{MAX_PROOF_BOUND, Question, Sighting};
-pub use branch::{Branch, PickError};
+pub use branch::{Branch, Peek, PickError};
 
 use crate::explore::ExploreReport;
 use crate::release::Kernel;
@@ -86,6 +87,8 @@ struct Meta {
     /// `unfixed` / `fixed` (format 1), or any kernel with `kernel`.
     variant: Option<String>,
     kernel: Option<String>,
+    /// The machine's CPUs, as the scenario key `cpus` (default: the scenario's).
+    cpus: Option<std::num::NonZeroU32>,
     story: String,
     #[serde(default)]
     hints: Vec<String>,
@@ -162,6 +165,12 @@ impl Challenge {
             Scenario::from_file(&p)
         }
         .map_err(|source| ChallengeError::Scenario { origin: origin.to_string(), source })?;
+        let scenario = match m.cpus {
+            Some(n) => scenario
+                .with_cpus(Some(n.get()))
+                .map_err(|source| ChallengeError::Scenario { origin: origin.to_string(), source })?,
+            None => scenario,
+        };
         let kernel = match (&m.kernel, &m.variant) {
             (Some(_), Some(_)) => return Err(parse("give `kernel` or `variant`, not both".into())),
             (None, None) => return Err(parse("missing `kernel` (e.g. \"v4.11-rc5\") in [challenge]".into())),
@@ -203,17 +212,20 @@ impl Challenge {
                 if let Some(n) = max_preemptions {
                     s.push_str(&format!(" with at most {n} preemption{}", plural(*n)));
                 }
+                s.push_str(&self.on_machine());
                 if !order.is_empty() {
                     s.push_str(&format!(", in a run that shows {}", asks::order_text(order)));
                 }
                 s
             }
             Goal::CannotFail { against: Some(other), .. } => format!(
-                "show by exploring every interleaving, up to a preemption bound you choose, that {v} cannot fail — at a bound where {} does",
+                "show by exploring every interleaving, up to a preemption bound you choose, that {v} cannot fail{} — at a bound where {} does",
+                self.on_machine(),
                 Kernel::parse(other).map_or_else(|_| format!("kernel {other}"), the_kernel)
             ),
             Goal::CannotFail { .. } => format!(
-                "show by exploring every interleaving, up to a preemption bound you choose, that {v} cannot fail"
+                "show by exploring every interleaving, up to a preemption bound you choose, that {v} cannot fail{}",
+                self.on_machine()
             ),
         }
     }
@@ -291,16 +303,18 @@ impl Challenge {
         }
         if let Some(max) = max_preemptions.filter(|m| run.preemptions > *m) {
             return Verdict::fail(format!(
-                "your run {ended}, but it took {} preemptions; can you do it with {max}?",
-                run.preemptions
+                "your run {ended}, but it took {} preemptions{}; can you do it with {max}?",
+                run.preemptions,
+                self.on_machine()
             ));
         }
         let n = run.preemptions;
         Verdict::pass(format!(
-            "You made {} {} in {n} preemption{}.",
+            "You made {} {} in {n} preemption{}{}.",
             the_kernel(self.kernel),
             achievement(outcome, notes).replace("any failure", &class),
-            plural(n)
+            plural(n),
+            self.on_machine()
         ))
     }
 
@@ -338,11 +352,18 @@ impl Challenge {
             ));
         }
         Verdict::pass(format!(
-            "All {} interleavings with at most {bound} preemption{} end without a failure: {} cannot fail here.",
+            "All {} interleavings with at most {bound} preemption{}{} end without a failure: {} cannot fail here.",
             report.executions,
             plural(bound),
+            self.on_machine(),
             the_kernel(self.kernel)
         ))
+    }
+
+    /// " on 1 CPU" when the level's machine has fewer CPUs than threads (a preemption is
+    /// then the kernel's own); nothing on the default machine, one CPU per thread.
+    fn on_machine(&self) -> String {
+        self.scenario.fewer_cpus().map(|c| format!(" on {c}")).unwrap_or_default()
     }
 }
 

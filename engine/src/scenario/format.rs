@@ -209,16 +209,31 @@ impl Scenario {
 
     /// The same scenario on a machine with `cpus` CPUs (none: one per thread). The
     /// embedded source says so too, so that a trace of it replays on the same machine.
-    pub fn with_cpus(mut self, cpus: Option<u32>) -> Result<Scenario, ScenarioError> {
+    pub fn with_cpus(self, cpus: Option<u32>) -> Result<Scenario, ScenarioError> {
+        self.with_top_key("cpus", cpus.map(|n| n.to_string()))
+    }
+
+    /// The same scenario with every CPU's preload pool `pool` at the start, in the
+    /// embedded source too (as [`Scenario::with_cpus`]).
+    pub fn with_preload_pool(self, pool: PreloadPool) -> Result<Scenario, ScenarioError> {
+        let value = match pool {
+            PreloadPool::Cold => "\"cold\"",
+            PreloadPool::Warm => "\"warm\"",
+        };
+        self.with_top_key("preload_pool", Some(value.to_string()))
+    }
+
+    /// The source with the top-level `key` set to `value` (removed when none), parsed again.
+    fn with_top_key(mut self, key: &str, value: Option<String>) -> Result<Scenario, ScenarioError> {
         let header = self.source.lines().position(|l| l.trim_start().starts_with('[')).unwrap_or(usize::MAX);
         let mut lines: Vec<&str> = self
             .source
             .lines()
             .enumerate()
-            .filter(|(i, l)| *i >= header || !is_key(l, "cpus"))
+            .filter(|(i, l)| *i >= header || !is_key(l, key))
             .map(|(_, l)| l)
             .collect();
-        let line = cpus.map(|n| format!("cpus = {n}"));
+        let line = value.map(|v| format!("{key} = {v}"));
         if let Some(line) = &line {
             lines.insert(0, line);
         }
@@ -230,6 +245,37 @@ impl Scenario {
     /// The number of CPUs the threads run on.
     pub fn cpu_count(&self) -> usize {
         self.cpus.map_or(self.threads().count(), |n| n.get() as usize)
+    }
+
+    /// The machine the threads run on, in one line: what a "preemption" means on it.
+    /// `daxlab explore` prints it above its tables.
+    pub fn machine_text(&self) -> String {
+        let threads = self.threads().count();
+        let cpus = match self.cpu_count() {
+            n if n >= threads => format!(
+                "{threads} threads, each on a CPU of its own: a preemption is a switch away from a thread that could go on (its CPU falls behind, another runs ahead)"
+            ),
+            1 => format!(
+                "{threads} threads on 1 CPU: a thread is switched out only where it sleeps, ends, or is preempted (preemption on)"
+            ),
+            n => format!(
+                "{threads} threads on {n} CPUs: a thread waits for a CPU unless one sleeps, ends, or is preempted (preemption on)"
+            ),
+        };
+        match self.preload_pool {
+            PreloadPool::Cold => cpus,
+            PreloadPool::Warm => cpus + "; every CPU's preload pool starts full",
+        }
+    }
+
+    /// The machine in a verdict's words when it has fewer CPUs than threads ("1 CPU",
+    /// "2 CPUs"); none on the default machine, one CPU per thread.
+    pub fn fewer_cpus(&self) -> Option<String> {
+        match self.cpu_count() {
+            n if n >= self.threads().count() => None,
+            1 => Some("1 CPU".into()),
+            n => Some(format!("{n} CPUs")),
+        }
     }
 
     pub fn size(&self) -> u64 {

@@ -8,7 +8,7 @@ use crate::model::{Loaded, Origin};
 use crate::theme as t;
 use daxlab::Kernel;
 use daxlab::Scenario;
-use daxlab::challenge::Branch;
+use daxlab::challenge::{Branch, Peek};
 use daxlab::sim::{Decision, Tid};
 use daxlab::trace::RecordMode;
 use egui::{RichText, Ui};
@@ -19,7 +19,7 @@ use std::ops::{Deref, DerefMut};
 pub struct SchedulerState {
     branch: Branch,
     /// What each runnable thread would do if picked now.
-    pub peeks: Vec<(Tid, String)>,
+    pub peeks: Vec<Peek>,
     /// Free play's exploration of this scenario on this kernel, when asked for.
     pub free: super::freeplay::FreePlay,
 }
@@ -187,7 +187,8 @@ fn choices(ui: &mut Ui, st: &mut SchedulerState) -> bool {
     let mut changed = false;
     ui.label(format!("Step {}: who runs next?", p.step));
     let names = st.scenario.thread_names();
-    for (tid, what) in st.peeks.clone() {
+    for peek in st.peeks.clone() {
+        let (tid, what) = (peek.tid, &peek.what);
         let name = &names[tid.index()];
         ui.horizontal(|ui| {
             if ui.button(RichText::new(format!("run {name}")).color(t::thread(tid.index())).strong()).clicked() {
@@ -198,10 +199,8 @@ fn choices(ui: &mut Ui, st: &mut SchedulerState) -> bool {
                 st.run_on(tid);
                 changed = true;
             }
-            if let Some(c) = p.current.filter(|c| *c != tid) {
-                ui.label(
-                    RichText::new(format!("({} could go on: +1 preemption)", names[c.index()])).color(t::FALLBACK),
-                );
+            if let Some(cost) = peek.cost(&names) {
+                ui.label(RichText::new(format!("({cost})")).color(t::FALLBACK));
             }
         });
         ui.label(RichText::new(format!("   {name} would: {what}")).small());

@@ -1,6 +1,7 @@
 //! `daxlab explore`.
 
 use super::kernel_args::{KernelArgs, SEED_KERNELS};
+use super::machine_args::MachineArgs;
 use super::{InjectArg, ReductionArg, StrategyArg, output, witness};
 use daxlab::Scenario;
 use daxlab::explore::{ExploreConfig, ExploreReport, MAX_RANDOM_RUNS, Strategy, all_cores, explore};
@@ -17,7 +18,8 @@ pub struct ExploreArgs {
     /// The kernel (default: the seed race's two, v4.11-rc5 and v4.11).
     #[command(flatten)]
     kernel: KernelArgs,
-    /// Preemption bound for exhaustive search (at most 16).
+    /// Preemption bound for exhaustive search (at most 16): switches away from a thread that
+    /// could have gone on (with a CPU per thread: times another CPU runs ahead).
     #[arg(long, default_value_t = 2, value_parser = preemption_bound)]
     preemptions: u32,
     #[arg(long, value_enum, default_value = "exhaustive")]
@@ -59,12 +61,8 @@ pub struct ExploreArgs {
     /// radix_tree_preload() may fail), as the scenario's `inject_enomem = true` does.
     #[arg(long, value_enum)]
     inject: Vec<InjectArg>,
-    /// Run the threads on N CPUs (default: the scenario's `cpus`, else one per thread). With
-    /// fewer CPUs than threads, a thread with preemption off or a spin lock held keeps its
-    /// CPU, and another thread gets one only when a thread sleeps, finishes, or is preempted
-    /// where the kernel allows it (preemption on: CONFIG_PREEMPT).
-    #[arg(long, value_name = "N")]
-    cpus: Option<u32>,
+    #[command(flatten)]
+    machine: MachineArgs,
 }
 
 /// `--preemptions`: 0 to [`MAX_PREEMPTIONS`].
@@ -96,12 +94,10 @@ fn progress_bar(label: String) -> ProgressBar {
 }
 
 pub fn run(args: ExploreArgs) -> Result<ExitCode, String> {
-    let mut sc = Scenario::load(&args.scenario).map_err(|e| e.to_string())?;
+    let sc = Scenario::load(&args.scenario).map_err(|e| e.to_string())?;
     // The [expect] is for the machine the scenario describes.
-    let same_machine = args.cpus.is_none_or(|n| Some(n) == sc.cpus.map(|c| c.get()));
-    if args.cpus.is_some() {
-        sc = sc.with_cpus(args.cpus).map_err(|e| format!("--cpus: {e}"))?;
-    }
+    let same_machine = !args.machine.changes(&sc);
+    let mut sc = args.machine.apply(sc)?;
     if sc.cpu_count() < sc.threads().count() && matches!(args.reduction, ReductionArg::Dpor) {
         // The reduction's footprints do not say who holds a CPU.
         return Err("--reduction dpor does not model CPUs: with fewer CPUs than threads use --reduction none".into());
@@ -139,9 +135,7 @@ pub fn run(args: ExploreArgs) -> Result<ExitCode, String> {
         println!("{json}");
     } else {
         println!("{} — {}", sc.name, sc.description);
-        if sc.cpus.is_some() {
-            println!("{}", cpus_line(&sc));
-        }
+        println!("{}", sc.machine_text());
         for r in &reports {
             let how = match r.bound {
                 Some(b) => format!("exhaustive, preemption bound {b}, reduction {}", r.reduction.name()),
@@ -177,20 +171,6 @@ pub fn run(args: ExploreArgs) -> Result<ExitCode, String> {
         }
     }
     Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
-}
-
-/// The machine the threads ran on, in words.
-fn cpus_line(sc: &Scenario) -> String {
-    let threads = sc.threads().count();
-    match sc.cpu_count() {
-        n if n >= threads => format!("{threads} threads on {n} CPUs: every thread has a CPU of its own"),
-        1 => format!(
-            "{threads} threads on 1 CPU: a thread is switched out only where it sleeps, ends, or can be preempted (preemption on)"
-        ),
-        n => format!(
-            "{threads} threads on {n} CPUs: a thread waits for a CPU unless one sleeps, ends, or can be preempted (preemption on)"
-        ),
-    }
 }
 
 /// If the scenario states what exhaustive search must find, say whether it did.

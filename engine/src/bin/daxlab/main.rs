@@ -10,6 +10,7 @@ mod figure_cmd;
 mod import_cmd;
 mod kernel_args;
 mod lab_cmd;
+mod machine_args;
 mod matrix_cmd;
 mod output;
 mod play_cmd;

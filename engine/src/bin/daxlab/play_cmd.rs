@@ -5,6 +5,7 @@
 //! "Be the scheduler" mode plays.
 
 use super::kernel_args::KernelArgs;
+use super::machine_args::MachineArgs;
 use super::{play_repl, walkthrough};
 use daxlab::analysis::{Timeline, describe_state};
 use daxlab::challenge::{Branch, Challenge, Goal, MAX_PROOF_BOUND, Verdict, the_kernel};
@@ -22,6 +23,9 @@ pub struct PlayArgs {
     /// its own).
     #[command(flatten)]
     kernel: KernelArgs,
+    /// The machine to play on (a challenge names its own).
+    #[command(flatten)]
+    machine: MachineArgs,
     /// Play without asking: the picks, comma-separated. `T1` runs T1 one step, `T1*5` five
     /// steps, `T1:preload` until T1 has a `preload` event (any event kind name of the JSON
     /// trace format), `fail` makes the allocation just offered fail. A run left paused is
@@ -128,10 +132,13 @@ fn load(args: &PlayArgs) -> Result<Game, String> {
                 the_kernel(k)
             ));
         }
+        if args.machine.changes(&c.scenario) {
+            return Err(format!("{}: this level plays on its own machine: {}", args.target, c.scenario.machine_text()));
+        }
         let branch = Branch::new(c.scenario.clone(), c.kernel, Vec::new());
         return Ok(Game { branch, challenge: Some(c) });
     }
-    let sc = Scenario::load(&args.target).map_err(|e| e.to_string())?;
+    let sc = args.machine.apply(Scenario::load(&args.target).map_err(|e| e.to_string())?)?;
     let kernel = args.kernel.kernel(Kernel::UNFIXED)?;
     Ok(Game { branch: Branch::new(sc, kernel, Vec::new()), challenge: None })
 }
@@ -168,11 +175,12 @@ fn scripted(game: &mut Game, schedule: &str, args: &PlayArgs) -> Result<ExitCode
     }
     let p = b.ex.preemptions;
     println!(
-        "{} on {}: {} steps, {p} preemption{}, outcome: {}",
+        "{} on {}: {} steps, {p} preemption{}{}, outcome: {}",
         b.scenario.name,
         the_kernel(b.kernel),
         b.ex.steps,
         if p == 1 { "" } else { "s" },
+        b.scenario.fewer_cpus().map(|c| format!(" on {c}")).unwrap_or_default(),
         b.ex.outcome
     );
     if let Some(path) = &args.output {

@@ -86,9 +86,10 @@ fn intro(game: &Game) {
         None => println!("{} — {}", b.scenario.name, b.scenario.description),
     }
     println!(
-        "\n{} on the {}. You are the scheduler; `help` lists the commands.\n",
+        "\n{} on the {}; {}.\nYou are the scheduler; `help` lists the commands.\n",
         b.scenario.name,
-        b.kernel.describe()
+        b.kernel.describe(),
+        b.scenario.machine_text()
     );
 }
 
@@ -99,7 +100,8 @@ fn turn(game: &Game, s: &mut Session) {
     tell(b, s.told);
     s.told = b.ex.events.len();
     let Some(p) = &b.ex.paused else {
-        println!("\nthe run is over after {} steps, {} preemption(s): {}", b.ex.steps, b.ex.preemptions, b.ex.outcome);
+        let on = b.scenario.fewer_cpus().map(|c| format!(" on {c}")).unwrap_or_default();
+        println!("\nthe run is over after {} steps, {} preemption(s){on}: {}", b.ex.steps, b.ex.preemptions, b.ex.outcome);
         if let Some(c) = game.challenge.as_ref().filter(|c| matches!(c.goal, Goal::Reach { .. })) {
             verdict("run: ", &c.check_execution(b.kernel, &b.ex));
         }
@@ -112,12 +114,10 @@ fn turn(game: &Game, s: &mut Session) {
         println!("  │ {line}");
     }
     println!("step {}: who runs next? ({} preemption(s) so far)", p.step, b.ex.preemptions);
-    for (t, what) in b.peek() {
-        let note = match p.current {
-            Some(c) if c != t => format!("   ({} could go on: +1 preemption)", b.name(c)),
-            _ => String::new(),
-        };
-        println!("  {:<4} would: {what}{note}", b.name(t));
+    let names = b.scenario.thread_names();
+    for peek in b.peek() {
+        let note = peek.cost(&names).map(|c| format!("   ({c})")).unwrap_or_default();
+        println!("  {:<4} would: {}{note}", b.name(peek.tid), peek.what);
     }
     if let Some(what) = b.injectable() {
         println!("  fail  {what}");
