@@ -132,7 +132,7 @@ fn the_counts_the_lesson_cites_are_the_traces_counts() {
     assert_eq!((unfixed.preemptions, fixed.preemptions), (2, 4));
     assert!(lesson.contains("The unfixed crash takes two; its carried-over run on the fixed kernel counts four."));
     assert_eq!(load("pte-vs-pmd.fixed.bug-pte-under-huge-pmd").preemptions, 1);
-    assert!(lesson.contains("and is preempted (the only preemption)"));
+    assert!(lesson.contains("and T2's CPU runs ahead (the only preemption)"));
 }
 
 /// The outputs the lesson shows: a ```text block right after a ```sh block of one command

@@ -150,15 +150,15 @@ fn the_interactive_game_reads_moves_from_stdin() {
     for want in [
         "Level 2: First blood",
         "goal: make the unfixed kernel install a 4 KiB PTE under a huge PMD",
-        "T1 until KIND",                      // help
-        "step 0: who runs next?",             // the first turn
-        "would: ",                            // what each thread would do
+        "T1 until KIND",                                        // help
+        "step 0: who runs next?",                               // the first turn
+        "would: ",                                              // what each thread would do
         "(T2 could go on; T1's CPU runs ahead: +1 preemption)", // a pick that preempts is marked
-        "tree_lock",                          // the state after a step
-        "hint 1:",                            // hint
-        "`T9` is not a thread of seed-race",  // a typo does not end the game
-        "T2's PMD fault falls back to 4 KiB", // the narrated steps
-        "run: PASSED",                        // the verdict when the run ends
+        "tree_lock",                                            // the state after a step
+        "hint 1:",                                              // hint
+        "`T9` is not a thread of seed-race",                    // a typo does not end the game
+        "T2's PMD fault falls back to 4 KiB",                   // the narrated steps
+        "run: PASSED",                                          // the verdict when the run ends
     ] {
         assert!(out.contains(want), "missing {want:?} in:\n{out}");
     }

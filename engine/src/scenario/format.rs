@@ -226,13 +226,8 @@ impl Scenario {
     /// The source with the top-level `key` set to `value` (removed when none), parsed again.
     fn with_top_key(mut self, key: &str, value: Option<String>) -> Result<Scenario, ScenarioError> {
         let header = self.source.lines().position(|l| l.trim_start().starts_with('[')).unwrap_or(usize::MAX);
-        let mut lines: Vec<&str> = self
-            .source
-            .lines()
-            .enumerate()
-            .filter(|(i, l)| *i >= header || !is_key(l, key))
-            .map(|(_, l)| l)
-            .collect();
+        let mut lines: Vec<&str> =
+            self.source.lines().enumerate().filter(|(i, l)| *i >= header || !is_key(l, key)).map(|(_, l)| l).collect();
         let line = value.map(|v| format!("{key} = {v}"));
         if let Some(line) = &line {
             lines.insert(0, line);

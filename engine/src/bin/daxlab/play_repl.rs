@@ -101,7 +101,10 @@ fn turn(game: &Game, s: &mut Session) {
     s.told = b.ex.events.len();
     let Some(p) = &b.ex.paused else {
         let on = b.scenario.fewer_cpus().map(|c| format!(" on {c}")).unwrap_or_default();
-        println!("\nthe run is over after {} steps, {} preemption(s){on}: {}", b.ex.steps, b.ex.preemptions, b.ex.outcome);
+        println!(
+            "\nthe run is over after {} steps, {} preemption(s){on}: {}",
+            b.ex.steps, b.ex.preemptions, b.ex.outcome
+        );
         if let Some(c) = game.challenge.as_ref().filter(|c| matches!(c.goal, Goal::Reach { .. })) {
             verdict("run: ", &c.check_execution(b.kernel, &b.ex));
         }
