@@ -199,7 +199,14 @@ fn on_one_cpu_the_game_names_real_preemptions() {
     let o = daxlab(&["play", &level("12-one-cpu.toml"), "--cpus", "2"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("plays on its own machine"));
-    let o = daxlab(&["play", "seed-race", "--cpus", "1", "--schedule", "T1:lock_release,T2:grab_return,T1"]);
+    let saved = scratch("one-cpu.daxtrace");
+    let saved = saved.to_str().unwrap();
+    let o =
+        daxlab(&["play", "seed-race", "--cpus", "1", "--schedule", "T1:lock_release,T2:grab_return,T1", "-o", saved]);
     assert_eq!(o.status.code(), Some(1), "the crash is a failure: {}", stdout(&o));
     assert!(stdout(&o).contains("2 preemptions on 1 CPU"), "{}", stdout(&o));
+    // The trace keeps its machine: its replay runs on one CPU and says so.
+    let o = daxlab(&["explain", saved]);
+    assert!(stdout(&o).contains("2 preemption(s) on 1 CPU"), "{}", stdout(&o));
+    assert!(stdout(&o).contains("T2 is preempted; T1 runs on its CPU"), "{}", stdout(&o));
 }

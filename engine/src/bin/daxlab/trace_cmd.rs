@@ -158,10 +158,11 @@ pub fn explain(args: TraceArg) -> Result<ExitCode, String> {
     let names = sc.thread_names();
     println!("{} — {}", sc.name, sc.description);
     println!(
-        "{} · {} steps · {} preemption(s) · outcome: {}\n",
+        "{} · {} steps · {} preemption(s){} · outcome: {}\n",
         trace.kernel.describe(),
         trace.steps,
         trace.preemptions,
+        sc.fewer_cpus().map(|c| format!(" on {c}")).unwrap_or_default(),
         trace.outcome
     );
     let analysis = walkthrough::print(&trace.events, &trace.switches, &names, "  ");
