@@ -63,6 +63,8 @@ pub enum ObjKind {
     /// The checker's record of what a completed store left at a file offset; range of
     /// file offsets.
     Expected,
+    /// The checker's record of the WARNs a run went on past (`on_warn = "continue"`).
+    Warnings,
     /// Whether a thread may run, as the executor sees it; space = thread. The executor
     /// declares it: a step that wakes a thread (a lock released, a sleeper woken) writes
     /// it, the woken thread's next step reads it. So a wake-up is ordered before what it

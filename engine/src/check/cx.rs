@@ -1,7 +1,7 @@
 //! The checks' operations on the context: fire an invariant, annotate a benign event, and
 //! keep the books the data checks read (what each completed store left in the file).
 
-use super::{Invariant, Note, Outcome, Stored};
+use super::{Invariant, Note, OnWarn, Outcome, Stored};
 use crate::footprint::{self, Obj, ObjKind};
 use crate::sim::Cx;
 use crate::trace::EventKind;
@@ -23,6 +23,32 @@ impl Cx<'_> {
             self.emit(at, || EventKind::Bug { invariant });
         }
         self.rt().halt();
+    }
+
+    /// A WARN_ON fired. Under `on_warn = "stop"` this is [`Cx::bug`]: the run ends at this
+    /// step, and false says so. Under `continue` the WARN is recorded, true is returned and
+    /// the caller goes on with whatever the kernel's code does after that WARN_ON (return
+    /// an error, skip a step, or nothing at all). A caller that only returns an error after
+    /// the WARN need not look: the halted thread's last step ends there either way.
+    pub(crate) fn warn(&self, at: &'static Location<'static>, invariant: Invariant) -> bool {
+        if self.k.on_warn == OnWarn::Stop {
+            self.bug(at, invariant);
+            return false;
+        }
+        // Which thread's WARN is recorded first decides who logs it: WARNs are ordered
+        // against each other.
+        footprint::writes(Obj::at(ObjKind::Warnings, 0, 0));
+        let first = self.k.obs.with(|o| {
+            let first = !o.warns.contains(&invariant);
+            if first {
+                o.warns.push(invariant.clone());
+            }
+            first
+        });
+        if first {
+            self.emit(at, || EventKind::Bug { invariant });
+        }
+        true
     }
 
     /// Something benign but worth annotating happened (a fallback, a restart, ...).

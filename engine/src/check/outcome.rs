@@ -23,6 +23,8 @@ pub struct Observations {
     pub not_durable: Option<Outcome>,
     /// Page faults taken by user accesses (handle_mm_fault calls), for throughput figures.
     pub faults: u64,
+    /// The WARNs the run went on past (`on_warn = "continue"`), each once.
+    pub warns: Vec<Invariant>,
 }
 
 /// One completed 8-byte store the file must now hold.
@@ -64,11 +66,51 @@ pub enum Outcome {
         by: Tid,
         via: String,
     },
+    /// The kernel WARNed and carried on (`on_warn = "continue"`): every WARN seen, then how
+    /// the run ended (never itself `Warned`).
+    Warned {
+        warns: Vec<Invariant>,
+        #[serde(deserialize_with = "one_level")]
+        then: Box<Outcome>,
+    },
+}
+
+thread_local! {
+    /// How many `Warned` outcomes are being decoded inside one another on this thread.
+    static NESTING: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// Decodes a `Warned` outcome's ending, refusing another `Warned` inside it: a crafted
+/// file nesting them deeply would otherwise recurse until the stack overflows.
+fn one_level<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Box<Outcome>, D::Error> {
+    struct Level;
+    impl Drop for Level {
+        fn drop(&mut self) {
+            NESTING.with(|n| n.set(n.get() - 1));
+        }
+    }
+    if NESTING.with(|n| n.replace(n.get() + 1)) > 0 {
+        NESTING.with(|n| n.set(n.get() - 1));
+        return Err(serde::de::Error::custom("a warned outcome's ending is itself a warned outcome"));
+    }
+    let _level = Level;
+    Box::<Outcome>::deserialize(d)
 }
 
 impl Outcome {
     pub fn is_failure(&self) -> bool {
         !matches!(self, Outcome::Ok)
+    }
+
+    /// `then`, after the WARNs `warns` (if any): a WARN recorded twice, or two WARNs seen
+    /// in another order, give the same outcome, as they do the same class.
+    pub fn warned(mut warns: Vec<Invariant>, then: Outcome) -> Outcome {
+        if warns.is_empty() {
+            return then;
+        }
+        warns.sort_by_cached_key(|w| (w.name(), w.to_string()));
+        warns.dedup();
+        Outcome::Warned { warns, then: Box::new(then) }
     }
 
     /// The class name outcomes are grouped by.
@@ -92,6 +134,11 @@ impl Outcome {
             Outcome::Sigbus { .. } => "sigbus".into(),
             Outcome::Oom { .. } => "oom".into(),
             Outcome::DataLoss { .. } => "data-loss".into(),
+            Outcome::Warned { warns, then } => {
+                let mut names: Vec<&str> = warns.iter().map(Invariant::name).collect();
+                names.dedup();
+                format!("warn({}) then {}", names.join(","), then.class())
+            }
         }
     }
 }
@@ -124,6 +171,12 @@ impl fmt::Display for Outcome {
                 "data lost at file offset {offset:#x}: thread {} stored {expected:#x}, {via} shows {found:#x}",
                 by.0
             ),
+            Outcome::Warned { warns, then } => {
+                for w in warns {
+                    write!(f, "{w}; ")?;
+                }
+                write!(f, "then {then}")
+            }
         }
     }
 }

@@ -51,9 +51,13 @@ async fn find_or_create_page(cx: &Cx<'_>, mapping: &AddressSpace, index: u64) ->
     r.map(|()| page)
 }
 
-/// page_cache_tree_insert() for a DAX mapping: the slot must hold exactly the locked empty
-/// 4 KiB entry, whose waiters are all woken — from now on they must take the page lock,
-/// and a page unlock never touches the DAX wait table (the v4.10 "4k holes" deadlock fix).
+/// page_cache_tree_insert() for a DAX mapping: the slot should hold exactly the locked
+/// empty 4 KiB entry, whose waiters are all woken — from now on they must take the page
+/// lock, and a page unlock never touches the DAX wait table (the v4.10 "4k holes" deadlock
+/// fix). Anything else exceptional there is a WARN_ON_ONCE, after which the kernel goes on
+/// just the same: the waiters of whatever entry it was are woken (on a PMD entry's key for
+/// a PMD entry) and the page takes its canonical slot, so a whole PMD entry becomes the
+/// page at all 512 indices, with its tags. Only a page already there is -EEXIST.
 async fn page_cache_tree_insert(cx: &Cx<'_>, mapping: &AddressSpace, index: u64, page: u32) -> Result<(), Errno> {
     let _f = cx.enter(Func::PageCacheTreeInsert);
     let at = Location::caller();
@@ -62,11 +66,12 @@ async fn page_cache_tree_insert(cx: &Cx<'_>, mapping: &AddressSpace, index: u64,
     match old {
         Some(Item::Page(_)) => return Err(Errno::Eexist),
         Some(Item::Exceptional(v)) => {
-            if v != dax_radix_locked_entry(0, RADIX_DAX_EMPTY) {
-                cx.bug(at, Invariant::HolePageOverWrongEntry { index, found: old });
+            if v != dax_radix_locked_entry(0, RADIX_DAX_EMPTY)
+                && !cx.warn(at, Invariant::HolePageOverWrongEntry { index, found: old })
+            {
+                // panic_on_warn: the run ends at this step; leave the tree as it is.
                 return Err(Errno::Eexist);
             }
-            // Wake every waiter for the entry: from now on they lock the page instead.
             super::dax_wake_mapping_entry_waiter(cx, mapping, index, v, true).await;
             mapping.add_nrexceptional(-1);
             mapping.page_tree.with(|t| t.replace(index, Item::Page(page)));

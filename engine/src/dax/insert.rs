@@ -58,8 +58,13 @@ pub async fn dax_insert_mapping_entry(
         && (dax_is_zero_entry(v) || dax_is_empty_entry(v))
     {
         let found = cx.radix_tree_lookup(tree, index).await.map(|f| f.item);
-        if found != Some(entry) {
-            cx.bug(at, Invariant::ReplaceMismatch { index, expected: entry, found });
+        let mismatch = Invariant::ReplaceMismatch { index, expected: entry, found };
+        if found != Some(entry) && cx.warn(at, mismatch.clone()) && found.is_none() {
+            // The kernel goes on to replace whatever slot its lookup saw. With nothing
+            // found, that is an empty slot at whatever height the walk stopped, or no slot
+            // at all past the tree's end (the lookup leaves node and slot unset): the
+            // model does not follow the kernel there, so the run ends.
+            cx.bug(at, mismatch);
         }
         cx.radix_tree_replace(tree, index, new_entry).await;
     }

@@ -78,7 +78,7 @@ pub async fn dax_unlock_mapping_entry(cx: &Cx<'_>, mapping: &AddressSpace, index
     let entry = match found {
         Some(Item::Exceptional(v)) if dax_is_locked(v) => v,
         _ => {
-            cx.bug(at, Invariant::UnlockNotLocked { index, found });
+            cx.warn(at, Invariant::UnlockNotLocked { index, found });
             cx.spin_unlock_irq(&mapping.tree_lock).await;
             return;
         }

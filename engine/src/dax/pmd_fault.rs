@@ -131,7 +131,7 @@ async fn pmd_fault_mapped_range(cx: &Cx<'_>, vmf: &Vmf<'_>, pgoff: u64, at: &'st
                 let result = match iomap.kind {
                     IomapType::Mapped => dax_pmd_insert_mapping(cx, vmf, &iomap, pos, &mut entry).await,
                     IomapType::Unwritten | IomapType::Hole if vmf.write => {
-                        cx.bug(
+                        cx.warn(
                             at,
                             Invariant::Warn {
                                 what: "PMD write fault on a hole the filesystem did not allocate".into(),

@@ -36,7 +36,7 @@ pub async fn dax_iomap_pte_fault(cx: &Cx<'_>, vmf: &Vmf<'_>) -> VmFault {
 
     let vmf_ret = if iomap.offset + iomap.length < pos + PAGE_SIZE {
         let what = "iomap extent does not cover the faulting page".into();
-        cx.bug(at, Invariant::Warn { what });
+        cx.warn(at, Invariant::Warn { what });
         dax_fault_return(Err(Errno::Eio))
     } else {
         match grab_mapping_entry(cx, mapping, vmf.pgoff, 0).await {
@@ -74,7 +74,7 @@ async fn map_entry(cx: &Cx<'_>, vmf: &Vmf<'_>, iomap: &IomapDesc, pos: u64, entr
         (IomapType::Unwritten | IomapType::Hole, false) => dax_load_hole(cx, &cx.k.mapping, entry, vmf).await,
         _ => {
             let what = "write fault on a hole the filesystem did not allocate".into();
-            cx.bug(at, Invariant::Warn { what });
+            cx.warn(at, Invariant::Warn { what });
             dax_fault_return(Err(Errno::Eio))
         }
     }

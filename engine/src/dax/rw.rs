@@ -100,7 +100,7 @@ async fn dax_iomap_actor(
         }
     }
     if iomap.kind != IomapType::Mapped {
-        cx.bug(at, Invariant::Warn { what: "dax_iomap_actor on an extent that is not mapped".into() });
+        cx.warn(at, Invariant::Warn { what: "dax_iomap_actor on an extent that is not mapped".into() });
         return Err(Errno::Eio);
     }
     cx.sched(at).await;

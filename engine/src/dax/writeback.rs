@@ -79,7 +79,7 @@ async fn dax_writeback_one(cx: &Cx<'_>, mapping: &AddressSpace, index: u64, entr
     let at = Location::caller();
     let tree = &mapping.page_tree;
     let Item::Exceptional(seen) = entry else {
-        cx.bug(at, Invariant::Warn { what: "a page got tagged dirty in a DAX mapping".into() });
+        cx.warn(at, Invariant::Warn { what: "a page got tagged dirty in a DAX mapping".into() });
         return Err(Errno::Eio);
     };
     cx.spin_lock_irq(&mapping.tree_lock).await;
@@ -89,7 +89,7 @@ async fn dax_writeback_one(cx: &Cx<'_>, mapping: &AddressSpace, index: u64, entr
         None | Some(Item::Page(_)) => Ok(false),
         Some(Item::Exceptional(e2)) if dax_radix_sector(e2) != dax_radix_sector(seen) => Ok(false),
         Some(_) if dax_is_empty_entry(seen) || dax_is_zero_entry(seen) => {
-            cx.bug(at, Invariant::Warn { what: "dax_writeback_one on an empty or zero entry".into() });
+            cx.warn(at, Invariant::Warn { what: "dax_writeback_one on an empty or zero entry".into() });
             Err(Errno::Eio)
         }
         Some(_) => Ok(cx.radix_tree_tag_get(tree, index, PAGECACHE_TAG_TOWRITE).await),

@@ -75,7 +75,7 @@ pub async fn get_unlocked_entry(cx: &Cx<'_>, mapping: &AddressSpace, xas: &mut X
             return entry;
         }
         if !xa_is_value(entry) {
-            cx.bug(at, Invariant::Warn { what: format!("get_unlocked_entry found {entry:?}, not a value entry") });
+            cx.warn(at, Invariant::Warn { what: format!("get_unlocked_entry found {entry:?}, not a value entry") });
             return entry;
         }
         if let Some(conflict) = order_test(cx, entry, order, false) {

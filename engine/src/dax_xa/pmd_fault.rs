@@ -103,7 +103,7 @@ async fn map_pmd(cx: &Cx<'_>, vmf: &Vmf<'_>, xas: &mut XaState, entry: &mut Opti
             }
             IomapType::Unwritten | IomapType::Hole if vmf.write => {
                 let what = "PMD write fault on a hole the filesystem did not allocate".into();
-                cx.bug(at, Invariant::Warn { what });
+                cx.warn(at, Invariant::Warn { what });
                 cx.fallback(at, vmf, FallbackReason::WriteToHole)
             }
             IomapType::Unwritten | IomapType::Hole => {

@@ -74,7 +74,7 @@ async fn map_entry(
     let pos = vmf.pgoff << 12;
     if iomap.offset + iomap.length < pos + PAGE_SIZE {
         let what = "iomap extent does not cover the faulting page".into();
-        cx.bug(at, Invariant::Warn { what });
+        cx.warn(at, Invariant::Warn { what });
         return dax_fault_return(Err(Errno::Eio));
     }
     if vmf.cow() {
@@ -99,7 +99,7 @@ async fn map_entry(
         (IomapType::Unwritten | IomapType::Hole, false) => dax_load_hole(cx, mapping, vmf, xas, entry).await,
         _ => {
             let what = "write fault on a hole the filesystem did not allocate".into();
-            cx.bug(at, Invariant::Warn { what });
+            cx.warn(at, Invariant::Warn { what });
             dax_fault_return(Err(Errno::Eio))
         }
     }

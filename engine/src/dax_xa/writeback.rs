@@ -71,7 +71,7 @@ async fn dax_writeback_one(
     let at = Location::caller();
     let root = &mapping.i_pages;
     if !xa_is_value(entry) {
-        cx.bug(at, Invariant::Warn { what: "a page got tagged dirty in a DAX mapping".into() });
+        cx.warn(at, Invariant::Warn { what: "a page got tagged dirty in a DAX mapping".into() });
         return Err(Errno::Eio);
     }
     let mut entry = entry;
@@ -131,7 +131,7 @@ async fn still_to_write(
         return Some(Ok(()));
     }
     if dax_is_empty_entry(entry) || dax_is_zero_entry(entry) {
-        cx.bug(at, Invariant::Warn { what: "dax_writeback_one on an empty or zero entry".into() });
+        cx.warn(at, Invariant::Warn { what: "dax_writeback_one on an empty or zero entry".into() });
         return Some(Err(Errno::Eio));
     }
     // Another fsync may have done this entry already.

@@ -2,7 +2,7 @@
 //! its fixes) and every subsystem's state. `cx.k` is this machine.
 
 use super::{Shared, Tasks, WaitTable};
-use crate::check::Observations;
+use crate::check::{Observations, OnWarn};
 use crate::fs::{AddressSpace, Inode};
 use crate::mm::{DevPages, Mm, Pages};
 use crate::pmem::Pmem;
@@ -12,6 +12,8 @@ use crate::release::{Era, Fix, Kernel};
 pub struct Machine {
     /// Which kernel's code runs: the model asks `cx.k.has(Fix::…)` where a fix changed it.
     pub kernel: Kernel,
+    /// What a WARN does: end the run, or record it and let the kernel carry on.
+    pub on_warn: OnWarn,
     /// Whether radix_tree_preload() may be made to fail (a scheduler choice).
     pub inject_enomem: bool,
     /// The DAX file's page cache (`inode->i_mapping`).

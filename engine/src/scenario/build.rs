@@ -61,6 +61,7 @@ impl Scenario {
             .collect();
         Machine {
             kernel,
+            on_warn: self.on_warn,
             inject_enomem: self.inject_enomem,
             // The xas_pause() fix of XaFixes is in v6.14, after every release the model has.
             mapping: AddressSpace::with_xa_fixes(XaFixes::NONE),

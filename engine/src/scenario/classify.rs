@@ -17,10 +17,16 @@ pub struct RunEnd<'a> {
     pub step_limit_hit: bool,
 }
 
-/// The outcome of a finished execution. Order matters: a fired invariant ended the run at
-/// once; otherwise a hang, then a signal; only a run whose threads all exited goes on to
-/// the teardown accounting and the data check.
+/// The outcome of a finished execution: how it ended, after the WARNs it went on past if
+/// there were any.
 pub fn classify(k: &Machine, run: RunEnd<'_>) -> Outcome {
+    Outcome::warned(k.obs.with(|o| o.warns.clone()), ending(k, run))
+}
+
+/// How the run ended. Order matters: a fired invariant ended the run at once; otherwise a
+/// hang, then a signal; only a run whose threads all exited goes on to the teardown
+/// accounting and the data check.
+fn ending(k: &Machine, run: RunEnd<'_>) -> Outcome {
     if let Some(invariant) = k.obs.with(|o| o.violation.clone()) {
         return Outcome::Bug { invariant };
     }

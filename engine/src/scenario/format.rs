@@ -1,6 +1,7 @@
 //! The scenario file format (documented in docs/scenarios.md).
 
 use super::{DEFAULT_MAP_BASE, Expect, Size};
+use crate::check::OnWarn;
 use crate::fs::{AllocPolicy, ExtentState};
 use crate::mm::PeSize;
 use serde::Deserialize;
@@ -165,6 +166,10 @@ pub struct Scenario {
     pub preload_pool: PreloadPool,
     /// The machine's CPUs; none: one per thread.
     pub cpus: Option<std::num::NonZeroU32>,
+    /// What a WARN does to the run (the model's kernel.panic_on_warn): `stop` (the
+    /// default) ends it there, `continue` records it and lets the kernel carry on.
+    #[serde(default)]
+    pub on_warn: OnWarn,
     pub file: FileSpec,
     #[serde(rename = "process")]
     pub processes: Vec<ProcessSpec>,
@@ -221,6 +226,22 @@ impl Scenario {
             PreloadPool::Warm => "\"warm\"",
         };
         self.with_top_key("preload_pool", Some(value.to_string()))
+    }
+
+    /// The same scenario with WARNs ending the run or not; the embedded source says so
+    /// too, so that a trace of it replays the same way.
+    /// `[expect]` lists what the scenario shows as written, so a changed setting drops its
+    /// classes (keeping its preemption bound).
+    pub fn with_on_warn(self, on_warn: OnWarn) -> Result<Scenario, ScenarioError> {
+        if on_warn == self.on_warn {
+            return Ok(self);
+        }
+        let value = (on_warn != OnWarn::default()).then(|| format!("\"{on_warn}\""));
+        let mut sc = self.with_top_key("on_warn", value)?;
+        if let Some(e) = &mut sc.expect {
+            e.kernels.clear();
+        }
+        Ok(sc)
     }
 
     /// The source with the top-level `key` set to `value` (removed when none), parsed again.

@@ -210,6 +210,8 @@ fn death(outcome: &Outcome) -> &'static str {
         Outcome::Oom { .. } => "Killed",
         Outcome::Hang { .. } | Outcome::Livelock { .. } => "(holetest never returned)",
         Outcome::Bug { .. } | Outcome::Ok | Outcome::DataLoss { .. } => "Segmentation fault",
+        // A WARN only prints: what happened after it is what holetest saw.
+        Outcome::Warned { then, .. } => death(then),
     }
 }
 

@@ -79,6 +79,8 @@ impl Limits {
             Outcome::Livelock { tid } => tid.map_or(Ok(()), |t| self.tid(t, "the outcome")),
             Outcome::Sigbus { tid, .. } | Outcome::Oom { tid, .. } => self.tid(*tid, "the outcome"),
             Outcome::DataLoss { by, .. } => self.tid(*by, "the outcome"),
+            Outcome::Warned { warns, .. } if warns.is_empty() => Err("a warned outcome lists no WARN".into()),
+            Outcome::Warned { then, .. } => self.outcome(then),
         }
     }
 

@@ -2,8 +2,10 @@
 
 use super::kernel_args::{KernelArgs, SEED_KERNELS};
 use super::machine_args::MachineArgs;
+use super::warn_args::WarnArgs;
 use super::{InjectArg, ReductionArg, StrategyArg, output, witness};
 use daxlab::Scenario;
+use daxlab::check::OnWarn;
 use daxlab::explore::{ExploreConfig, ExploreReport, MAX_RANDOM_RUNS, Strategy, all_cores, explore};
 use daxlab::scenario::MAX_PREEMPTIONS;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -63,6 +65,8 @@ pub struct ExploreArgs {
     inject: Vec<InjectArg>,
     #[command(flatten)]
     machine: MachineArgs,
+    #[command(flatten)]
+    warn: WarnArgs,
 }
 
 /// `--preemptions`: 0 to [`MAX_PREEMPTIONS`].
@@ -98,6 +102,7 @@ pub fn run(args: ExploreArgs) -> Result<ExitCode, String> {
     // The [expect] is for the machine the scenario describes.
     let same_machine = !args.machine.changes(&sc);
     let mut sc = args.machine.apply(sc)?;
+    sc = args.warn.apply(sc)?;
     if sc.cpu_count() < sc.threads().count() && matches!(args.reduction, ReductionArg::Dpor) {
         // The reduction's footprints do not say who holds a CPU.
         return Err("--reduction dpor does not model CPUs: with fewer CPUs than threads use --reduction none".into());
@@ -136,6 +141,11 @@ pub fn run(args: ExploreArgs) -> Result<ExitCode, String> {
     } else {
         println!("{} — {}", sc.name, sc.description);
         println!("{}", sc.machine_text());
+        if sc.on_warn == OnWarn::Continue {
+            println!(
+                "on a WARN the kernel carries on (on_warn = continue): outcomes list the WARNs, then how the run ended"
+            );
+        }
         for r in &reports {
             let how = match r.bound {
                 Some(b) => format!("exhaustive, preemption bound {b}, reduction {}", r.reduction.name()),

@@ -2,6 +2,7 @@
 
 use super::kernel_args::{KernelArgs, SEED_KERNELS};
 use super::matrix_cmd::Cells;
+use super::warn_args::WarnArgs;
 use daxlab::figure::{
     self, ExploreFigure, Format, StateAt, StepRange, StressResults, explore_figure, matrix_figure, stress_figure,
 };
@@ -48,6 +49,8 @@ pub enum FigureKind {
         /// The kernel (default: the seed race's two, v4.11-rc5 and v4.11).
         #[command(flatten)]
         kernel: KernelArgs,
+        #[command(flatten)]
+        warn: WarnArgs,
         #[arg(long, short)]
         output: PathBuf,
     },
@@ -84,9 +87,9 @@ pub fn figure(kind: FigureKind) -> Result<ExitCode, String> {
             };
             (figure::state(&load(&trace, &mut banner)?, at).map_err(err)?, output)
         }
-        FigureKind::Explore { scenario, preemptions, kernel, output } => {
+        FigureKind::Explore { scenario, preemptions, kernel, warn, output } => {
             Format::of(&output).map_err(err)?;
-            let sc = scenario_of(&scenario)?;
+            let sc = warn.apply(scenario_of(&scenario)?)?;
             let kernels = kernel.kernels(&SEED_KERNELS)?;
             (explore_figure(&ExploreFigure::run(&sc, &kernels, preemptions)).map_err(err)?, output)
         }

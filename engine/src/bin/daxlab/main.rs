@@ -18,6 +18,7 @@ mod play_repl;
 mod stress_cmd;
 mod trace_cmd;
 mod walkthrough;
+mod warn_args;
 mod witness;
 
 use clap::{Parser, Subcommand, ValueEnum};

@@ -1,5 +1,6 @@
 //! `daxlab matrix`: every scenario on every kernel.
 
+use super::warn_args::WarnArgs;
 use daxlab::explore::{Cell, Matrix, matrix};
 use daxlab::{Kernel, Scenario};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -24,19 +25,22 @@ pub struct Cells {
     /// release with changes: "v4.12 without 13e451fdc1af".
     #[arg(long, value_delimiter = ',', value_name = "KERNEL,...")]
     pub kernels: Vec<String>,
+    #[command(flatten)]
+    pub warn: WarnArgs,
 }
 
 impl Cells {
     /// Runs the explorations the arguments ask for, with a progress line on a terminal.
     pub fn compute(&self) -> Result<Matrix, String> {
-        let scenarios: Vec<Scenario> = if self.scenarios.is_empty() {
-            daxlab::scenario::BUILTINS
-                .iter()
-                .map(|(name, _)| Scenario::load(name).map_err(|e| e.to_string()))
-                .collect::<Result<_, _>>()?
+        let names: Vec<&str> = if self.scenarios.is_empty() {
+            daxlab::scenario::BUILTINS.iter().map(|(name, _)| *name).collect()
         } else {
-            self.scenarios.iter().map(|s| Scenario::load(s).map_err(|e| e.to_string())).collect::<Result<_, _>>()?
+            self.scenarios.iter().map(String::as_str).collect()
         };
+        let scenarios: Vec<Scenario> = names
+            .into_iter()
+            .map(|s| self.warn.apply(Scenario::load(s).map_err(|e| e.to_string())?))
+            .collect::<Result<_, _>>()?;
         let kernels: Vec<Kernel> = if self.kernels.is_empty() {
             Kernel::releases().collect()
         } else {

@@ -6,6 +6,7 @@
 
 use super::kernel_args::KernelArgs;
 use super::machine_args::MachineArgs;
+use super::warn_args::WarnArgs;
 use super::{play_repl, walkthrough};
 use daxlab::analysis::{Timeline, describe_state};
 use daxlab::challenge::{Branch, Challenge, Goal, MAX_PROOF_BOUND, Verdict, the_kernel};
@@ -26,6 +27,9 @@ pub struct PlayArgs {
     /// The machine to play on (a challenge names its own).
     #[command(flatten)]
     machine: MachineArgs,
+    /// (A challenge level says what its WARNs do; this is for scenarios.)
+    #[command(flatten)]
+    warn: WarnArgs,
     /// Play without asking: the picks, comma-separated. `T1` runs T1 one step, `T1*5` five
     /// steps, `T1:preload` until T1 has a `preload` event (any event kind name of the JSON
     /// trace format), `fail` makes the allocation just offered fail. A run left paused is
@@ -123,6 +127,12 @@ fn load(args: &PlayArgs) -> Result<Game, String> {
     let named = k.kernel.is_some() || k.variant.is_some() || !k.with.is_empty() || !k.without.is_empty();
     if args.target.ends_with(".toml") && path.is_file() && is_challenge(path)? {
         let c = Challenge::load(path).map_err(|e| e.to_string())?;
+        if args.warn.on_warn.is_some_and(|w| w != c.scenario.on_warn) {
+            return Err(format!(
+                "{}: this level runs with on_warn = {}; --on-warn cannot change that",
+                args.target, c.scenario.on_warn
+            ));
+        }
         let k = args.kernel.kernel(c.kernel)?;
         if named && k != c.kernel {
             return Err(format!(
@@ -139,6 +149,7 @@ fn load(args: &PlayArgs) -> Result<Game, String> {
         return Ok(Game { branch, challenge: Some(c) });
     }
     let sc = args.machine.apply(Scenario::load(&args.target).map_err(|e| e.to_string())?)?;
+    let sc = args.warn.apply(sc)?;
     let kernel = args.kernel.kernel(Kernel::UNFIXED)?;
     Ok(Game { branch: Branch::new(sc, kernel, Vec::new()), challenge: None })
 }

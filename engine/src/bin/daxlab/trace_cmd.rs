@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use super::kernel_args::KernelArgs;
+use super::warn_args::WarnArgs;
 use super::{import_cmd, walkthrough};
 
 #[derive(clap::Args)]
@@ -17,6 +18,11 @@ pub struct ReplayArgs {
     /// --with/--without, if only those are given).
     #[command(flatten)]
     kernel: KernelArgs,
+    /// Replay with WARNs ending the run or not, whatever the trace was recorded with: a
+    /// trace that stopped at a WARN, replayed with `--on-warn continue`, shows what the
+    /// kernel did next.
+    #[command(flatten)]
+    warn: WarnArgs,
     /// Replay up to step N and print the kernel state there: right after the first event of
     /// step N, as the workbench's "go to step N" and `daxlab figure state --step N` show it.
     #[arg(long, value_name = "N")]
@@ -55,7 +61,9 @@ fn exit_for(v: &Verified) -> ExitCode {
 }
 
 pub fn replay(args: ReplayArgs) -> Result<ExitCode, String> {
-    let (trace, sc) = load(&args.trace)?;
+    let (trace, recorded) = load(&args.trace)?;
+    let changed = args.warn.on_warn.is_some_and(|w| w != recorded.on_warn);
+    let sc = args.warn.apply(recorded)?;
     let kernel = args.kernel.kernel(trace.kernel).map_err(|e| format!("{e} (use `daxlab diff` to compare two)"))?;
     let names = sc.thread_names();
     if let Some(step) = args.to {
@@ -85,6 +93,9 @@ pub fn replay(args: ReplayArgs) -> Result<ExitCode, String> {
         }
         if let Some(note) = &report.schedule_note {
             println!("  schedule: {note}");
+        }
+        if changed {
+            println!("  with on_warn = {}, the replay ends: {}", sc.on_warn, report.execution.outcome);
         }
         return Ok(ExitCode::from(1));
     }
