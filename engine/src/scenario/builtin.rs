@@ -17,6 +17,7 @@ pub const BUILTINS: &[(&str, &str)] = &[
     ("pmd-downgrade", include_str!("../../scenarios/pmd-downgrade.toml")),
     ("preload-enomem", include_str!("../../scenarios/preload-enomem.toml")),
     ("hole-read-then-write", include_str!("../../scenarios/hole-read-then-write.toml")),
+    ("hole-page-over-pmd", include_str!("../../scenarios/hole-page-over-pmd.toml")),
     ("fault-vs-truncate", include_str!("../../scenarios/fault-vs-truncate.toml")),
     ("fault-vs-fsync", include_str!("../../scenarios/fault-vs-fsync.toml")),
     ("fault-vs-write", include_str!("../../scenarios/fault-vs-write.toml")),
