@@ -79,7 +79,9 @@ fn the_hole_page_takes_the_whole_pmd_entrys_place_and_the_kernel_goes_on() {
 
         // After it, the page goes in where the entry was (the wake-all finds no waiter).
         let insert = pos(&ex, warn, |k| matches!(k, E::PageCacheInsert { .. })).expect("the page is inserted");
-        assert!(matches!(ex.events[insert].kind, E::PageCacheInsert { index: 0x205, replaced: Some(Item::Exceptional(r)), .. } if r == v));
+        assert!(
+            matches!(ex.events[insert].kind, E::PageCacheInsert { index: 0x205, replaced: Some(Item::Exceptional(r)), .. } if r == v)
+        );
 
         // The tree: one order-9 slot, now the page, with A's DIRTY tag still on it.
         let page = match s.entry(0x200) {
@@ -116,7 +118,8 @@ fn an_fsync_that_meets_the_hole_page_warns_again_and_fails_with_eio() {
     // dax_writeback_mapping_range() returns that error from fsync(2).
     let sc = hole_over_pmd_then_fsync();
     assert_eq!(sc.on_warn, OnWarn::Continue);
-    let two = |ex: &daxlab::scenario::Execution| matches!(&ex.outcome, Outcome::Warned { warns, .. } if warns.len() == 2);
+    let two =
+        |ex: &daxlab::scenario::Execution| matches!(&ex.outcome, Outcome::Warned { warns, .. } if warns.len() == 2);
     let (ex, _) = find(&sc, Kernel::FIXED, 2, two).expect("an fsync whose tag lookup finds the page");
     let Outcome::Warned { warns, .. } = &ex.outcome else { unreachable!() };
     assert!(warns.iter().any(|w| matches!(w, Invariant::Warn { what } if what.contains("tagged dirty"))));
@@ -132,7 +135,10 @@ fn stop_ends_the_run_at_the_warn_and_runs_without_a_warn_are_the_same_either_way
     for kernel in BOTH {
         let (s, c) = (explore_all(&stop, kernel, 2), explore_all(&go, kernel, 2));
         assert_eq!(failure_classes(&s), BTreeSet::from(["bug(hole-page-over-wrong-entry)".to_string()]));
-        assert_eq!(failure_classes(&c), BTreeSet::from(["warn(hole-page-over-wrong-entry) then data-loss".to_string()]));
+        assert_eq!(
+            failure_classes(&c),
+            BTreeSet::from(["warn(hole-page-over-wrong-entry) then data-loss".to_string()])
+        );
         assert_eq!(ok_rows(&s), ok_rows(&c), "runs that never WARN do not depend on on_warn");
     }
 }
@@ -213,4 +219,53 @@ fn the_scenario_key_and_its_errors() {
     let bad = Scenario::from_toml(&go.source.replace(r#"on_warn = "continue""#, r#"on_warn = "maybe""#), "bad.toml");
     let err = bad.expect_err("an unknown value is an error").to_string();
     assert!(err.contains("bad.toml") && err.contains("maybe"), "{err}");
+}
+
+fn daxlab(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_daxlab")).args(args).output().expect("daxlab runs")
+}
+
+#[test]
+fn the_command_line_flag_explores_replays_and_refuses_nonsense() {
+    let o = daxlab(&[
+        "explore",
+        "hole-read-then-write",
+        "--kernel",
+        "v4.11",
+        "--preemptions",
+        "1",
+        "--on-warn",
+        "continue",
+    ]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(out.contains("warn(hole-page-over-wrong-entry) then ok"), "{out}");
+    assert!(out.contains("on_warn = continue"), "the run setting is shown: {out}");
+
+    let bad = daxlab(&["explore", "hole-read-then-write", "--on-warn", "maybe"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("stop or continue"));
+
+    // A witness that stopped at the WARN, replayed past it.
+    let dir = tempfile::Builder::new().prefix("daxlab-on-warn-").tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let o = daxlab(&["explore", "hole-page-over-pmd", "--kernel", "v4.11", "--on-warn", "stop", "--witness-out", d]);
+    assert_eq!(o.status.code(), Some(1));
+    let trace = std::fs::read_dir(dir.path()).unwrap().next().unwrap().unwrap().path();
+    assert!(trace.to_string_lossy().contains("bug-hole-page-over-wrong-entry"), "{}", trace.display());
+    let same = daxlab(&["replay", trace.to_str().unwrap()]);
+    assert_eq!(same.status.code(), Some(0), "the trace replays as it was recorded, stopping at the WARN");
+    let on = daxlab(&["replay", trace.to_str().unwrap(), "--on-warn", "continue"]);
+    let out = String::from_utf8_lossy(&on.stdout);
+    assert_eq!(on.status.code(), Some(1), "{out}");
+    assert!(out.contains("with on_warn = continue, the replay ends: WARNING in page_cache_tree_insert"), "{out}");
+    assert!(out.contains("then data lost at file offset 0x205000"), "{out}");
+}
+
+#[test]
+fn the_matrix_with_the_flag_drops_the_expectations_it_changes() {
+    let o = daxlab(&["matrix", "hole-read-then-write", "--kernels", "v4.11", "--on-warn", "continue"]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "no [expect] is checked against another setting: {out}");
+    assert!(out.contains("warn(hole-page-over-wrong-entry) then ok"), "{out}");
 }

@@ -5,6 +5,7 @@ use crate::app::{Action, Mode, Workbench};
 use crate::model::nav::{KIND_NAMES, Target};
 use crate::theme as t;
 use daxlab::Kernel;
+use daxlab::check::OnWarn;
 use egui::{RichText, Ui};
 
 pub fn show(ui: &mut Ui, app: &mut Workbench) {
@@ -14,6 +15,7 @@ pub fn show(ui: &mut Ui, app: &mut Workbench) {
         scenario_picker(ui, app);
         ui.separator();
         kernel_picker(ui, app);
+        warn_setting(ui, app);
         ui.separator();
         for m in Mode::ALL {
             if ui.selectable_label(app.mode == m, m.label()).clicked() {
@@ -67,6 +69,16 @@ fn kernel_picker(ui: &mut Ui, app: &mut Workbench) {
     if let Some(k) = picker.show(ui, app.doc.kernel()) {
         app.actions.push(Action::SwitchKernel(k));
     }
+}
+
+/// What a WARN does in the runs on screen: the scenario's `on_warn`, which a trace embeds.
+fn warn_setting(ui: &mut Ui, app: &Workbench) {
+    let on_warn = app.doc.scenario.on_warn;
+    let hover = match on_warn {
+        OnWarn::Stop => "on_warn = \"stop\": the run ends at the first WARN, as with panic_on_warn",
+        OnWarn::Continue => "on_warn = \"continue\": each WARN is recorded and the kernel carries on past it",
+    };
+    ui.label(RichText::new(format!("on WARN: {on_warn}")).color(t::MUTED)).on_hover_text(hover);
 }
 
 /// The checked-in witnesses: `traces/` under the current directory, else the workspace's.
