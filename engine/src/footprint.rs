@@ -30,11 +30,19 @@ pub enum ObjKind {
     MappingEntry,
     /// One tag's bits over the page-cache index space; space = the tag.
     MappingTag,
-    /// The shape of the page-cache tree: nodes allocated or freed, the height. Conservative:
-    /// a change of shape is a write of the whole space.
+    /// The shape of the page-cache tree: nodes allocated or freed, the height. The radix
+    /// tree declares a change of shape as a write of the whole space; the XArray declares
+    /// the indices the node allocated or freed covers (its head: all of them), and every
+    /// walk reads the nodes over the indices it walks to.
     MappingNodes,
-    /// address_space counters (nrexceptional, nrpages); space = which counter.
+    /// address_space counters (nrexceptional, nrpages); space = which counter. Space 2 is
+    /// the run's budget of injected XArray node allocation failures, which every thread's
+    /// allocation under xa_lock consults.
     MappingCounter,
+    /// The count of present slots of one XArray node, which decides when the node is freed;
+    /// space = the node's shift, index = the first index it covers. Filling a slot adds to
+    /// it (fills commute), emptying one writes it.
+    MappingNodeCount,
     /// PMD slots of one process's page tables; space = mm, range of PMD indices.
     Pmd,
     /// PTEs of one process's page tables; space = mm, range of virtual page numbers.
@@ -51,7 +59,8 @@ pub enum ObjKind {
     ISize,
     /// One struct page (lock bit, count, mapping, contents); space = page number.
     Page,
-    /// The page allocator (which page number the next allocation returns).
+    /// The page allocator (which page number the next allocation returns); space 1: the
+    /// XArray's node cache (which node number the next xa_node gets).
     PageAlloc,
     /// One hashed wait queue of the DAX wait table; space = bucket.
     WaitBucket,

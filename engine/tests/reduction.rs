@@ -1,9 +1,9 @@
 //! Partial-order reduction, checked against the unreduced search on every built-in and
-//! every kernel (each release as shipped; releases with the same era and fixes run the same
-//! code, so each such kernel once): the same outcome classes, each with the same fewest preemptions and,
-//! among those, the same fewest steps; the same Mazurkiewicz traces (by count: every
-//! execution of the reduced search is one of the unreduced search's, so equal counts mean
-//! equal sets); and no more executions.
+//! every kernel of both eras (releases with the same era and fixes run the same code, so
+//! one release per distinct era and set of fixes): the same outcome classes, each with the
+//! same fewest preemptions and, among those, the same fewest steps; the same Mazurkiewicz
+//! traces (by count: every execution of the reduced search is one of the unreduced
+//! search's, so equal counts mean equal sets); and no more executions.
 //!
 //! The test suite's check compares at the scenario's own bound unless the unreduced search
 //! there would take more than `BUDGET` executions; then at the highest bound under it. The
@@ -20,7 +20,6 @@
 use daxlab::Kernel;
 use daxlab::check::OnWarn;
 use daxlab::explore::{ExploreConfig, ExploreReport, Reduction, explore};
-use daxlab::release::Era;
 use daxlab::scenario::{BUILTINS, builtin};
 use std::collections::BTreeMap;
 
@@ -64,18 +63,7 @@ fn compare(sc: &daxlab::Scenario, kernel: Kernel, bound: u32, none: &ExploreRepo
     let at = format!("{} ({kernel}), bound {bound}", sc.name);
     assert!(dpor.complete, "{at}");
     assert_eq!(minima(&dpor), minima(none), "{at}: outcome classes or their minimal witnesses differ");
-    if kernel.release.era() == Era::XArray {
-        // Same classes and minima, but on some XArray-era scenarios (fault-vs-fsync on v5.19,
-        // fault-vs-write on v5.13) the reduction skips distinct traces: some footprint of the
-        // XArray-era model is too narrow. Known and open (issue 14); the default search
-        // (--reduction none) is not affected.
-        assert!(dpor.traces <= none.traces, "{at}: the reduction ran a trace the full search did not");
-        if dpor.traces != none.traces {
-            eprintln!("{at}: reduced {:?} vs unreduced {:?} Mazurkiewicz traces (known gap)", dpor.traces, none.traces);
-        }
-    } else {
-        assert_eq!(dpor.traces, none.traces, "{at}: Mazurkiewicz traces differ");
-    }
+    assert_eq!(dpor.traces, none.traces, "{at}: Mazurkiewicz traces differ");
     assert!(dpor.executions <= none.executions, "{at}");
 }
 

@@ -158,6 +158,7 @@ async fn lock_or_create(
 #[track_caller]
 fn check_range_empty(cx: &Cx<'_>, mapping: &AddressSpace, first: u64) {
     let at = Location::caller();
+    crate::footprint::reads(crate::xarray::footprint::entries(first, first + PG_PMD_NR - 1));
     let lost: Vec<u64> = mapping.i_pages.xa.with(|xa| {
         xa.entries().into_iter().map(|e| e.index).filter(|i| (first..first + PG_PMD_NR).contains(i)).collect()
     });

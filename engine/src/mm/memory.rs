@@ -12,7 +12,7 @@ use super::pagetable::pte_index;
 use super::pgtable_generic::{pmd_devmap, pmd_load, pmd_none, pmd_trans_unstable};
 use super::{Mm, MmCounter, PageField, Pages, PmdKind, PmdSlot, Pte, PteKind, VmFault, Vmf};
 use crate::check::Invariant;
-use crate::footprint::{self, Mode};
+use crate::footprint::{self, Mode, Obj, ObjKind};
 use crate::kernel::Errno;
 use crate::pmem::{is_pmem_pfn, pmem_offset};
 use crate::sim::Cx;
@@ -318,6 +318,13 @@ pub async fn pfn_mkclean_range(cx: &Cx<'_>, mm: &Mm, vma: &super::Vma, pfn: u64,
     let _f = cx.enter(Func::PfnMkcleanRange);
     let at = Location::caller();
     cx.sched(at).await;
+    // What mkclean_one() declares, over every address the walk looks at.
+    let addrs = (0..count).filter_map(|i| vma.address_of(index + i));
+    if let (Some(lo), Some(hi)) = (addrs.clone().min(), addrs.max()) {
+        let span = |kind, shift| Obj { kind, space: u32::from(mm.id), lo: lo >> shift, hi: hi >> shift };
+        footprint::writes(span(ObjKind::Pmd, super::PMD_SHIFT));
+        footprint::writes(span(ObjKind::Pte, super::PAGE_SHIFT));
+    }
     let mut cleaned = Vec::new();
     mm.pt.with(|pt| {
         for i in 0..count {

@@ -3,8 +3,9 @@
 //! xas_nomem()'s allocation with the lock dropped. The module documentation has the table
 //! of what each models and its locking rule.
 
-use super::{Entry, XaMark, XaRoot, XaState, XasNode};
+use super::{Entry, XaMark, XaRoot, XaState, XasNode, footprint};
 use crate::check::{Invariant, Note};
+use crate::footprint::{reads, recording, writes};
 use crate::kernel::Errno;
 use crate::sim::{Choice, Cx};
 use crate::trace::EventKind;
@@ -61,12 +62,33 @@ impl Cx<'_> {
     /// practice it succeeds; only a run that injects allocation failures may make it fail,
     /// [`XaRoot::NOWAIT_FAILURES`] times at most.
     fn xas_alloc_nowait(&self, root: &XaRoot) -> bool {
-        if !self.k.inject_enomem || root.nowait_failed.load(Ordering::Relaxed) >= XaRoot::NOWAIT_FAILURES {
+        if !self.k.inject_enomem {
+            return true;
+        }
+        // The budget is the run's, shared by every thread's allocations.
+        reads(footprint::nowait_budget());
+        if root.nowait_failed.load(Ordering::Relaxed) >= XaRoot::NOWAIT_FAILURES {
             return true;
         }
         let fails = self.choose(Choice::XaNodeAllocFails, 2) == 1;
-        root.nowait_failed.fetch_add(u32::from(fails), Ordering::Relaxed);
+        if fails {
+            writes(footprint::nowait_budget());
+            root.nowait_failed.fetch_add(1, Ordering::Relaxed);
+        }
         !fails
+    }
+
+    /// Where a state stood before an operation, kept only while footprints are recorded.
+    fn from(xas: &XaState) -> Option<XaState> {
+        recording().then(|| xas.clone())
+    }
+
+    /// Declares what an operation read, from where the state stood (`from`, see
+    /// [`Cx::from`]) to where it left it (see [`footprint::walked`]).
+    fn walked(root: &XaRoot, from: Option<XaState>, xas: &XaState, upto: Option<u64>, mark: Option<XaMark>) {
+        if let Some(from) = from {
+            root.xa.with(|xa| footprint::walked(xa, &from, xas, upto, mark));
+        }
     }
 
     /// `xas_load(&xas)`. Under xa_lock or RCU.
@@ -77,7 +99,9 @@ impl Cx<'_> {
             if !self.xa_op(at, root, xas, "xas_load", false).await {
                 return None;
             }
+            let from = Self::from(xas);
             let entry = root.xa.with(|xa| xas.load(xa));
+            Self::walked(root, from, xas, None, None);
             let (index, order) = (xas.xa_index(), xas.order());
             self.emit(at, || EventKind::XasLoad { index, order, entry });
             entry
@@ -96,7 +120,9 @@ impl Cx<'_> {
             if !self.xa_op(at, root, xas, "xas_find_conflict", false).await {
                 return None;
             }
+            let from = Self::from(xas);
             let entry = root.xa.with(|xa| xas.find_conflict(xa));
+            Self::walked(root, from, xas, None, None);
             let (index, order) = (xas.xa_index(), xas.order());
             self.emit(at, || EventKind::XasFindConflict { index, order, entry });
             entry
@@ -126,7 +152,9 @@ impl Cx<'_> {
                 nodes += u32::from(ok);
                 ok
             };
+            let from = Self::from(xas);
             let old = root.xa.with(|xa| xas.store_with(xa, entry, &mut nowait));
+            Self::walked(root, from, xas, None, None);
             let err = xas.error();
             self.emit(at, || EventKind::XasStore { xas: before, entry, old, nodes, err });
             old
@@ -148,7 +176,9 @@ impl Cx<'_> {
                 nodes += u32::from(ok);
                 ok
             };
+            let from = Self::from(xas);
             root.xa.with(|xa| xas.create_range_with(xa, &mut nowait));
+            Self::walked(root, from, xas, None, None);
             let err = xas.error();
             self.emit(at, || EventKind::XasCreateRange { xas: before, nodes, err });
         }
@@ -188,8 +218,9 @@ impl Cx<'_> {
             if !self.xa_op(at, root, xas, "xas_pause", false).await {
                 return;
             }
-            let index = xas.xa_index();
+            let (index, from) = (xas.xa_index(), Self::from(xas));
             root.xa.with(|xa| xas.pause(xa));
+            Self::walked(root, from, xas, None, None);
             let next = xas.xa_index();
             self.emit(at, || EventKind::XasPause { index, next });
         }
@@ -259,12 +290,14 @@ impl Cx<'_> {
         if !self.xa_op(at, root, xas, op, false).await {
             return None;
         }
+        let from = Self::from(xas);
         let entry = root.xa.with(|xa| match (mark, next) {
             (None, false) => xas.find(xa, max),
             (None, true) => xas.next_entry(xa, max),
             (Some(m), false) => xas.find_marked(xa, max, m),
             (Some(m), true) => xas.next_marked(xa, max, m),
         });
+        Self::walked(root, from, xas, entry.is_none().then_some(max), mark);
         let index = xas.xa_index();
         self.emit(at, || match mark {
             None => EventKind::XasFind { index, max, entry },
@@ -284,6 +317,7 @@ impl Cx<'_> {
         let at = Location::caller();
         async move {
             if self.xa_op(at, root, xas, "xas_set_mark", true).await {
+                Self::walked(root, Self::from(xas), xas, None, None);
                 root.xa.with(|xa| xas.set_mark(xa, mark));
                 self.emit(at, || EventKind::XasSetMark { xas: xas.clone(), mark });
             }
@@ -301,6 +335,7 @@ impl Cx<'_> {
         let at = Location::caller();
         async move {
             if self.xa_op(at, root, xas, "xas_clear_mark", true).await {
+                Self::walked(root, Self::from(xas), xas, None, None);
                 root.xa.with(|xa| xas.clear_mark(xa, mark));
                 self.emit(at, || EventKind::XasClearMark { xas: xas.clone(), mark });
             }
@@ -320,6 +355,7 @@ impl Cx<'_> {
             if !self.xa_op(at, root, xas, "xas_get_mark", false).await {
                 return false;
             }
+            Self::walked(root, Self::from(xas), xas, None, Some(mark));
             let set = root.xa.with(|xa| xas.get_mark(xa, mark));
             let index = xas.xa_index();
             self.emit(at, || EventKind::XasGetMark { index, mark, set });

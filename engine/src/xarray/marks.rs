@@ -3,7 +3,9 @@
 //! `xa_flags` say whether any entry at all does, so a marked search skips whole unmarked
 //! subtrees. The page cache names them PAGECACHE_TAG_DIRTY, _WRITEBACK and _TOWRITE.
 
+use super::footprint::marks;
 use super::{XArray, XaState, XasNode};
+use crate::footprint;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -69,6 +71,7 @@ impl XaState {
         if self.invalid() {
             return;
         }
+        self.touch_mark(xa, mark);
         let mut node = match self.node {
             XasNode::Node(n) => Some(n),
             _ => None,
@@ -89,6 +92,7 @@ impl XaState {
         if self.invalid() {
             return;
         }
+        self.touch_mark(xa, mark);
         let mut node = match self.node {
             XasNode::Node(n) => Some(n),
             _ => None,
@@ -101,6 +105,19 @@ impl XaState {
             (offset, node) = (xa.node(n).offset, xa.node(n).parent);
         }
         xa.mark_clear(mark);
+    }
+
+    /// Declares a write of `mark` on the entry the state points at (see
+    /// [`crate::footprint`]): the ancestors' bits and the array's flag follow from it.
+    fn touch_mark(&self, xa: &XArray, mark: XaMark) {
+        if !footprint::recording() {
+            return;
+        }
+        let (lo, hi) = match self.node {
+            XasNode::Node(n) => xa.entry_span(n, self.offset),
+            _ => (0, 0),
+        };
+        footprint::writes(marks(mark, lo, hi));
     }
 
     /// `xas_init_marks()`: clears every mark of the entry (before it is erased).

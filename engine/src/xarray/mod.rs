@@ -110,6 +110,7 @@
 
 mod cx;
 mod entry;
+pub(crate) mod footprint;
 mod iter;
 mod marks;
 mod node;

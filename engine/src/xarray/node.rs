@@ -1,7 +1,9 @@
 //! `struct xarray` and `struct xa_node`, and the primitives every operation shares: slot
 //! access, the per-node mark bitmaps, node allocation and freeing, and a consistency check.
 
+use super::footprint::{entries, marks, nodes};
 use super::{Entry, NodeRef, XA_CHUNK_SHIFT, XA_CHUNK_SIZE, XA_MAX_MARKS, XaMark};
+use crate::footprint::{self, Obj, ObjKind, reads, writes};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
@@ -101,11 +103,13 @@ impl XArray {
 
     /// `xa_empty()`.
     pub fn xa_empty(&self) -> bool {
+        reads(entries(0, u64::MAX));
         self.head.is_none()
     }
 
     /// `xa_marked()`: some entry in the array carries `mark` (what `mapping_tagged()` asks).
     pub fn xa_marked(&self, mark: XaMark) -> bool {
+        reads(marks(mark, 0, u64::MAX));
         self.marks & (1 << mark.index()) != 0
     }
 
@@ -149,6 +153,10 @@ impl XArray {
     }
 
     pub(super) fn set_entry(&mut self, node: NodeRef, offset: u8, entry: Option<Entry>) {
+        if footprint::recording() {
+            let (lo, hi) = self.slot_range(node, offset);
+            writes(entries(lo, hi));
+        }
         self.node_mut(node).slots[offset as usize] = entry;
     }
 
@@ -165,11 +173,30 @@ impl XArray {
             freed: false,
         };
         self.nodes.push(node);
-        NodeRef((self.nodes.len() - 1) as u32)
+        let node = NodeRef((self.nodes.len() - 1) as u32);
+        if footprint::recording() {
+            let (lo, hi) = self.node_range(node);
+            writes(nodes(lo, hi));
+            // Nodes are numbered in allocation order, and the number shows in events.
+            writes(Obj::at(ObjKind::PageAlloc, 1, 0));
+        }
+        node
+    }
+
+    /// Replaces `xa_head`: the entry at index 0 or the top node, so both the entry and the
+    /// shape of the whole array.
+    pub(super) fn set_head(&mut self, head: Option<Entry>) {
+        writes(entries(0, 0));
+        writes(nodes(0, u64::MAX));
+        self.head = head;
     }
 
     /// xa_node_free(): the slots keep what the caller left in them for RCU walkers.
     pub(super) fn free_node(&mut self, node: NodeRef) {
+        if footprint::recording() {
+            let (lo, hi) = self.node_range(node);
+            writes(nodes(lo, hi));
+        }
         self.node_mut(node).freed = true;
     }
 

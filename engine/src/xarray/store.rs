@@ -13,6 +13,7 @@ use super::{
     Entry, NodeRef, XA_CHUNK_MASK, XA_CHUNK_SHIFT, XA_CHUNK_SIZE, XArray, XaMark, XaState, XasNode, xa_is_sibling,
     xa_is_value, xa_is_zero,
 };
+use crate::footprint::{self, Mode};
 use crate::kernel::Errno;
 
 /// Where xas_create() writes a new node pointer: the head, or a slot of a node.
@@ -67,6 +68,11 @@ impl XaState {
         if first == entry && self.sibs == 0 {
             return first;
         }
+        // The entry's marks may change with it: squashed onto a multi-index entry, or taken
+        // over from a node it replaces.
+        if footprint::recording() {
+            self.touch_marks(xa, node);
+        }
         if node.is_some() && self.sibs != 0 {
             self.squash_marks(xa);
         }
@@ -96,7 +102,7 @@ impl XaState {
         loop {
             match node {
                 Some(n) => xa.set_entry(n, offset, entry),
-                None => xa.head = entry,
+                None => xa.set_head(entry),
             }
             if let Some(Entry::Node(child)) = next
                 && node.is_none_or(|n| xa.node(n).shift != 0)
@@ -146,6 +152,7 @@ impl XaState {
         };
         let node = xa.alloc_node(shift as u8, if parent.is_some() { self.offset } else { 0 }, parent);
         if let Some(p) = parent {
+            xa.touch_count(p, Mode::Add);
             xa.node_mut(p).count += 1;
         }
         Some(node)
@@ -209,7 +216,7 @@ impl XaState {
                 o.parent = Some(new);
             }
             head = Some(Entry::Node(new));
-            xa.head = head;
+            xa.set_head(head);
             shift += chunk;
             node = Some(new);
         }
@@ -247,7 +254,7 @@ impl XaState {
                 None => {
                     let Some(node) = self.alloc(xa, shift, nowait) else { break };
                     match slot {
-                        SlotAt::Head => xa.head = Some(Entry::Node(node)),
+                        SlotAt::Head => xa.set_head(Some(Entry::Node(node))),
                         SlotAt::Node(n, off) => xa.set_entry(n, off, Some(Entry::Node(node))),
                     }
                     node
@@ -317,6 +324,9 @@ impl XaState {
         if count == 0 && values == 0 {
             return;
         }
+        if count != 0 {
+            xa.touch_count(node, if count > 0 { Mode::Add } else { Mode::Write });
+        }
         let n = xa.node_mut(node);
         n.count = (i32::from(n.count) + count) as u8;
         n.nr_values = (i32::from(n.nr_values) + values) as u8;
@@ -338,12 +348,13 @@ impl XaState {
             self.offset = n.offset;
             xa.free_node(node);
             let Some(p) = parent else {
-                xa.head = None;
+                xa.set_head(None);
                 self.node = XasNode::Bounds;
                 return;
             };
             self.node = XasNode::Node(p);
             xa.set_entry(p, self.offset, None);
+            xa.touch_count(p, Mode::Write);
             xa.node_mut(p).count -= 1;
             node = p;
         }
@@ -357,6 +368,7 @@ impl XaState {
     /// retry entry for any RCU walker still inside it.
     fn shrink(&mut self, xa: &mut XArray, mut node: NodeRef) {
         loop {
+            xa.touch_count(node, Mode::Read);
             let n = xa.node(node);
             if n.count != 1 {
                 break;
@@ -367,7 +379,7 @@ impl XaState {
                 break;
             }
             self.node = XasNode::Bounds;
-            xa.head = Some(entry);
+            xa.set_head(Some(entry));
             let n = xa.node_mut(node);
             n.count = 0;
             n.nr_values = 0;
