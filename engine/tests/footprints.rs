@@ -8,6 +8,9 @@
 //! and their footprints — much more directly than a Mazurkiewicz trace the reduction misses
 //! (tests/reduction.rs).
 
+mod common;
+
+use common::kernel_models;
 use daxlab::Kernel;
 use daxlab::explore::DfsScheduler;
 use daxlab::scenario::{BUILTINS, Execution, RunConfig, Scenario, builtin, execute};
@@ -204,19 +207,6 @@ fn check_steps(sc: &Scenario, kernel: Kernel, steps: &[Step], phases: &[u8]) -> 
     None
 }
 
-/// Every stock kernel, one per distinct model (era and fixes).
-fn kernels() -> Vec<Kernel> {
-    let mut seen = Vec::new();
-    Kernel::releases()
-        .filter(|k| {
-            let model = (k.release.era(), k.fixes);
-            let new = !seen.contains(&model);
-            seen.push(model);
-            new
-        })
-        .collect()
-}
-
 /// The first executions of the exhaustive search at `bound`, then random ones.
 fn check(sc: &Scenario, kernel: Kernel, bound: u32) -> Option<String> {
     let cfg = RunConfig { record: false, ..RunConfig::new(kernel) };
@@ -242,7 +232,7 @@ fn check_all(inject_enomem: bool, bound: u32) {
     for (name, _) in BUILTINS {
         let mut sc = builtin(name).unwrap().unwrap();
         sc.inject_enomem = inject_enomem;
-        failures.extend(kernels().into_iter().filter_map(|kernel| check(&sc, kernel, bound)));
+        failures.extend(kernel_models().into_iter().filter_map(|kernel| check(&sc, kernel, bound)));
     }
     assert!(failures.is_empty(), "{} pairs do not commute:\n{}", failures.len(), failures.join("\n"));
 }

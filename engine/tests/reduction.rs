@@ -17,6 +17,9 @@
 //! cargo test --release -p daxlab --test reduction -- --ignored
 //! ```
 
+mod common;
+
+use common::kernel_models;
 use daxlab::Kernel;
 use daxlab::check::OnWarn;
 use daxlab::explore::{ExploreConfig, ExploreReport, Reduction, explore};
@@ -37,19 +40,6 @@ fn search(
     let cfg =
         ExploreConfig { reduction, count_traces: true, max_executions, ..ExploreConfig::exhaustive(kernel, bound) };
     explore(sc, &cfg, &mut |_| {})
-}
-
-/// Every stock kernel, one per distinct model (era and fixes).
-fn kernels() -> Vec<Kernel> {
-    let mut seen = Vec::new();
-    Kernel::releases()
-        .filter(|k| {
-            let model = (k.release.era(), k.fixes);
-            let new = !seen.contains(&model);
-            seen.push(model);
-            new
-        })
-        .collect()
 }
 
 /// label -> (fewest preemptions, fewest steps among those).
@@ -91,7 +81,7 @@ fn every_builtin_reduced_finds_what_unreduced_finds() {
     let mut lowered = Vec::new();
     for (name, _) in BUILTINS {
         let sc = builtin(name).unwrap().unwrap();
-        for kernel in kernels() {
+        for kernel in kernel_models() {
             compare_within_budget(&sc, kernel, &mut lowered);
         }
     }
@@ -111,7 +101,7 @@ fn runs_past_a_warn_reduced_finds_what_unreduced_finds() {
             OnWarn::Continue => OnWarn::Stop,
         };
         let sc = sc.with_on_warn(flipped).unwrap();
-        for kernel in kernels().into_iter().filter(|k| k.release.era() == Era::RadixTree) {
+        for kernel in kernel_models() {
             compare_within_budget(&sc, kernel, &mut lowered);
         }
     }
@@ -125,7 +115,7 @@ fn injected_allocation_failures_reduced_finds_what_unreduced_finds() {
     for name in ["seed-race", "holetest-mini"] {
         let mut sc = builtin(name).unwrap().unwrap();
         sc.inject_enomem = true;
-        for kernel in kernels() {
+        for kernel in kernel_models() {
             let none = search(&sc, kernel, 1, Reduction::None, None);
             compare(&sc, kernel, 1, &none);
         }
@@ -138,7 +128,7 @@ fn every_builtin_at_its_own_bound() {
     for (name, _) in BUILTINS {
         let sc = builtin(name).unwrap().unwrap();
         let own = sc.expect.as_ref().map_or(2, |e| e.preemptions);
-        for kernel in kernels() {
+        for kernel in kernel_models() {
             compare(&sc, kernel, own, &search(&sc, kernel, own, Reduction::None, None));
         }
     }

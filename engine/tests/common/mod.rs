@@ -111,3 +111,17 @@ pub fn has_note(ex: &Execution, n: Note) -> bool {
 
 /// Both variants of the v4.11 model.
 pub const BOTH: [Kernel; 2] = [Kernel::UNFIXED, Kernel::FIXED];
+
+/// Every stock kernel, one per distinct model: releases with the same era and fixes run the
+/// same code.
+pub fn kernel_models() -> Vec<Kernel> {
+    let mut seen = Vec::new();
+    Kernel::releases()
+        .filter(|k| {
+            let model = (k.release.era(), k.fixes);
+            let new = !seen.contains(&model);
+            seen.push(model);
+            new
+        })
+        .collect()
+}
