@@ -214,3 +214,27 @@ fn state_rebuilt_from_edited_events_does_not_assert() {
     let _ = timeline.after_events(t.events.len());
     assert!(!daxlab::trace::verify(&t, &sc).matches(), "the edit is caught by the replay");
 }
+
+/// Whatever the ftrace reader accepts prints and reads back as the same records.
+fn round_trips(data: &[u8]) -> Result<usize, daxlab::ftrace::FtraceError> {
+    let cap = daxlab::ftrace::Capture::parse(data, "fuzz input")?;
+    let kt = daxlab::ftrace::KernelTrace::from_capture(cap, "fuzz input", None);
+    let text = daxlab::ftrace::write_trace(&kt.records);
+    let again = daxlab::ftrace::Capture::parse_text(&text);
+    assert_eq!(again.records.len(), kt.records.len(), "printed:\n{text}\nread: {:?}", kt.records);
+    Ok(kt.records.len())
+}
+
+/// Found by the parse_ftrace fuzz target: a sched_switch line whose keys came in another
+/// order than the kernel prints them was read, and printed back as a line that did not read.
+#[test]
+fn ftrace_lines_with_shuffled_keys_are_not_records() {
+    let path = root().join("engine/tests/data/fuzz-regressions/ftrace-roundtrip-1.txt");
+    let found = round_trips(&std::fs::read(&path).unwrap());
+    assert!(found.is_err(), "the shuffled sched_switch is no record: {found:?}");
+    let line = "  daxwork-130 [000] d..2. 3.066892: sched_switch: prev_comm=daxwork prev_pid=130 \
+                prev_prio=120 prev_state=D ==> next_comm=swapper/0 next_pid=0 next_prio=120\n";
+    assert_eq!(round_trips(line.as_bytes()).unwrap(), 1);
+    let shuffled = line.replace("prev_comm=daxwork prev_pid=130", "prev_pid=130 prev_comm=daxwork");
+    assert!(round_trips(shuffled.as_bytes()).is_err());
+}

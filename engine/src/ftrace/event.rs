@@ -316,8 +316,11 @@ fn fs_dax(event: &str, body: &str) -> Option<R<Event>> {
 }
 
 /// `key=value` fields where values may hold spaces: each value runs to the next known key.
-fn keyed_values<'a>(body: &'a str, keys: &[&str]) -> Vec<(String, &'a str)> {
-    let mut at: Vec<(usize, &str)> = keys
+/// The keys must come in the tracepoint's own order (`keys`): a line whose keys are shuffled
+/// is no line the kernel printed, and reading it anyway would give records that print back
+/// as something else.
+fn keyed_values<'a>(body: &'a str, keys: &[&str]) -> R<Vec<(String, &'a str)>> {
+    let at: Vec<(usize, &str)> = keys
         .iter()
         .filter_map(|k| {
             let pat = format!("{k}=");
@@ -325,15 +328,18 @@ fn keyed_values<'a>(body: &'a str, keys: &[&str]) -> Vec<(String, &'a str)> {
             Some((pos, *k))
         })
         .collect();
-    at.sort();
-    at.iter()
+    if let Some(w) = at.windows(2).find(|w| w[0].0 > w[1].0) {
+        return Err(format!("`{}=` comes before `{}=`", w[1].1, w[0].1));
+    }
+    Ok(at
+        .iter()
         .enumerate()
         .map(|(n, (pos, k))| {
             let start = pos + k.len() + 1;
             let end = at.get(n + 1).map_or(body.len(), |(p, _)| *p);
             (k.to_string(), body[start..end].trim())
         })
-        .collect()
+        .collect())
 }
 
 fn get<'a>(kv: &[(String, &'a str)], key: &str) -> R<&'a str> {
@@ -357,7 +363,7 @@ fn sched(event: &str, body: &str) -> Option<R<Event>> {
             let kv = keyed_values(
                 body,
                 &["prev_comm", "prev_pid", "prev_prio", "prev_state", "next_comm", "next_pid", "next_prio"],
-            );
+            )?;
             let state = get(&kv, "prev_state")?;
             Ok(Event::SchedSwitch {
                 prev_comm: get(&kv, "prev_comm")?.to_string(),
@@ -376,7 +382,7 @@ fn sched(event: &str, body: &str) -> Option<R<Event>> {
             Ok(Event::SchedSwitch { prev_comm, prev_pid, prev_state, next_comm, next_pid })
         })(),
         "sched_wakeup" | "sched_wakeup_new" if body.contains("comm=") => (|| {
-            let kv = keyed_values(body, &["comm", "pid", "prio", "success", "target_cpu"]);
+            let kv = keyed_values(body, &["comm", "pid", "prio", "success", "target_cpu"])?;
             let target_cpu = get(&kv, "target_cpu").ok().and_then(|c| c.parse().ok());
             Ok(Event::SchedWakeup { comm: get(&kv, "comm")?.to_string(), pid: pid(get(&kv, "pid")?)?, target_cpu })
         })(),
