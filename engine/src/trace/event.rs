@@ -1,4 +1,5 @@
 use super::Func;
+use super::SrcLoc;
 use crate::check::Invariant;
 use crate::dax::FallbackReason;
 use crate::fs::IomapDesc;
@@ -8,24 +9,9 @@ use crate::radix::Item;
 use crate::sim::{ThreadEnd, Tid, TidSet};
 use crate::xarray::{Entry, XaMark, XaState};
 use serde::{Deserialize, Serialize};
-use std::borrow::Cow;
-use std::panic::Location;
-
-/// Where in the engine's own source an event was produced.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct SrcLoc {
-    pub file: Cow<'static, str>,
-    pub line: u32,
-}
-
-impl From<&'static Location<'static>> for SrcLoc {
-    fn from(l: &'static Location<'static>) -> Self {
-        SrcLoc { file: Cow::Borrowed(l.file()), line: l.line() }
-    }
-}
 
 /// One event: which step of the execution, which thread, what happened and where.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Event {
     pub step: u32,
     pub tid: Tid,

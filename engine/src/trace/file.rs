@@ -17,8 +17,9 @@ pub const MAGIC: [u8; 8] = *b"DAXTRACE";
 /// The newest format this build reads and the one it writes. Version 2 names the kernel
 /// (release and fixes) where version 1 named one of the seed race's two variants; version
 /// 3 says how each switch came about (another CPU, a preemption, a sleep, ...) where 1 and
-/// 2 said only whether it was a preemption.
-pub const FORMAT_VERSION: u16 = 3;
+/// 2 said only whether it was a preemption; version 4 stores the binary body's events in
+/// columns and compresses the body (its JSON form is version 3's).
+pub const FORMAT_VERSION: u16 = 4;
 pub const ENGINE_VERSION: &str = env!("CARGO_PKG_VERSION");
 /// magic + version + engine-version length byte.
 const FIXED_HEAD: usize = 8 + 2 + 1;
@@ -133,7 +134,7 @@ impl Trace {
     }
 
     pub fn encode_binary(&self) -> Vec<u8> {
-        let body = postcard::to_stdvec(self).expect("every trace type serialises");
+        let body = super::compress::pack(&postcard::to_stdvec(self).expect("every trace type serialises"));
         let mut out = Vec::with_capacity(body.len() + 40);
         out.extend_from_slice(&MAGIC);
         out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
@@ -249,7 +250,7 @@ fn decode_json(bytes: &[u8], path: &str) -> Result<Trace, TraceError> {
         0 => Err(json("version 0 is not a trace format version (the first is 1)".into())),
         1 => Ok(serde_json::from_value::<old::JsonTrace<old::Variant>>(value).map_err(mismatch)?.trace.into()),
         2 => Ok(serde_json::from_value::<old::JsonTrace<Kernel>>(value).map_err(mismatch)?.trace.into()),
-        FORMAT_VERSION => Ok(serde_json::from_value::<JsonTrace>(value).map_err(mismatch)?.trace),
+        3 | FORMAT_VERSION => Ok(serde_json::from_value::<JsonTrace>(value).map_err(mismatch)?.trace),
         _ => Err(TraceError::Newer { path: path.to_string(), version }),
     }
 }
@@ -295,11 +296,16 @@ fn decode_binary(bytes: &[u8], path: &str) -> Result<Trace, TraceError> {
     }
     let decode_error = |e: postcard::Error| TraceError::Decode { path: path_s(), message: e.to_string() };
     match version {
-        1 => return postcard::from_bytes::<old::Trace<old::Variant>>(body).map(Trace::from).map_err(decode_error),
-        2 => return postcard::from_bytes::<old::Trace<Kernel>>(body).map(Trace::from).map_err(decode_error),
-        _ => {}
+        1 => postcard::from_bytes::<old::Trace<old::Variant, old::OldSwitch>>(body).map(Trace::from),
+        2 => postcard::from_bytes::<old::Trace<Kernel, old::OldSwitch>>(body).map(Trace::from),
+        3 => postcard::from_bytes::<old::Trace<Kernel, Switch>>(body).map(Trace::from),
+        _ => {
+            let raw =
+                super::compress::unpack(body).map_err(|message| TraceError::Decode { path: path_s(), message })?;
+            postcard::from_bytes(&raw)
+        }
     }
-    postcard::from_bytes(body).map_err(decode_error)
+    .map_err(decode_error)
 }
 
 /// Writes `bytes` to a temporary file next to `path`, syncs it, and renames it over `path`.

@@ -1,11 +1,13 @@
-//! Trace formats 1 and 2, which still open.
+//! Trace formats 1 to 3, which still open.
 //!
-//! Both have the structure of format 3 with two differences: version 1 names one of the
-//! seed race's two variants (`variant`: `unfixed` is v4.11-rc5, `fixed` is v4.11) where
-//! later versions name the kernel; and both record each switch only as `preempted` or
-//! not, where version 3 says how it came about. Those runs had one CPU per thread, so a
-//! preemption was another thread running on its own CPU; a switch from a thread that could
-//! not go on is named from the thread's last event before it.
+//! Format 3 has the structure of format 4; only its binary body differs: uncompressed, with
+//! one row per event where format 4 has columns. Formats 1 and 2 differ from 3 in two
+//! more ways: version 1 names one of the seed race's two variants (`variant`: `unfixed` is
+//! v4.11-rc5, `fixed` is v4.11) where later versions name the kernel; and both record each
+//! switch only as `preempted` or not, where version 3 says how it came about. Those runs
+//! had one CPU per thread, so a preemption was another thread running on its own CPU; a
+//! switch from a thread that could not go on is named from the thread's last event before
+//! it.
 
 use super::file::{Annotations, RecordMode};
 use super::{Event, EventKind};
@@ -31,17 +33,37 @@ impl From<Variant> for Kernel {
     }
 }
 
+/// A switch of formats 1 and 2.
 #[derive(Deserialize)]
-struct OldSwitch {
+pub(super) struct OldSwitch {
     step: u32,
     from: Tid,
     to: Tid,
     preempted: bool,
 }
 
-/// A version 1 (`K` = [`Variant`]) or version 2 (`K` = [`Kernel`]) trace.
+/// A switch as an old format records it.
+pub(super) trait RecordedSwitch {
+    /// The switch as format 4 says it, given the trace's events.
+    fn switch(&self, events: &[Event]) -> Switch;
+}
+
+impl RecordedSwitch for OldSwitch {
+    fn switch(&self, events: &[Event]) -> Switch {
+        Switch { step: self.step, from: self.from, to: self.to, how: how(self, events) }
+    }
+}
+
+impl RecordedSwitch for Switch {
+    fn switch(&self, _: &[Event]) -> Switch {
+        *self
+    }
+}
+
+/// A version 1 (`K` = [`Variant`]), version 2 (`K` = [`Kernel`]) or, with `S` = [`Switch`],
+/// version 3 trace.
 #[derive(Deserialize)]
-pub(super) struct Trace<K> {
+pub(super) struct Trace<K, S> {
     scenario: String,
     scenario_source: String,
     #[serde(alias = "variant")]
@@ -52,25 +74,21 @@ pub(super) struct Trace<K> {
     notes: Vec<Note>,
     steps: u32,
     preemptions: u32,
-    switches: Vec<OldSwitch>,
+    switches: Vec<S>,
     runs: Vec<(Tid, u32)>,
-    #[serde(with = "crate::trace::wire")]
+    #[serde(with = "crate::trace::wire::rows")]
     events: Vec<Event>,
     annotations: Annotations,
 }
 
 #[derive(Deserialize)]
 pub(super) struct JsonTrace<K> {
-    pub(super) trace: Trace<K>,
+    pub(super) trace: Trace<K, OldSwitch>,
 }
 
-impl<K: Into<Kernel>> From<Trace<K>> for super::Trace {
-    fn from(t: Trace<K>) -> Self {
-        let switches = t
-            .switches
-            .iter()
-            .map(|s| Switch { step: s.step, from: s.from, to: s.to, how: how(s, &t.events) })
-            .collect();
+impl<K: Into<Kernel>, S: RecordedSwitch> From<Trace<K, S>> for super::Trace {
+    fn from(t: Trace<K, S>) -> Self {
+        let switches = t.switches.iter().map(|s| s.switch(&t.events)).collect();
         super::Trace {
             scenario: t.scenario,
             scenario_source: t.scenario_source,

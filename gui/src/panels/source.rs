@@ -29,17 +29,17 @@ pub fn show(ui: &mut Ui, doc: &Loaded, pos: usize) {
             continue;
         };
         let at = &doc.events()[i].at;
-        let Some(text) = file(&at.file) else {
-            ui.label(format!("{}: {}:{} (source not embedded)", doc.thread_name(tid), at.file, at.line));
+        let Some(text) = file(at.file()) else {
+            ui.label(format!("{}: {}:{} (source not embedded)", doc.thread_name(tid), at.file(), at.line()));
             continue;
         };
-        let line = at.line as usize;
+        let line = at.line() as usize;
         let span = enclosing_fn(text, line);
         let (name, first, last) = span.map_or(("?".into(), line, line), |s| (s.name, s.first, s.last));
         let cursor = (tid, line, current == Some(tid));
-        match listings.iter_mut().find(|l| l.path == at.file && l.first == first) {
+        match listings.iter_mut().find(|l| l.path == at.file() && l.first == first) {
             Some(l) => l.cursors.push(cursor),
-            None => listings.push(Listing { path: at.file.to_string(), name, first, last, cursors: vec![cursor] }),
+            None => listings.push(Listing { path: at.file().to_string(), name, first, last, cursors: vec![cursor] }),
         }
     }
     listings.sort_by_key(|l| !l.cursors.iter().any(|c| c.2));
