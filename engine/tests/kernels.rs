@@ -140,7 +140,7 @@ fn a_trace_names_its_kernel_and_replays_on_exactly_that() {
         assert!(replay_trace(&back, &sc, back.kernel, None).divergence.is_none());
     }
     let json = String::from_utf8(trace.encode_json()).unwrap();
-    assert!(json.contains("\"version\": 3"));
+    assert!(json.contains("\"version\": 4"));
     assert!(json.contains("\"release\": \"v4.12\""), "the release by name");
     assert!(json.contains("\"fixes\": []"), "the exact fix set, by commit id");
 }
