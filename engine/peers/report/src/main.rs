@@ -7,7 +7,7 @@ mod quiet;
 mod runs;
 mod shuttle_runs;
 
-use daxlab::Variant;
+use crate::runs::Variant;
 use runs::Row;
 use std::process::ExitCode;
 

@@ -1,8 +1,8 @@
 //! The measurements: each tool's search of the seed race, timed in this process, with the
 //! median over repeated runs after one warm-up run.
 
-use daxlab::Variant;
-use daxlab::explore::{ExploreConfig, ExploreReport, explore};
+use daxlab::Kernel;
+use daxlab::explore::{ExploreConfig, ExploreReport, Reduction, explore};
 use daxlab::scenario::Scenario;
 use std::time::Duration;
 
@@ -106,8 +106,36 @@ pub fn per_execution(total: u64, executions: u64) -> String {
     if executions == 0 { "-".into() } else { format!("{:.1}", total as f64 / executions as f64) }
 }
 
+/// The seed race's two kernels, v4.11-rc5 and v4.11, as the port names them.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Variant {
+    Unfixed,
+    Fixed,
+}
+
+impl Variant {
+    pub fn kernel(self) -> Kernel {
+        match self {
+            Variant::Unfixed => Kernel::UNFIXED,
+            Variant::Fixed => Kernel::FIXED,
+        }
+    }
+}
+
+impl std::fmt::Display for Variant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.kernel().fmt(f)
+    }
+}
+
+/// daxlab with its partial-order reduction, on one thread as loom and shuttle run.
 fn daxlab_search(sc: &Scenario, variant: Variant, bound: u32, cap: Option<u64>) -> ExploreReport {
-    let cfg = ExploreConfig { max_executions: cap, ..ExploreConfig::exhaustive(variant, bound) };
+    let cfg = ExploreConfig {
+        max_executions: cap,
+        reduction: Reduction::Dpor,
+        jobs: 1,
+        ..ExploreConfig::exhaustive(variant.kernel(), bound)
+    };
     explore(sc, &cfg, &mut |_| {})
 }
 

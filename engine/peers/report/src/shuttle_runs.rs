@@ -5,7 +5,7 @@ use crate::runs::{
     Row, SHUTTLE, Timing, fmt_time, median_of, per_execution, port_variant_shuttle, time_per_execution, verdict,
     with_cpu_time,
 };
-use daxlab::Variant;
+use crate::runs::Variant;
 use shuttle_seed::Outcome;
 use std::time::Duration;
 

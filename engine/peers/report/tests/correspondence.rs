@@ -3,13 +3,13 @@
 //! daxlab's scheduling steps. If daxlab's model gets finer or coarser steps, this fails, and
 //! the port (engine/peers/seed/port.rs) must follow before the peer table is fair again.
 
-use daxlab::Variant;
+use daxlab::Kernel;
 use daxlab::explore::{ExploreConfig, explore};
 
 #[test]
 fn serial_execution_has_as_many_port_operations_as_daxlab_steps() {
     let sc = daxlab::scenario::builtin("seed-race").expect("built-in").expect("loads");
-    let report = explore(&sc, &ExploreConfig::exhaustive(Variant::Fixed, 0), &mut |_| {});
+    let report = explore(&sc, &ExploreConfig::exhaustive(Kernel::FIXED, 0), &mut |_| {});
     // Bound 0 leaves two executions, T1 first or T2 first; they mirror each other.
     assert_eq!(report.executions, 2);
     let daxlab_steps = report.steps / report.executions;
