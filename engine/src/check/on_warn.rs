@@ -25,6 +25,17 @@ impl OnWarn {
             OnWarn::Continue => "continue",
         }
     }
+
+    /// The line `explore` and `replay` print above their results when WARNs do not stop
+    /// the run (stop, the default, goes without saying).
+    pub fn notice(self) -> Option<&'static str> {
+        match self {
+            OnWarn::Stop => None,
+            OnWarn::Continue => Some(
+                "on a WARN the kernel carries on (on_warn = continue): an outcome lists the WARNs, then how the run ended",
+            ),
+        }
+    }
 }
 
 impl fmt::Display for OnWarn {

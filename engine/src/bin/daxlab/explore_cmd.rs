@@ -5,7 +5,6 @@ use super::machine_args::MachineArgs;
 use super::warn_args::WarnArgs;
 use super::{InjectArg, ReductionArg, StrategyArg, output, witness};
 use daxlab::Scenario;
-use daxlab::check::OnWarn;
 use daxlab::explore::{ExploreConfig, ExploreReport, MAX_RANDOM_RUNS, Strategy, all_cores, explore};
 use daxlab::scenario::MAX_PREEMPTIONS;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -141,10 +140,8 @@ pub fn run(args: ExploreArgs) -> Result<ExitCode, String> {
     } else {
         println!("{} — {}", sc.name, sc.description);
         println!("{}", sc.machine_text());
-        if sc.on_warn == OnWarn::Continue {
-            println!(
-                "on a WARN the kernel carries on (on_warn = continue): outcomes list the WARNs, then how the run ended"
-            );
+        if let Some(notice) = sc.on_warn.notice() {
+            println!("{notice}");
         }
         for r in &reports {
             let how = match r.bound {

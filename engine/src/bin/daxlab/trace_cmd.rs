@@ -66,6 +66,9 @@ pub fn replay(args: ReplayArgs) -> Result<ExitCode, String> {
     let sc = args.warn.apply(recorded)?;
     let kernel = args.kernel.kernel(trace.kernel).map_err(|e| format!("{e} (use `daxlab diff` to compare two)"))?;
     let names = sc.thread_names();
+    if let Some(notice) = sc.on_warn.notice() {
+        println!("{notice}");
+    }
     if let Some(step) = args.to {
         let last = trace.events.last().map_or(0, |e| e.step);
         if step > last {
@@ -131,7 +134,12 @@ pub fn replay(args: ReplayArgs) -> Result<ExitCode, String> {
                 ex.outcome
             );
             if let Some(e) = ex.events.iter().find(|e| matches!(e.kind, daxlab::trace::EventKind::Bug { .. })) {
-                println!("the invariant fires at step {} in {}", e.step, names[e.tid.index()]);
+                let what = if matches!(ex.outcome, daxlab::Outcome::Warned { .. }) {
+                    "the first WARN"
+                } else {
+                    "the invariant"
+                };
+                println!("{what} fires at step {} in {}", e.step, names[e.tid.index()]);
             }
         }
     }
