@@ -269,3 +269,41 @@ fn the_matrix_with_the_flag_drops_the_expectations_it_changes() {
     assert_eq!(o.status.code(), Some(0), "no [expect] is checked against another setting: {out}");
     assert!(out.contains("warn(hole-page-over-wrong-entry) then ok"), "{out}");
 }
+
+#[test]
+fn after_the_misaligned_pmd_warn_the_entry_stored_aside_stays_locked_and_the_next_fault_sleeps_for_ever() {
+    // misaligned-pmd: the PMD read fault locked the entry at 0x200 but dax_insert_mapping_
+    // entry() looks up vmf->pgoff 0x400, finds nothing and WARNs. __radix_tree_replace()
+    // then stores the new (locked) huge-zero-page entry in the empty slot where the lookup
+    // stopped: slot 16 of the shift-6 node, indices 0x400..0x43f. The unlock looks up the
+    // fault's own pgoff and unlocks the entry at 0x200; nothing ever unlocks the other one,
+    // so the next fault there sleeps for good: the hang "dax: fix deadlock due to
+    // misaligned PMD faults" is about. Here a second process reads file page 0x400.
+    let later = r#"
+[[process]]
+name = "later"
+mmap = { shared = true }
+
+[[process.thread]]
+name = "T2"
+ops = [{ op = "load", at = 0x400000 }]
+"#;
+    let sc = carrying_on(parse(&format!("{}{later}", load("misaligned-pmd").source)));
+    let (ex, s) = run(&sc, Kernel::FIXED);
+    let Outcome::Warned { warns, then } = &ex.outcome else { panic!("{}", ex.outcome) };
+    assert!(matches!(warns[..], [Invariant::ReplaceMismatch { index: 0x400, found: None, .. }]), "{warns:?}");
+    assert!(matches!(**then, Outcome::Hang { ref waiting } if waiting.len() == 1 && waiting[0].0.0 == 1), "{then}");
+    let stored = pos(&ex, 0, |k| matches!(k, E::ReplaceEmptySlot { index: 0x400, .. })).expect("stored aside");
+    assert_eq!(ex.events[stored].tid.0, 0);
+    match (s.entry(0x200), s.entry(0x43f)) {
+        (Some((0x200, 9, Item::Exceptional(a), _)), Some((0x400, 6, Item::Exceptional(b), _))) => {
+            assert_eq!(a & RADIX_DAX_ENTRY_LOCK, 0, "the fault's own entry was unlocked");
+            assert!(
+                dax_is_pmd_entry(b) && b & RADIX_DAX_ENTRY_LOCK != 0,
+                "{b:#x}: the entry stored aside is still locked"
+            );
+        }
+        other => panic!("the tree should hold both entries: {other:?}"),
+    }
+    assert_eq!(s.entry(0x440), None, "the stored entry covers exactly its slot");
+}

@@ -105,6 +105,7 @@ impl EventClass {
             E::Lookup { .. } | E::Relookup { .. } => EventClass::Lookup,
             E::Insert { err: None, .. }
             | E::Replace { .. }
+            | E::ReplaceEmptySlot { .. }
             | E::Delete { .. }
             | E::PageCacheInsert { .. }
             | E::PageCacheDelete { .. } => EventClass::TreeChange,

@@ -210,6 +210,9 @@ impl Snapshot {
             E::Replace { index, new, .. } => {
                 self.tree.replace(*index, *new);
             }
+            E::ReplaceEmptySlot { index, new } => {
+                self.tree.replace_at_walk_end(*index, *new);
+            }
             E::TagSet { index, tag } => {
                 self.tree.tag_set(*index, *tag);
             }

@@ -60,13 +60,17 @@ pub async fn dax_insert_mapping_entry(
         let found = cx.radix_tree_lookup(tree, index).await.map(|f| f.item);
         let mismatch = Invariant::ReplaceMismatch { index, expected: entry, found };
         if found != Some(entry) && cx.warn(at, mismatch.clone()) && found.is_none() {
-            // The kernel goes on to replace whatever slot its lookup saw. With nothing
-            // found, that is an empty slot at whatever height the walk stopped, or no slot
-            // at all past the tree's end (the lookup leaves node and slot unset): the
-            // model does not follow the kernel there, so the run ends.
-            cx.bug(at, mismatch);
+            // The kernel goes on to replace through whatever slot its lookup stopped at:
+            // with nothing found, an empty slot at the height the walk reached, which the
+            // new entry now fills (and keeps locked: the unlock looks up the faulting
+            // entry's own index). Past the tree's end the lookup leaves its slot pointer
+            // unset; the model does not follow the kernel there, and the run ends.
+            if !cx.radix_tree_replace_empty_slot(tree, index, new_entry).await {
+                cx.bug(at, mismatch);
+            }
+        } else {
+            cx.radix_tree_replace(tree, index, new_entry).await;
         }
-        cx.radix_tree_replace(tree, index, new_entry).await;
     }
     if result.is_ok() && vmf.write {
         cx.radix_tree_tag_set(tree, index, PAGECACHE_TAG_DIRTY).await;

@@ -93,6 +93,26 @@ impl Cx<'_> {
         }
     }
 
+    /// `__radix_tree_replace()` through the slot where a lookup of `index` found nothing
+    /// (see [`RadixTree::replace_at_walk_end`]); false past the tree's end.
+    #[track_caller]
+    pub fn radix_tree_replace_empty_slot<'a>(
+        &'a self,
+        root: &'a TreeRoot,
+        index: u64,
+        new: Item,
+    ) -> impl Future<Output = bool> + 'a {
+        let at = Location::caller();
+        async move {
+            self.sched(at).await;
+            let stored = root.with(|t| t.replace_at_walk_end(index, new));
+            if stored {
+                self.emit(at, || EventKind::ReplaceEmptySlot { index, new });
+            }
+            stored
+        }
+    }
+
     /// `radix_tree_tag_set()`; returns false where the kernel would BUG (no entry).
     #[track_caller]
     pub fn radix_tree_tag_set<'a>(

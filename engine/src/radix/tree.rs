@@ -307,6 +307,17 @@ impl RadixTree {
     }
 
     fn lookup_ref(&self, index: u64) -> Option<(SlotRef, Item)> {
+        let at = self.walk_end(index)?;
+        match self.get(at) {
+            Slot::Item(item) => Some((at, item)),
+            _ => None,
+        }
+    }
+
+    /// Where __radix_tree_lookup() leaves its node and slot pointers for `index`: the slot
+    /// its walk stopped at, empty or not. None past the tree's end, where it returns before
+    /// setting them.
+    fn walk_end(&self, index: u64) -> Option<SlotRef> {
         let (_, maxindex) = self.load_root();
         if index > maxindex {
             return None;
@@ -318,10 +329,7 @@ impl RadixTree {
             at = SlotRef { node: Some(node), offset };
             slot = next;
         }
-        match slot {
-            Slot::Item(item) => Some((at, item)),
-            _ => None,
-        }
+        Some(at)
     }
 
     /// Number of slots an entry occupies in its node (1 + its siblings).
@@ -390,6 +398,20 @@ impl RadixTree {
         }
         self.replace_slot(at, Some(item));
         Some(old)
+    }
+
+    /// __radix_tree_replace() through whatever slot a lookup of `index` stopped at, even an
+    /// empty one: an item stored in an empty slot of a higher node covers all that slot's
+    /// indices. What dax_insert_mapping_entry() does after its WARN when its lookup found
+    /// nothing. False past the tree's end (the kernel's pointers are unset there).
+    pub fn replace_at_walk_end(&mut self, index: u64, item: Item) -> bool {
+        let Some(at) = self.walk_end(index) else { return false };
+        let shift = at.node.map_or(0, |n| self.node(n).shift);
+        let lo = index & !((1u64 << shift) - 1);
+        writes(fp::entries(lo, lo + ((1u64 << shift) - 1)));
+        writes(fp::shape());
+        self.replace_slot(at, Some(item));
+        true
     }
 
     fn delete_sibling_entries(&mut self, at: SlotRef) {

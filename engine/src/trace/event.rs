@@ -424,6 +424,13 @@ pub enum EventKind {
         table: u32,
         pte: Pte,
     },
+    /// __radix_tree_replace() through the slot a lookup of `index` stopped at, which held
+    /// nothing: `new` now covers every index of that slot (what dax_insert_mapping_entry()
+    /// does after its WARN when the entry it locked is not where it looks).
+    ReplaceEmptySlot {
+        index: u64,
+        new: Item,
+    },
 }
 
 /// Which unlocked test of a PMD slot a `PmdTest` event is.
@@ -504,6 +511,7 @@ impl EventKind {
             E::Insert { index, .. }
             | E::Delete { index, .. }
             | E::Replace { index, .. }
+            | E::ReplaceEmptySlot { index, .. }
             | E::EntryLock { index, .. }
             | E::EntryUnlock { index, .. }
             | E::TagSet { index, .. }

@@ -80,6 +80,7 @@ impl EventKind {
         "pmd_test",
         "pte_map",
         "orphan_pte_install",
+        "replace_empty_slot",
     ];
 
     /// This event's kind name (the tag of its JSON form).
@@ -160,6 +161,7 @@ impl EventKind {
             E::PmdTest { .. } => "pmd_test",
             E::PteMap { .. } => "pte_map",
             E::OrphanPteInstall { .. } => "orphan_pte_install",
+            E::ReplaceEmptySlot { .. } => "replace_empty_slot",
         }
     }
 }

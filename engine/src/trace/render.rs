@@ -94,6 +94,10 @@ pub fn describe(kind: &EventKind, names: &[String]) -> String {
         E::Replace { index, old, new } => {
             format!("replaces the entry at {index:#x}: {} → {}", entry_str(*old), entry_str(*new))
         }
+        E::ReplaceEmptySlot { index, new } => format!(
+            "finds nothing at {index:#x} and stores {} in the empty slot its lookup stopped at, which covers more than {index:#x}",
+            entry_str(*new)
+        ),
         E::TagSet { index, tag } => format!("tags {index:#x} {}", tag_name(*tag)),
         E::TagClear { index, tag } => format!("clears tag {} at {index:#x}", tag_name(*tag)),
         E::IomapBegin { pos, len, write, result } => match result {

@@ -115,6 +115,7 @@ impl Limits {
                 self.item(*old)?;
                 self.item(*new)
             }
+            E::ReplaceEmptySlot { new, .. } => self.item(*new),
             E::TagSet { tag, .. } | E::TagClear { tag, .. } | E::FindEntries { tag: Some(tag), .. }
                 if *tag >= RADIX_TREE_MAX_TAGS =>
             {
