@@ -226,7 +226,8 @@ fn round_trips(data: &[u8]) -> Result<usize, daxlab::ftrace::FtraceError> {
 }
 
 /// Found by the parse_ftrace fuzz target: a sched_switch line whose keys came in another
-/// order than the kernel prints them was read, and printed back as a line that did not read.
+/// order than the kernel prints them, and a trace-cmd sched_wakeup whose task name held
+/// ` pid=`, were read, and printed back as lines that did not read.
 #[test]
 fn ftrace_lines_with_shuffled_keys_are_not_records() {
     let path = root().join("engine/tests/data/fuzz-regressions/ftrace-roundtrip-1.txt");
@@ -237,4 +238,7 @@ fn ftrace_lines_with_shuffled_keys_are_not_records() {
     assert_eq!(round_trips(line.as_bytes()).unwrap(), 1);
     let shuffled = line.replace("prev_comm=daxwork prev_pid=130", "prev_pid=130 prev_comm=daxwork");
     assert!(round_trips(shuffled.as_bytes()).is_err());
+    let path = root().join("engine/tests/data/fuzz-regressions/ftrace-roundtrip-2.txt");
+    let found = round_trips(&std::fs::read(&path).unwrap());
+    assert!(found.is_err(), "a task name of 33 bytes holding ` pid=` is no record: {found:?}");
 }

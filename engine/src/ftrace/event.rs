@@ -350,11 +350,23 @@ fn pid(s: &str) -> R<i64> {
     s.parse().map_err(|_| format!("pid `{s}` is not a number"))
 }
 
+/// A task's name as the sched tracepoints copy it: at most TASK_COMM_LEN - 1 = 15 bytes,
+/// and without `key=` after a space, which would make the printed line read differently.
+fn comm(s: &str) -> R<String> {
+    if s.len() > 15 {
+        return Err(format!("task name `{s}` is longer than the kernel's 15 bytes"));
+    }
+    if s.split(' ').skip(1).any(|w| w.contains('=')) {
+        return Err(format!("task name `{s}` holds a `key=` field"));
+    }
+    Ok(s.to_string())
+}
+
 /// trace-cmd's short forms: "comm:pid [prio]" (comm may itself hold ':').
 fn comm_pid(s: &str) -> R<(String, i64)> {
     let s = s.split(" [").next().unwrap_or(s).trim();
     let (c, p) = s.rsplit_once(':').ok_or_else(|| format!("`{s}` is not COMM:PID"))?;
-    Ok((c.to_string(), pid(p)?))
+    Ok((comm(c)?, pid(p)?))
 }
 
 fn sched(event: &str, body: &str) -> Option<R<Event>> {
@@ -366,10 +378,10 @@ fn sched(event: &str, body: &str) -> Option<R<Event>> {
             )?;
             let state = get(&kv, "prev_state")?;
             Ok(Event::SchedSwitch {
-                prev_comm: get(&kv, "prev_comm")?.to_string(),
+                prev_comm: comm(get(&kv, "prev_comm")?)?,
                 prev_pid: pid(get(&kv, "prev_pid")?)?,
                 prev_state: state.split(" ==>").next().unwrap_or(state).trim().to_string(),
-                next_comm: get(&kv, "next_comm")?.to_string(),
+                next_comm: comm(get(&kv, "next_comm")?)?,
                 next_pid: pid(get(&kv, "next_pid")?)?,
             })
         })(),
@@ -384,7 +396,7 @@ fn sched(event: &str, body: &str) -> Option<R<Event>> {
         "sched_wakeup" | "sched_wakeup_new" if body.contains("comm=") => (|| {
             let kv = keyed_values(body, &["comm", "pid", "prio", "success", "target_cpu"])?;
             let target_cpu = get(&kv, "target_cpu").ok().and_then(|c| c.parse().ok());
-            Ok(Event::SchedWakeup { comm: get(&kv, "comm")?.to_string(), pid: pid(get(&kv, "pid")?)?, target_cpu })
+            Ok(Event::SchedWakeup { comm: comm(get(&kv, "comm")?)?, pid: pid(get(&kv, "pid")?)?, target_cpu })
         })(),
         "sched_wakeup" | "sched_wakeup_new" => (|| {
             // trace-cmd: "comm:pid [prio] CPU:001" (older: "success=1 CPU:000")
